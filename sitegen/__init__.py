@@ -1,0 +1,16 @@
+"""trackreport: turn an MLflow tracking store into a static website.
+
+Python API::
+
+    from sitegen import BuildOptions, build
+    result = build(BuildOptions(store="./mlruns", out="site"))
+    print(result.summary())
+
+See ``sitegen.build.build`` for details.
+"""
+__version__ = "0.1.0"
+
+from .config import BuildOptions  # noqa: E402
+from .build import BuildResult, build  # noqa: E402
+
+__all__ = ["BuildOptions", "BuildResult", "build", "__version__"]

@@ -1,0 +1,250 @@
+"""Find each run's artifact folder, list its files, and classify them for previews.
+
+Resolution order for a run's artifact folder (the first that exists wins):
+
+1. the recorded ``artifact_uri`` itself: an absolute path, a ``file://`` URI, or a
+   relative path (tried against the store's folder, then the working folder);
+2. under ``--artifacts DIR``: ``DIR/<tail>`` for the tails of the recorded location
+   that start at the experiment id (``<exp>/<run>/artifacts``) or the run id
+   (``<run>/artifacts``); for ``mlflow-artifacts:/<path>`` also ``DIR/<path>``;
+3. next to the store: the file store's own ``<exp>/<run>/artifacts``, or for a
+   database store ``mlruns/``, ``mlartifacts/`` and ``artifacts/`` beside the database
+   with the same tails.
+
+A run whose folder is found nowhere gets a warning on its page; an empty or absent
+folder of a run that logged nothing is not a problem.
+"""
+from __future__ import annotations
+
+import mimetypes
+import os
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
+
+import csv
+import io
+import json
+
+from .format import markdown as render_markdown
+from .model import ArtifactFile, Preview, Run
+
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".ico", ".avif"}
+TEXT_EXT = {".txt", ".log", ".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".sh", ".r", ".sql",
+            ".xml", ".ipynb", ".tex", ".rst", ".js", ".css", ".jsonl", ".tsv", ".out", ".err",
+            ".conf", ".env", ".gitignore", ".dockerfile", ".c", ".h", ".cpp", ".java", ".go", ".rs"}
+TEXT_NAMES = {"MLmodel", "Dockerfile", "Makefile", "LICENSE", "README", "requirements.txt",
+              "conda.yaml", "python_env.yaml"}
+# Sidecar folders beside a database store where artifacts usually live.
+_BESIDE_DB = ("mlruns", "mlartifacts", "artifacts")
+
+
+def classify(path: str) -> str:
+    p = PurePosixPath(path)
+    ext = p.suffix.lower()
+    if ext in IMAGE_EXT:
+        return "image"
+    if ext == ".csv":
+        return "csv"
+    if ext == ".json":
+        return "json"
+    if ext in (".md", ".markdown"):
+        return "markdown"
+    if ext in (".html", ".htm"):
+        return "html"
+    if ext in TEXT_EXT or p.name in TEXT_NAMES:
+        return "text"
+    mime, _ = mimetypes.guess_type(p.name)
+    if mime and mime.startswith("text/"):
+        return "text"
+    return "other"
+
+
+def _local_path(uri: str) -> Path | None:
+    """Local path for a recorded location, or None when it is not a local one."""
+    if uri.startswith("file:"):
+        return Path(unquote(urlparse(uri).path))
+    if "://" in uri or uri.startswith("mlflow-artifacts:"):
+        return None
+    return Path(uri)
+
+
+def _tails(run: Run) -> list[PurePosixPath]:
+    """Relative tails under which a moved artifact folder may be found, longest first."""
+    tails: list[PurePosixPath] = []
+    uri = run.artifact_uri or ""
+    if uri.startswith("mlflow-artifacts:"):
+        path = urlparse(uri).path.lstrip("/")
+        if path:
+            tails.append(PurePosixPath(path))
+    parts = PurePosixPath(unquote(urlparse(uri).path) if "://" in uri else uri).parts
+    for anchor in (run.experiment_id, run.run_id):
+        if anchor in parts:
+            idx = len(parts) - 1 - parts[::-1].index(anchor)
+            tails.append(PurePosixPath(*parts[idx:]))
+    tails.append(PurePosixPath(run.experiment_id, run.run_id, "artifacts"))
+    tails.append(PurePosixPath(run.run_id, "artifacts"))
+    seen, out = set(), []
+    for t in tails:
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    return out
+
+
+def candidate_dirs(run: Run, *, store_kind: str, store_dir: str | None,
+                   artifacts_dir: str | None) -> list[Path]:
+    """Every folder that may hold the run's artifacts, in resolution order."""
+    out: list[Path] = []
+    uri = run.artifact_uri or ""
+    recorded = _local_path(uri) if uri else None
+    if recorded is not None:
+        if recorded.is_absolute():
+            out.append(recorded)
+        else:
+            if store_dir:
+                out.append(Path(store_dir) / recorded)
+            out.append(Path.cwd() / recorded)
+    tails = _tails(run)
+    if artifacts_dir:
+        out += [Path(artifacts_dir) / t for t in tails]
+    if store_dir:
+        if store_kind == "file":
+            out.append(Path(store_dir) / run.experiment_id / run.run_id / "artifacts")
+            out.append(Path(store_dir) / ".trash" / run.experiment_id / run.run_id / "artifacts")
+        else:
+            out += [Path(store_dir) / side / t for side in _BESIDE_DB for t in tails]
+    return out
+
+
+def resolve_artifact_dir(run: Run, *, store_kind: str, store_dir: str | None,
+                         artifacts_dir: str | None) -> Path | None:
+    for cand in candidate_dirs(run, store_kind=store_kind, store_dir=store_dir,
+                               artifacts_dir=artifacts_dir):
+        if cand.is_dir():
+            return cand
+    return None
+
+
+def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[ArtifactFile]:
+    """Files under ``root``, sorted by path. Symlinks that leave ``root`` are never followed."""
+    real_root = os.path.realpath(root)
+    out: list[ArtifactFile] = []
+
+    def inside(p: str) -> bool:
+        real = os.path.realpath(p)
+        return real == real_root or real.startswith(real_root + os.sep)
+
+    def walk(folder: str, rel: str, depth: int) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            if warnings is not None:
+                warnings.append(f"{folder}: cannot list artifacts ({e.strerror})")
+            return
+        for entry in entries:
+            relpath = f"{rel}{entry.name}"
+            if entry.is_symlink() and not inside(entry.path):
+                if warnings is not None:
+                    warnings.append(f"artifact {relpath} is a symlink out of the run's folder; not followed")
+                continue
+            try:
+                if entry.is_dir():
+                    if depth < 64:
+                        walk(entry.path, relpath + "/", depth + 1)
+                elif entry.is_file():
+                    st = entry.stat()
+                    out.append(ArtifactFile(relpath, st.st_size, classify(relpath), mtime_ns=st.st_mtime_ns))
+            except OSError as e:
+                if warnings is not None:
+                    warnings.append(f"artifact {relpath}: unreadable ({e.strerror})")
+
+    walk(str(root), "", 0)
+    return out
+
+
+def attach_artifacts(runs, *, store_kind: str, store_dir: str | None, artifacts_dir: str | None,
+                     max_size: int | None) -> None:
+    """Resolve, list and mark (too large) each run's artifacts, in place."""
+    for run in runs:
+        folder = resolve_artifact_dir(run, store_kind=store_kind, store_dir=store_dir,
+                                      artifacts_dir=artifacts_dir)
+        if folder is None:
+            # A local folder that is missing usually means the run logged nothing (empty
+            # folders do not survive git or rsync filters); the build warns once for the
+            # whole store when no folder is found at all. Remote locations cannot be read.
+            uri = run.artifact_uri or ""
+            if uri and _local_path(uri) is None and not uri.startswith("mlflow-artifacts:"):
+                run.warnings.append(f"artifacts are in {uri}, which this build cannot read; "
+                                    "pass --artifacts DIR with a local copy")
+            continue
+        run.artifact_dir = str(folder)
+        run.artifacts = list_artifacts(folder, run.warnings)
+        if max_size is not None:
+            for a in run.artifacts:
+                if a.size > max_size:
+                    a.skipped = f"larger than --max-artifact-size ({a.size:,} bytes)"
+
+
+PREVIEW_BYTES = 64 * 1024
+PREVIEW_ROWS = 100
+MAX_PREVIEWS = 40
+
+
+def _head(path: str, limit: int) -> tuple[bytes, bool]:
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    return data[:limit], len(data) > limit
+
+
+def _decode(data: bytes) -> str | None:
+    if b"\x00" in data[:8192]:
+        return None  # binary
+    return data.decode("utf-8", errors="replace")
+
+
+def make_preview(path: str, kind: str) -> Preview | None:
+    """A bounded preview of a text-like artifact, or None (binary, unreadable)."""
+    try:
+        data, truncated = _head(path, PREVIEW_BYTES)
+    except OSError:
+        return None
+    text = _decode(data)
+    if text is None:
+        return None
+    if truncated and "\n" in text:
+        text = text[: text.rfind("\n") + 1]
+    if kind == "csv":
+        rows = []
+        try:
+            for row in csv.reader(io.StringIO(text)):
+                rows.append(row)
+                if len(rows) > PREVIEW_ROWS:
+                    truncated = True
+                    rows.pop()
+                    break
+        except csv.Error:
+            return Preview("text", text=text, truncated=truncated)
+        return Preview("table", rows=rows, truncated=truncated)
+    if kind == "json" and not truncated:
+        try:
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:
+            pass
+        return Preview("text", text=text)
+    if kind == "markdown":
+        return Preview("markdown", text=render_markdown(text), truncated=truncated)
+    return Preview("text", text=text, truncated=truncated)
+
+
+def attach_previews(run: Run) -> None:
+    """Read previews of the run's text-like artifacts (bounded in size and number)."""
+    if not run.artifact_dir:
+        return
+    budget = MAX_PREVIEWS
+    for a in run.artifacts:
+        if budget <= 0:
+            break
+        if a.skipped or a.kind not in ("text", "csv", "json", "markdown") or a.size == 0:
+            continue
+        a.preview = make_preview(os.path.join(run.artifact_dir, a.path), a.kind)
+        budget -= 1

@@ -1,0 +1,190 @@
+"""The ``trackreport`` command line. Thin: it parses options and calls :func:`sitegen.build`.
+
+Exit codes: 0 success (warnings included), 1 unexpected internal error, 2 bad usage,
+unreadable store, bad config or unusable output folder, 130 interrupted.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import fields
+
+import click
+
+from . import __version__
+from .config import BuildOptions, ConfigError, find_config, load_config, parse_size
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_WARNINGS_SHOWN = 20
+
+log = logging.getLogger("trackreport")
+
+
+class SizeType(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="trackreport")
+def main():
+    """Turn an MLflow tracking store into a static website: no server needed to read it.
+
+    \b
+    Examples:
+      trackreport build --store ./mlruns --out site/
+      trackreport build --store sqlite:///mlflow.db --artifacts ./mlruns --out site/
+    """
+
+
+BUILD_EPILOG = """\b
+Examples:
+  trackreport build --store sample_mlruns --out site/
+  trackreport build --store ./mlruns --out site/ --include-deleted
+  trackreport build --store sqlite:///mlflow.db --artifacts ./mlartifacts --out site/
+  trackreport build --store sqlite:////abs/path/mlflow.db --max-artifact-size 50MB
+  trackreport build                      # store from $MLFLOW_TRACKING_URI, ./mlflow.db or ./mlruns
+
+\b
+Store: a file store folder (./mlruns, file:///abs/mlruns) or a SQLite database
+(sqlite:///relative.db, sqlite:////absolute.db). It is only ever read.
+
+\b
+Artifacts of each run are looked for, in order: at the location MLflow recorded; under
+--artifacts DIR as DIR/<experiment_id>/<run_id>/artifacts (or DIR/<path> for
+mlflow-artifacts:/<path>); next to the store (the file store's own <exp>/<run>/artifacts,
+or mlruns/, mlartifacts/, artifacts/ beside a database).
+
+\b
+Config file: trackreport.yml in the working folder (or --config FILE) holds the same
+options as the flags, e.g.
+    store: ./mlruns
+    out: site
+    max-artifact-size: 50MB
+    include-deleted: true
+Flags given on the command line win over the file. Relative paths in the file are
+relative to the file.
+
+\b
+Exit codes: 0 built (possibly with warnings), 1 internal error, 2 bad usage, store,
+config or output folder, 130 interrupted.
+"""
+
+
+@main.command(epilog=BUILD_EPILOG)
+@click.option("--store", "-s", metavar="URI", help="Store to read: a folder, file:// or sqlite:/// URI. "
+              "[default: $MLFLOW_TRACKING_URI, else ./mlflow.db, else ./mlruns]")
+@click.option("--out", "-o", metavar="DIR", default="site", show_default=True,
+              help="Folder to write the site to (replaced atomically; only a folder made by trackreport is replaced).")
+@click.option("--artifacts", "-a", metavar="DIR",
+              help="Folder that now holds <experiment_id>/<run_id>/artifacts, for stores that were moved "
+                   "(what the server called --default-artifact-root or --artifacts-destination).")
+@click.option("--include-deleted", is_flag=True, help="Also show deleted experiments and runs, marked as deleted.")
+@click.option("--max-artifact-size", type=SizeType(), metavar="SIZE",
+              help="Do not copy artifacts larger than this (e.g. 50MB); they are listed with a note.")
+@click.option("--theme", metavar="DIR", help="Folder with templates/ and static/ that override the default theme.")
+@click.option("--title", metavar="TEXT", default="MLflow experiments", show_default=True, help="Site title.")
+@click.option("--jobs", "-j", type=click.IntRange(1), metavar="N", help="Chart worker processes [default: all cores].")
+@click.option("--clean", is_flag=True, help="Ignore the previous build and make every page anew.")
+@click.option("--config", "config_path", metavar="FILE", help="Config file [default: ./trackreport.yml if present].")
+@click.option("--verbose", "-v", count=True, help="Say more (every warning, timings).")
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.pass_context
+def build(ctx, config_path, verbose, quiet, **flags):
+    """Build the static site from an MLflow store."""
+    _setup_logging(verbose, quiet)
+    try:
+        options = _options(ctx, config_path, flags)
+    except ConfigError as e:
+        log.error(f"error: {e}")
+        sys.exit(EXIT_USAGE)
+    sys.exit(run_build(options, verbose=verbose, quiet=quiet))
+
+
+def _options(ctx, config_path, flags) -> BuildOptions:
+    values = {}
+    path = find_config(config_path)
+    if path is not None:
+        values.update(load_config(path))
+        log.debug(f"config: {path}")
+    for name, value in flags.items():
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name != "DEFAULT" or name not in values:
+            values[name] = value
+    known = {f.name for f in fields(BuildOptions)}
+    return BuildOptions(**{k: v for k, v in values.items() if k in known})
+
+
+def run_build(options: BuildOptions, *, verbose: int = 0, quiet: bool = False) -> int:
+    from .build import build as do_build
+    from .readers import StoreError
+    from .write import OutputError
+
+    bar = _Progress(enabled=not quiet and sys.stderr.isatty())
+    try:
+        result = do_build(options, progress=bar.update)
+    except (StoreError, OutputError) as e:
+        bar.close()
+        log.error(f"error: {e}")
+        return EXIT_USAGE
+    except FileNotFoundError as e:
+        bar.close()
+        log.error(f"error: {e}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        bar.close()
+        log.error("interrupted; the previous site (if any) was left as it was")
+        return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - last line of defence: one line, not a traceback
+        bar.close()
+        log.error(f"error: build failed: {type(e).__name__}: {e}; the previous site was left as it was"
+                  + ("" if verbose else " (run with -v for details)"))
+        log.debug("details", exc_info=True)
+        return EXIT_ERROR
+    bar.close()
+    shown = result.warnings if verbose else result.warnings[:MAX_WARNINGS_SHOWN]
+    for w in shown:
+        log.warning(f"warning: {w}")
+    if len(result.warnings) > len(shown):
+        log.warning(f"... and {len(result.warnings) - len(shown)} more warnings (use -v to see all)")
+    log.info(f"{result.summary()} → {result.out}/index.html")
+    return EXIT_OK
+
+
+class _Progress:
+    """A one-line progress bar on stderr for long builds (only on a terminal)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total < 20:
+            return
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\rrendering runs [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 70 + "\r")
+            sys.stderr.flush()
+            self.shown = False

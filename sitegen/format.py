@@ -1,0 +1,144 @@
+"""Small, pure formatting helpers used as template filters (numbers, times, sizes, markdown)."""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from urllib.parse import quote, urlparse
+
+import markdown as _markdown
+import nh3
+
+INF_LIMIT = 1.7976931348623157e308
+
+_MD_EXTENSIONS = ["fenced_code", "tables", "sane_lists", "nl2br"]
+_ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tr", "th", "td", "pre", "code",
+                                         "hr", "del", "details", "summary"}
+_ALLOWED_ATTRS = {**{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
+                  "code": {"class"}, "th": {"align"}, "td": {"align"}, "span": {"class"}}
+
+
+def num(v) -> str:
+    """A number as people read it; full precision goes in a title attribute."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v) or abs(v) >= INF_LIMIT:
+        return "∞" if v > 0 else "−∞"
+    a = abs(v)
+    if v == int(v) and a < 1e15:
+        return f"{int(v):,}"
+    if a >= 1e6 or a < 1e-4:
+        return f"{v:.4e}"
+    if a >= 100:
+        text = f"{v:,.2f}"
+    else:
+        text = f"{v:.4g}"
+    return text
+
+
+def full(v) -> str:
+    """Full-precision text of a metric value (what run.json holds)."""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "NaN"
+        if math.isinf(v):
+            return "Infinity" if v > 0 else "-Infinity"
+        return repr(v)
+    return "" if v is None else str(v)
+
+
+def sort_key(v) -> str:
+    """A data-v attribute for sorting: numbers as numbers, everything else as text."""
+    if v is None:
+        return ""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if isinstance(v, float) and math.isnan(v):
+            return ""
+        return repr(float(v)) if not math.isinf(v) else ("1e999" if v > 0 else "-1e999")
+    return str(v)
+
+
+def iso(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def when(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def duration(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    s = ms / 1000
+    if s < 1:
+        return f"{ms} ms"
+    if s < 60:
+        return f"{s:.1f} s"
+    m, s = divmod(int(round(s)), 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    if h < 48:
+        return f"{h} h {m:02d} min"
+    d, h = divmod(h, 24)
+    return f"{d} d {h:02d} h"
+
+
+def size(n: int | None) -> str:
+    if n is None:
+        return ""
+    if n < 1024:
+        return f"{n} B"
+    for unit in ("KB", "MB", "GB", "TB"):
+        n /= 1024
+        if n < 1024 or unit == "TB":
+            return f"{n:.1f} {unit}"
+    return ""
+
+
+def markdown(text: str | None) -> str:
+    """Render user markdown, then sanitize it: no script, event handler or javascript: URL."""
+    if not text:
+        return ""
+    html = _markdown.markdown(text, extensions=_MD_EXTENSIONS, output_format="html")
+    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+
+
+def urlpath(path: str) -> str:
+    """Percent-encode a relative path for an href (keeps '/')."""
+    return quote(path, safe="/")
+
+
+def safe_http_url(url: str | None) -> str | None:
+    """The URL if it is plain http(s), else None (never link javascript: or data: from a store)."""
+    if not url:
+        return None
+    url = url.strip()
+    if url.startswith("git@") and ":" in url:  # git@github.com:owner/repo.git
+        host, path = url[4:].split(":", 1)
+        url = f"https://{host}/{path}"
+    p = urlparse(url)
+    if p.scheme in ("http", "https") and p.netloc:
+        return url[:-4] if url.endswith(".git") else url
+    return None
+
+
+def excerpt(text: str | None, limit: int = 160) -> str:
+    if not text:
+        return ""
+    plain = " ".join(line.strip("#*>`-_| ") for line in text.splitlines() if line.strip())
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"

@@ -1,0 +1,240 @@
+"""The plain data model every reader returns and every renderer consumes.
+
+Nothing here knows where the data came from: readers build these objects, the
+renderers only read them.  Values are kept exactly as MLflow's client returns
+them (metric values are floats that may be NaN or ±inf).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+# Integer codes used by the file store's meta.yaml.
+STATUS_BY_CODE = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+SOURCE_TYPE_BY_CODE = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 1000: "UNKNOWN"}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    step: int
+    timestamp: int
+    value: float
+
+
+@dataclass(slots=True)
+class MetricHistory:
+    key: str
+    points: list[MetricPoint] = field(default_factory=list)
+
+    @property
+    def latest(self) -> MetricPoint | None:
+        """The point MLflow calls "latest": the max of (step, timestamp, value)."""
+        if not self.points:
+            return None
+        return max(self.points, key=lambda p: (p.step, p.timestamp, _sort_value(p.value)))
+
+    @property
+    def finite_values(self) -> list[float]:
+        return [p.value for p in self.points if math.isfinite(p.value)]
+
+    @property
+    def min(self) -> float | None:
+        vals = self.finite_values
+        return min(vals) if vals else None
+
+    @property
+    def max(self) -> float | None:
+        vals = self.finite_values
+        return max(vals) if vals else None
+
+    @property
+    def last_step(self) -> int | None:
+        return max((p.step for p in self.points), default=None)
+
+    @property
+    def non_finite_count(self) -> int:
+        return sum(1 for p in self.points if not math.isfinite(p.value))
+
+
+def _sort_value(v: float) -> float:
+    # MLflow compares NaN as larger than everything when picking the latest point.
+    return math.inf if math.isnan(v) else v
+
+
+@dataclass(slots=True)
+class DatasetInput:
+    name: str
+    digest: str
+    source_type: str = ""
+    source: str = ""
+    schema: str = ""
+    profile: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def context(self) -> str | None:
+        return self.tags.get("mlflow.data.context")
+
+
+@dataclass(slots=True)
+class Run:
+    run_id: str
+    experiment_id: str
+    run_name: Optional[str] = None
+    status: str = "FINISHED"
+    start_time: Optional[int] = None
+    end_time: Optional[int] = None
+    lifecycle_stage: str = "active"
+    user_id: Optional[str] = None
+    artifact_uri: Optional[str] = None
+    source_type: Optional[str] = None
+    source_name: Optional[str] = None
+    entry_point_name: Optional[str] = None
+    source_version: Optional[str] = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, MetricHistory] = field(default_factory=dict)
+    inputs: list[DatasetInput] = field(default_factory=list)
+    # Filled by the artifact stage, not by readers.
+    artifacts: list["ArtifactFile"] = field(default_factory=list)
+    artifact_dir: Optional[str] = None
+    warnings: list[str] = field(default_factory=list)
+    # Cheap fingerprint of the run's inputs in the store (used by the build plan).
+    fingerprint: str = ""
+
+    @property
+    def parent_run_id(self) -> Optional[str]:
+        return self.tags.get("mlflow.parentRunId") or None
+
+    @property
+    def display_name(self) -> str:
+        return self.run_name or self.run_id[:8]
+
+    @property
+    def deleted(self) -> bool:
+        return self.lifecycle_stage == "deleted"
+
+    @property
+    def duration_ms(self) -> Optional[int]:
+        if self.start_time is None or self.end_time is None:
+            return None
+        return max(0, self.end_time - self.start_time)
+
+    @property
+    def user(self) -> Optional[str]:
+        return self.user_id or self.tags.get("mlflow.user")
+
+    @property
+    def source(self) -> Optional[str]:
+        return self.tags.get("mlflow.source.name") or self.source_name or None
+
+    @property
+    def source_kind(self) -> Optional[str]:
+        return self.tags.get("mlflow.source.type") or self.source_type or None
+
+    @property
+    def entry_point(self) -> Optional[str]:
+        return self.tags.get("mlflow.project.entryPoint") or self.entry_point_name or None
+
+    @property
+    def git_commit(self) -> Optional[str]:
+        return self.tags.get("mlflow.source.git.commit") or self.source_version or None
+
+    @property
+    def git_repo(self) -> Optional[str]:
+        return self.tags.get("mlflow.source.git.repoURL") or self.tags.get("mlflow.gitRepoURL") or None
+
+    @property
+    def git_branch(self) -> Optional[str]:
+        return self.tags.get("mlflow.source.git.branch") or None
+
+    @property
+    def note(self) -> Optional[str]:
+        return self.tags.get("mlflow.note.content") or None
+
+    @property
+    def user_tags(self) -> dict[str, str]:
+        return {k: v for k, v in sorted(self.tags.items()) if not k.startswith("mlflow.")}
+
+    @property
+    def system_tags(self) -> dict[str, str]:
+        return {k: v for k, v in sorted(self.tags.items()) if k.startswith("mlflow.")}
+
+    @property
+    def latest_metrics(self) -> dict[str, float]:
+        out = {}
+        for k, h in self.metrics.items():
+            p = h.latest
+            if p is not None:
+                out[k] = p.value
+        return out
+
+    @property
+    def last_logged(self) -> Optional[int]:
+        """Timestamp of the last metric point (used to show live runs)."""
+        return max((p.timestamp for h in self.metrics.values() for p in h.points), default=None)
+
+
+@dataclass(slots=True)
+class ArtifactFile:
+    path: str          # relative, '/'-separated
+    size: int
+    kind: str = "other"  # image | text | csv | json | markdown | html | other
+    skipped: Optional[str] = None  # reason the file was not copied into the site
+    mtime_ns: int = 0
+    # Filled by the artifact stage for files the page previews (text, table rows, html).
+    preview: Optional["Preview"] = None
+
+
+@dataclass(slots=True)
+class Preview:
+    kind: str                       # text | table | markdown
+    text: str = ""
+    rows: list[list[str]] = field(default_factory=list)
+    truncated: bool = False
+
+
+@dataclass(slots=True)
+class Experiment:
+    experiment_id: str
+    name: str
+    artifact_location: Optional[str] = None
+    lifecycle_stage: str = "active"
+    creation_time: Optional[int] = None
+    last_update_time: Optional[int] = None
+    tags: dict[str, str] = field(default_factory=dict)
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def deleted(self) -> bool:
+        return self.lifecycle_stage == "deleted"
+
+    @property
+    def description(self) -> Optional[str]:
+        return self.tags.get("mlflow.note.content") or None
+
+    @property
+    def user_tags(self) -> dict[str, str]:
+        return {k: v for k, v in sorted(self.tags.items()) if not k.startswith("mlflow.")}
+
+    @property
+    def last_activity(self) -> Optional[int]:
+        times = [t for r in self.runs for t in (r.end_time, r.start_time, r.last_logged) if t]
+        times += [t for t in (self.last_update_time, self.creation_time) if t]
+        return max(times, default=None)
+
+
+@dataclass(slots=True)
+class Store:
+    """Everything read from one MLflow store."""
+    uri: str
+    kind: str                    # "file" | "sqlite" | ...
+    experiments: list[Experiment] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Folder that holds the store (used to find moved artifact folders).
+    base_dir: Optional[str] = None
+
+    def run_by_id(self) -> dict[str, Run]:
+        return {r.run_id: r for e in self.experiments for r in e.runs}

@@ -1,0 +1,293 @@
+"""Reader for MLflow's file store (``./mlruns``), every version from 1.x to 3.x.
+
+Layout and quirks are described in MLflow's ``file_store.py``; in short::
+
+    <exp>/meta.yaml, <exp>/tags/<key>
+    <exp>/<run>/meta.yaml, params/<key>, tags/<key>, metrics/<key>, inputs/<id>/meta.yaml
+    <exp>/datasets/<id>/meta.yaml
+    .trash/<exp>/...                  deleted experiments
+
+Keys containing '/' are nested folders. No sub-folder is required: stores that went
+through git have lost their empty folders.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import yaml
+
+from ..model import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment,
+                     MetricHistory, MetricPoint, Run, Store)
+
+try:  # the C loader is 5-10x faster; fall back silently where libyaml is missing
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+# Folders inside an experiment that are not runs.
+_EXPERIMENT_CHILDREN = {"tags", "datasets", "models", "traces", "evaluation_datasets", "scorers"}
+
+
+class _Warn:
+    def __init__(self, sink: list[str]):
+        self.sink = sink
+
+    def __call__(self, path: Path | str, problem: str) -> None:
+        self.sink.append(f"{path}: {problem}")
+
+
+def read_file_store(root: Path, *, uri: str, include_deleted: bool = False) -> Store:
+    from . import StoreError
+
+    if not root.exists():
+        raise StoreError(f"store not found: {root}")
+    if not root.is_dir():
+        raise StoreError(f"not a file store folder: {root}")
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError as e:
+        raise StoreError(f"cannot read store {root}: {e.strerror}") from e
+
+    store = Store(uri=uri, kind="file", base_dir=str(root.resolve()))
+    warn = _Warn(store.warnings)
+    exp_dirs = [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
+    if include_deleted and (root / ".trash").is_dir():
+        exp_dirs += sorted(p for p in (root / ".trash").iterdir() if p.is_dir())
+    found_any = False
+    for exp_dir in exp_dirs:
+        meta_path = exp_dir / "meta.yaml"
+        if not meta_path.is_file():
+            continue
+        found_any = True
+        exp = _read_experiment(exp_dir, warn, in_trash=exp_dir.parent.name == ".trash")
+        if exp is None:
+            continue
+        if exp.deleted and not include_deleted:
+            continue
+        exp.runs = _read_runs(exp_dir, exp, warn, include_deleted)
+        store.experiments.append(exp)
+    if not found_any and not (root / ".trash").is_dir():
+        raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
+    return store
+
+
+def _load_yaml(path: Path, warn: _Warn) -> dict | None:
+    try:
+        with open(path, "rb") as f:
+            data = yaml.load(f, Loader=_Loader)
+    except (OSError, yaml.YAMLError) as e:
+        warn(path, f"unreadable ({_short(e)}); skipped")
+        return None
+    if not isinstance(data, dict):
+        warn(path, "not a YAML mapping (empty or half-written?); skipped")
+        return None
+    return data
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def _read_kv_folder(folder: Path, warn: _Warn) -> dict[str, str]:
+    """params/ and tags/: one file per key; keys with '/' are nested folders."""
+    out: dict[str, str] = {}
+    if not folder.is_dir():
+        return out
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(dirpath, name)
+            key = path.relative_to(folder).as_posix()
+            try:
+                with open(path, "rb") as f:
+                    out[key] = f.read().decode("utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                warn(path, f"unreadable ({_short(e)}); skipped")
+    return out
+
+
+def _int_or_none(v) -> int | None:
+    if v is None or v == "":
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_experiment(exp_dir: Path, warn: _Warn, in_trash: bool) -> Experiment | None:
+    meta = _load_yaml(exp_dir / "meta.yaml", warn)
+    if meta is None:
+        return None
+    exp_id = str(meta.get("experiment_id", exp_dir.name))
+    stage = meta.get("lifecycle_stage") or ("deleted" if in_trash else "active")
+    return Experiment(
+        experiment_id=exp_id,
+        name=str(meta.get("name") if meta.get("name") is not None else exp_id),
+        artifact_location=meta.get("artifact_location"),
+        lifecycle_stage="deleted" if in_trash else stage,
+        creation_time=_int_or_none(meta.get("creation_time")),
+        last_update_time=_int_or_none(meta.get("last_update_time")),
+        tags=_read_kv_folder(exp_dir / "tags", warn),
+    )
+
+
+def _read_runs(exp_dir: Path, exp: Experiment, warn: _Warn, include_deleted: bool) -> list[Run]:
+    runs = []
+    datasets: dict[str, dict] | None = None
+    for entry in sorted(os.scandir(exp_dir), key=lambda e: e.name):
+        if not entry.is_dir() or entry.name in _EXPERIMENT_CHILDREN:
+            continue
+        run_dir = Path(entry.path)
+        if not (run_dir / "meta.yaml").is_file():
+            if len(entry.name) == 32:
+                warn(run_dir, "run folder without meta.yaml (half-written or damaged); skipped")
+            continue
+        run = _read_run(run_dir, exp, warn)
+        if run is None or (run.deleted and not include_deleted):
+            continue
+        if (run_dir / "inputs").is_dir():
+            if datasets is None:
+                datasets = _read_datasets(exp_dir / "datasets", warn)
+            run.inputs = _read_inputs(run_dir / "inputs", datasets, warn)
+        runs.append(run)
+    return runs
+
+
+def _read_run(run_dir: Path, exp: Experiment, warn: _Warn) -> Run | None:
+    meta = _load_yaml(run_dir / "meta.yaml", warn)
+    if meta is None:
+        return None
+    run_id = str(meta.get("run_id") or meta.get("run_uuid") or run_dir.name)
+    status = meta.get("status")
+    status = STATUS_BY_CODE.get(status, status) if isinstance(status, int) else (status or "FINISHED")
+    source_type = meta.get("source_type")
+    if isinstance(source_type, int):
+        source_type = SOURCE_TYPE_BY_CODE.get(source_type, str(source_type))
+    params = _read_kv_folder(run_dir / "params", warn)
+    tags = _read_kv_folder(run_dir / "tags", warn)
+    run = Run(
+        run_id=run_id,
+        experiment_id=str(meta.get("experiment_id", exp.experiment_id)),
+        run_name=(meta.get("run_name") or tags.get("mlflow.runName") or None),
+        status=str(status),
+        start_time=_int_or_none(meta.get("start_time")),
+        end_time=_int_or_none(meta.get("end_time")),
+        lifecycle_stage=str(meta.get("lifecycle_stage") or "active"),
+        user_id=meta.get("user_id") or None,
+        artifact_uri=meta.get("artifact_uri") or None,
+        source_type=source_type or None,
+        source_name=meta.get("source_name") or None,
+        entry_point_name=meta.get("entry_point_name") or None,
+        source_version=meta.get("source_version") or None,
+        params=params,
+        tags=tags,
+    )
+    run.metrics = _read_metrics(run_dir / "metrics", warn)
+    run.fingerprint = _fingerprint(run_dir)
+    return run
+
+
+def _read_metrics(folder: Path, warn: _Warn) -> dict[str, MetricHistory]:
+    out: dict[str, MetricHistory] = {}
+    if not folder.is_dir():
+        return out
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(dirpath, name)
+            key = path.relative_to(folder).as_posix()
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                warn(path, f"unreadable ({_short(e)}); skipped")
+                continue
+            out[key] = MetricHistory(key, parse_metric_lines(data, path, warn))
+    return dict(sorted(out.items()))
+
+
+def parse_metric_lines(data: bytes, path: Path | str = "", warn=None) -> list[MetricPoint]:
+    """Parse "<timestamp> <value> [<step>]" lines; a trailing partial line is ignored."""
+    if not data:
+        return []
+    if not data.endswith(b"\n"):
+        # Being appended to right now: only complete lines count.
+        cut = data.rfind(b"\n")
+        data = data[: cut + 1] if cut >= 0 else b""
+    lines = data.splitlines()
+    fields = data.split()
+    if len(fields) == 3 * len(lines):
+        try:  # fast path: every line has three fields
+            ts = map(int, fields[0::3])
+            vals = map(float, fields[1::3])
+            steps = map(int, fields[2::3])
+            return [MetricPoint(s, t, v) for t, v, s in zip(ts, vals, steps)]
+        except ValueError:
+            pass
+    points = []
+    for lineno, line in enumerate(lines, 1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            if len(parts) == 3:
+                points.append(MetricPoint(int(parts[2]), int(parts[0]), float(parts[1])))
+            elif len(parts) == 2:  # very old files: no step
+                points.append(MetricPoint(0, int(parts[0]), float(parts[1])))
+            else:
+                raise ValueError("expected 'timestamp value step'")
+        except ValueError:
+            if warn:
+                warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); skipped")
+    return points
+
+
+def _read_datasets(folder: Path, warn: _Warn) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    if not folder.is_dir():
+        return out
+    for entry in os.scandir(folder):
+        if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "meta.yaml")):
+            meta = _load_yaml(Path(entry.path, "meta.yaml"), warn)
+            if meta is not None:
+                out[entry.name] = meta
+    return out
+
+
+def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[DatasetInput]:
+    out = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        meta_path = Path(entry.path, "meta.yaml")
+        if not entry.is_dir() or not meta_path.is_file():
+            continue
+        meta = _load_yaml(meta_path, warn)
+        if meta is None or meta.get("source_type", "DATASET") != "DATASET":
+            continue
+        ds = datasets.get(str(meta.get("source_id")))
+        if ds is None:
+            warn(meta_path, f"dataset {meta.get('source_id')} not found in the experiment; skipped")
+            continue
+        tags = meta.get("tags") or {}
+        out.append(DatasetInput(
+            name=str(ds.get("name", "")), digest=str(ds.get("digest", "")),
+            source_type=str(ds.get("source_type", "")), source=str(ds.get("source") or ""),
+            schema=str(ds.get("schema") or ""), profile=str(ds.get("profile") or ""),
+            tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}))
+    return out
+
+
+def _fingerprint(run_dir: Path) -> str:
+    """Sizes and mtimes of the run's files (not its artifacts): cheap change detection."""
+    h = hashlib.blake2b(digest_size=12)
+    for dirpath, dirs, files in os.walk(run_dir):
+        if dirpath == str(run_dir) and "artifacts" in dirs:
+            dirs.remove("artifacts")
+        for name in sorted(files):
+            try:
+                st = os.stat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            h.update(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()

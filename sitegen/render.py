@@ -1,0 +1,94 @@
+"""Page rendering with Jinja2. Renderers read only the model, never the store.
+
+Templates come from the theme chain (the user's ``--theme`` folder first, then the
+default theme). A user template can extend the default one it replaces and override
+single blocks: ``{% extends "!default/run.html" %}``.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import jinja2
+
+from . import __version__, format as fmt
+from .model import Experiment, Run, Store
+
+
+def make_env(chain: list[Path]) -> jinja2.Environment:
+    loaders = [jinja2.FileSystemLoader(str(p / "templates")) for p in chain]
+    default = jinja2.FileSystemLoader(str(chain[-1] / "templates"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.PrefixLoader({"!default": default}, delimiter="/"), *loaders]),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters.update(num=fmt.num, full=fmt.full, sortv=fmt.sort_key, iso=fmt.iso, when=fmt.when,
+                       duration=fmt.duration, size=fmt.size, urlpath=fmt.urlpath,
+                       excerpt=fmt.excerpt, sorted_dict=lambda d: dict(sorted(d.items())), md=lambda t: jinja2.filters.Markup(fmt.markdown(t)))
+    env.globals.update(version=__version__, safe_http_url=fmt.safe_http_url)
+    return env
+
+
+# ---- URLs (all relative to the site root; pages add their own prefix) ----
+
+def experiment_url(exp_id: str) -> str:
+    return f"experiments/{exp_id}/index.html"
+
+
+def run_dir(exp_id: str, run_id: str) -> str:
+    return f"experiments/{exp_id}/runs/{run_id}"
+
+
+def run_url(exp_id: str, run_id: str) -> str:
+    return f"{run_dir(exp_id, run_id)}/index.html"
+
+
+# ---- run.json ----
+
+def _json_num(v: float):
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "NaN"
+        if math.isinf(v):
+            return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
+def run_json(run: Run) -> str:
+    doc = {
+        "run_id": run.run_id, "experiment_id": run.experiment_id, "run_name": run.run_name,
+        "status": run.status, "start_time": run.start_time, "end_time": run.end_time,
+        "lifecycle_stage": run.lifecycle_stage, "user_id": run.user_id,
+        "artifact_uri": run.artifact_uri, "parent_run_id": run.parent_run_id,
+        "params": dict(sorted(run.params.items())), "tags": dict(sorted(run.tags.items())),
+        "metrics": {k: [[p.step, p.timestamp, _json_num(p.value)] for p in h.points]
+                    for k, h in sorted(run.metrics.items())},
+        "artifacts": [{"path": a.path, "size": a.size} for a in run.artifacts],
+    }
+    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
+
+
+# ---- pages ----
+
+class Pages:
+    def __init__(self, env: jinja2.Environment, site_title: str):
+        self.env = env
+        self.site_title = site_title
+
+    def _render(self, template: str, root: str, **ctx) -> str:
+        return self.env.get_template(template).render(root=root, site_title=self.site_title, **ctx)
+
+    def index(self, store: Store, experiments: list[Experiment], build_info: dict) -> str:
+        return self._render("index.html", "", store=store, experiments=experiments,
+                            build=build_info, experiment_url=experiment_url)
+
+    def experiment(self, exp: Experiment, groups, param_keys, metric_keys, comparison) -> str:
+        return self._render("experiment.html", "../../", exp=exp, groups=groups,
+                            param_keys=param_keys, metric_keys=metric_keys,
+                            comparison=comparison, run_dir=run_dir)
+
+    def run(self, run: Run, exp: Experiment, parent: Run | None, children: list[Run],
+            charts: dict) -> str:
+        child_keys = sorted({k for c in children for k in c.metrics})[:8]
+        return self._render("run.html", "../../../../", run=run, exp=exp, parent=parent,
+                            children=children, child_keys=child_keys, charts=charts)

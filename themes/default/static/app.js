@@ -1,0 +1,130 @@
+/* trackreport default theme: dark-mode toggle, local times, sortable and filterable tables.
+   No network, no dependencies; everything works from file://. */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+
+  // ---- light / dark toggle (remembered per browser) ----
+  try {
+    var saved = localStorage.getItem("trackreport-theme");
+    if (saved === "dark" || saved === "light") root.setAttribute("data-theme", saved);
+  } catch (e) { /* storage may be disabled for file:// */ }
+  var toggle = document.getElementById("theme-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var dark = root.getAttribute("data-theme") ? root.getAttribute("data-theme") === "dark"
+        : window.matchMedia("(prefers-color-scheme: dark)").matches;
+      var next = dark ? "light" : "dark";
+      root.setAttribute("data-theme", next);
+      try { localStorage.setItem("trackreport-theme", next); } catch (e) { /* ignore */ }
+    });
+  }
+
+  // ---- times in the reader's own time zone (UTC stays in the title) ----
+  var fmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  var short = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  Array.prototype.forEach.call(document.querySelectorAll("time[datetime]"), function (el) {
+    var d = new Date(el.getAttribute("datetime"));
+    if (!isNaN(d.getTime())) el.textContent = (el.closest("table") ? short : fmt).format(d);
+  });
+
+  // ---- sortable tables ----
+  function cellValue(row, index) {
+    var cell = row.children[index];
+    if (!cell) return "";
+    var v = cell.getAttribute("data-v");
+    return v === null ? cell.textContent.trim() : v;
+  }
+  function compare(a, b, type) {
+    if (a === "" && b === "") return 0;
+    if (a === "") return 1;           // empty cells last, whatever the direction
+    if (b === "") return -1;
+    if (type !== "text") {
+      var x = parseFloat(a), y = parseFloat(b);
+      if (!isNaN(x) && !isNaN(y) && (type === "num" || (String(x) === a.trim() || /^[-+0-9.eE]+$/.test(a)) && /^[-+0-9.eE]+$/.test(b))) {
+        return x < y ? -1 : x > y ? 1 : 0;
+      }
+    }
+    return a.localeCompare(b, undefined, { numeric: true, sensitivity: "base" });
+  }
+  function sortTable(table, index, type, dir) {
+    var sign = dir === "ascending" ? 1 : -1;
+    var grouped = table.hasAttribute("data-grouped");
+    var bodies = Array.prototype.slice.call(table.tBodies);
+    function byRow(r1, r2) {
+      var a = cellValue(r1, index), b = cellValue(r2, index);
+      if (a === "" || b === "") return compare(a, b, type);
+      return sign * compare(a, b, type);
+    }
+    if (grouped) {
+      // Sort groups by their top-level run; keep child runs under their parent.
+      bodies.sort(function (g1, g2) { return byRow(g1.rows[0], g2.rows[0]); });
+      bodies.forEach(function (g) {
+        var rows = Array.prototype.slice.call(g.rows);
+        if (rows.length > 2 && rows.every(function (r) { return r.getAttribute("data-depth") !== "2"; })) {
+          var head = rows.shift();
+          rows.sort(byRow);
+          g.appendChild(head);
+          rows.forEach(function (r) { g.appendChild(r); });
+        }
+        table.appendChild(g);
+      });
+    } else {
+      bodies.forEach(function (body) {
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(byRow);
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    }
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), function (table) {
+    var heads = table.tHead ? table.tHead.rows[0].cells : [];
+    Array.prototype.forEach.call(heads, function (th, index) {
+      if (!th.hasAttribute("data-type")) return;
+      th.tabIndex = 0;
+      th.setAttribute("role", "columnheader");
+      function activate() {
+        var dir = th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", dir);
+        sortTable(table, index, th.getAttribute("data-type"), dir);
+      }
+      th.addEventListener("click", activate);
+      th.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); activate(); }
+      });
+    });
+  });
+
+  // ---- run filter (text + status), keeps a group visible when any of its runs matches ----
+  var table = document.getElementById("runs-table");
+  var text = document.getElementById("run-filter");
+  var status = document.getElementById("status-filter");
+  var count = document.getElementById("run-count");
+  function applyFilter() {
+    if (!table) return;
+    var q = (text && text.value || "").trim().toLowerCase();
+    var terms = q ? q.split(/\s+/) : [];
+    var st = status ? status.value : "";
+    var shown = 0, total = 0;
+    Array.prototype.forEach.call(table.tBodies, function (g) {
+      var any = false;
+      Array.prototype.forEach.call(g.rows, function (r) {
+        total++;
+        var hay = r.textContent.toLowerCase();
+        var ok = terms.every(function (t) { return hay.indexOf(t) >= 0; }) &&
+          (!st || r.getAttribute("data-status") === st);
+        r.hidden = !ok;
+        if (ok) { any = true; shown++; }
+      });
+      if (any && g.rows[0].hidden) { g.rows[0].hidden = false; g.rows[0].classList.add("context"); }
+      else if (g.rows[0]) g.rows[0].classList.remove("context");
+      g.hidden = !any;
+    });
+    if (count) count.textContent = (terms.length || st) ? shown + " of " + total + " runs" : total + " runs";
+  }
+  if (text) text.addEventListener("input", applyFilter);
+  if (status) status.addEventListener("change", applyFilter);
+  applyFilter();
+})();
