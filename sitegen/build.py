@@ -177,8 +177,7 @@ def build(options: BuildOptions, progress: ProgressFn | None = None) -> BuildRes
         for exp in store.experiments:
             futures += _build_experiment(exp, rel, writer, pages, pool, plan, result)
         visible = store.experiments
-        writer.write_text("index.html", pages.index(store, visible, {
-            "version": __version__, "time": int(time.time() * 1000)}))
+        writer.write_text("index.html", pages.index(store, visible))
         result.pages += 1
         for relpath, src in static_files(chain).items():
             writer.link_or_copy(src, f"static/{relpath}")
@@ -227,9 +226,10 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
                result: BuildResult) -> list:
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
     base = run_dir(run.experiment_id, run.run_id)
-    writer.remove(base)
     abs_dir = writer.root / base
     specs = _run_chart_specs(run, abs_dir)
+    for s in specs.values():
+        writer.claim(f"{base}/charts/{Path(s.out_path).name}")
     futures = charts.submit_charts(pool, list(specs.values())) if specs else []
     artifacts.attach_previews(run)
     for a in run.artifacts:
@@ -245,6 +245,7 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
     writer.write_text(f"{base}/index.html", pages.run(run, exp, parent, children, chart_ctx))
     writer.write_text(f"{base}/run.json", run_json(run))
+    writer.prune(base)
     result.pages += 1
     return futures
 
@@ -256,7 +257,9 @@ def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, po
     comparison = _comparison_specs(exp, abs_dir)
     futures = []
     if exp.experiment_id in plan.render_experiments:
-        writer.remove(f"{base}/charts")
+        for _k, s, _r in comparison:
+            writer.claim(f"{base}/charts/{Path(s.out_path).name}")
+        writer.prune(f"{base}/charts")
         futures = charts.submit_charts(pool, [s for _k, s, _r in comparison]) if comparison else []
     param_keys = sorted({k for r in exp.runs for k in r.params})
     metric_keys = sorted({k for r in exp.runs for k in r.metrics})

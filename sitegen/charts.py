@@ -14,6 +14,7 @@ and top/bottom edge (±inf) and counted in the caption.
 """
 from __future__ import annotations
 
+import io
 import math
 import os
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -192,9 +193,19 @@ def render_chart(spec: ChartSpec) -> str:
                 xs = s.steps[mask]
                 ax.plot(xs, np.full(len(xs), y), linestyle="none", marker=marker,
                         color="#ef4444", markersize=8, markeredgewidth=2)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+    data = buf.getvalue()
+    try:  # an identical chart from the previous build is left alone (mtime included)
+        with open(spec.out_path, "rb") as f:
+            if f.read() == data:
+                return spec.out_path
+    except OSError:
+        pass
     os.makedirs(os.path.dirname(spec.out_path), exist_ok=True)
     tmp = spec.out_path + ".part"
-    fig.savefig(tmp, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
+    with open(tmp, "wb") as f:
+        f.write(data)
     os.replace(tmp, spec.out_path)
     return spec.out_path
 

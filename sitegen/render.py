@@ -78,9 +78,10 @@ class Pages:
     def _render(self, template: str, root: str, **ctx) -> str:
         return self.env.get_template(template).render(root=root, site_title=self.site_title, **ctx)
 
-    def index(self, store: Store, experiments: list[Experiment], build_info: dict) -> str:
+    def index(self, store: Store, experiments: list[Experiment]) -> str:
+        last = max((e.last_activity or 0 for e in experiments), default=0) or None
         return self._render("index.html", "", store=store, experiments=experiments,
-                            build=build_info, experiment_url=experiment_url)
+                            last_activity=last, experiment_url=experiment_url)
 
     def experiment(self, exp: Experiment, groups, param_keys, metric_keys, comparison) -> str:
         return self._render("experiment.html", "../../", exp=exp, groups=groups,

@@ -63,6 +63,7 @@ class SiteWriter:
         self._old = self.out.parent / f".{self.out.name}.trackreport-old-{tag}"
         if self.root.exists():
             shutil.rmtree(self.root)
+        self.written: set[str] = set()   # relative paths made by this build
         self.reused = reuse_previous and _is_ours(self.out)
         if self.reused:
             _clone_tree(self.out, self.root)
@@ -88,8 +89,19 @@ class SiteWriter:
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
 
+    def claim(self, rel: str) -> None:
+        """Mark a file as part of this build (for files written by worker processes)."""
+        self.written.add(rel)
+
     def write_bytes(self, rel: str, data: bytes) -> None:
+        """Write a file; an identical existing file is left alone (its mtime too)."""
+        self.written.add(rel)
         p = self.path(rel)
+        try:
+            if p.stat().st_size == len(data) and p.read_bytes() == data:
+                return
+        except OSError:
+            pass
         tmp = p.with_name(p.name + ".part")
         with open(tmp, "wb") as f:
             f.write(data)
@@ -100,15 +112,36 @@ class SiteWriter:
 
     def link_or_copy(self, src: str | os.PathLike, rel: str) -> None:
         """Put a file into the site: a hard link where the file system allows, else a copy."""
+        self.written.add(rel)
         p = self.path(rel)
+        try:
+            a, b = os.stat(src), p.stat()
+            if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev) or (
+                    a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns):
+                return  # the same file (hard link) or an unchanged copy
+        except OSError:
+            pass
         tmp = p.with_name(p.name + ".part")
         if tmp.exists():
             tmp.unlink()
         try:
             os.link(src, tmp)
         except OSError:
-            shutil.copyfile(src, tmp)
+            shutil.copy2(src, tmp)
         os.replace(tmp, p)
+
+    def prune(self, rel_dir: str) -> None:
+        """Delete files under ``rel_dir`` that this build did not make (left from an older build)."""
+        top = self.root / rel_dir
+        if not top.is_dir():
+            return
+        for dirpath, dirs, files in os.walk(top, topdown=False):
+            for name in files:
+                p = os.path.join(dirpath, name)
+                if os.path.relpath(p, self.root).replace(os.sep, "/") not in self.written:
+                    os.unlink(p)
+            if dirpath != str(top) and not os.listdir(dirpath):
+                os.rmdir(dirpath)
 
     def remove(self, rel: str) -> None:
         p = self.root / rel

@@ -1,0 +1,63 @@
+"""Shared fixtures: real MLflow stores from tests/corpus (written by MLflow 1.30 and 3.17),
+copied to a temporary folder so tests can check they stay byte-for-byte unchanged."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen import BuildOptions, build
+
+CORPUS = Path(__file__).parent / "corpus"
+
+# name → (store folder inside the corpus entry, URI builder)
+STORES = {
+    "1.30.1-file": ("1.30.1/file", lambda d: str(d / "mlruns")),
+    "3.17.2-file": ("3.17.2/file", lambda d: str(d / "mlruns")),
+    "3.17.2-sqlite": ("3.17.2/sqlite", lambda d: f"sqlite:///{d / 'mlflow.db'}"),
+    "3.17.2-server": ("3.17.2/server", lambda d: f"sqlite:///{d / 'mlflow.db'}"),
+}
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under root (and its content hash): to prove nothing was changed."""
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            p = Path(dirpath, name)
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="session")
+def corpus_copy(tmp_path_factory):
+    """A private copy of the whole corpus (recorded absolute paths point nowhere, as after a move)."""
+    dst = tmp_path_factory.mktemp("corpus")
+    shutil.copytree(CORPUS, dst, dirs_exist_ok=True)
+    return dst
+
+
+def store_uri(corpus_root: Path, name: str) -> str:
+    folder, make = STORES[name]
+    return make(corpus_root / folder)
+
+
+def truth(name: str) -> dict:
+    folder, _ = STORES[name]
+    return json.loads((CORPUS / folder / "truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def built_sites(corpus_copy, tmp_path_factory):
+    """Each corpus store built once, with deleted runs included (as truth.json has them)."""
+    sites = {}
+    for name in STORES:
+        out = tmp_path_factory.mktemp("site-" + name)
+        result = build(BuildOptions(store=store_uri(corpus_copy, name), out=str(out / "site"),
+                                    include_deleted=True, jobs=2))
+        sites[name] = (out / "site", result)
+    return sites

@@ -1,0 +1,244 @@
+"""The command line: exit codes, one-line errors, bad input, atomic output, config file."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import store_uri
+from sitegen import BuildOptions, build
+from sitegen.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, cwd=None):
+    """The real command in a subprocess: what a user sees on stdout/stderr."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.run([sys.executable, "-m", "sitegen", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def file_store(corpus_copy, tmp_path):
+    dst = tmp_path / "mlruns"
+    shutil.copytree(corpus_copy / "3.17.2" / "file" / "mlruns", dst)
+    return dst
+
+
+def test_help_has_examples_and_exit_codes():
+    result = CliRunner().invoke(main, ["build", "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.output and "Exit codes:" in result.output
+    assert "trackreport.yml" in result.output
+
+
+def test_missing_store_is_one_line_and_exit_2(tmp_path):
+    proc = run_cli("build", "--store", str(tmp_path / "nope"), "--out", str(tmp_path / "site"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "store not found" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("uri", ["sqlite:///{tmp}/missing.db", "sqlite:///{tmp}/garbage.db",
+                                 "postgresql://u:secret@localhost/db", "{tmp}/not-a-store"])
+def test_unreadable_stores_exit_2(tmp_path, uri):
+    (tmp_path / "garbage.db").write_bytes(b"this is not a database" * 100)
+    (tmp_path / "not-a-store").mkdir()
+    (tmp_path / "not-a-store" / "readme.txt").write_text("hi")
+    proc = run_cli("build", "--store", uri.format(tmp=tmp_path), "--out", str(tmp_path / "site"))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+    assert "secret" not in proc.stderr
+
+
+def test_refuses_foreign_output_folder(file_store, tmp_path):
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    proc = run_cli("build", "--store", str(file_store), "--out", str(out))
+    assert proc.returncode == 2 and "not made by trackreport" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
+
+
+def test_default_store_is_mlruns_in_working_folder(file_store):
+    proc = run_cli("build", "-q", cwd=file_store.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and proc.stdout == ""
+    assert (file_store.parent / "site" / "index.html").is_file()
+
+
+def test_summary_line(file_store, tmp_path):
+    proc = run_cli("build", "--store", str(file_store), "--out", str(tmp_path / "s"))
+    assert proc.returncode == 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "3 experiments, 11 runs" in last and "pages" in last and "charts" in last
+    assert "artifacts in" in last
+
+
+def test_corrupt_and_half_written_files_are_warnings(file_store, tmp_path):
+    runs = sorted(p for p in (file_store / "714191891224900804").iterdir()
+                  if (p / "meta.yaml").is_file() and "stage: active" in (p / "meta.yaml").read_text()
+                  and (p / "metrics").is_dir())
+    broken_meta = runs[0] / "meta.yaml"
+    broken_meta.write_text("artifact_uri: file:///x\nend_time: [unclosed\n")
+    metric = next(runs[1].glob("metrics/**/*"))
+    while metric.is_dir():
+        metric = next(metric.iterdir())
+    with open(metric, "a") as f:
+        f.write("1700000000000 not-a-number 3\n1700000000001 0.5")   # garbage + partial line
+    exp_tag = file_store / "0" / "tags"
+    exp_tag.mkdir(exist_ok=True)
+    (exp_tag / "bad").write_bytes(b"\xff\xfe\x00binary")
+    proc = run_cli("build", "--store", str(file_store), "--out", str(tmp_path / "s"))
+    assert proc.returncode == 0, proc.stderr
+    assert str(broken_meta) in proc.stderr
+    assert str(metric) in proc.stderr and "line" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "10 runs" in proc.stderr.splitlines()[-1]          # everything else was built
+    page = tmp_path / "s" / "experiments" / "714191891224900804" / "runs" / runs[1].name / "index.html"
+    assert page.is_file()
+
+
+def test_failed_build_keeps_previous_site(file_store, tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    from sitegen import render
+
+    def boom(*a, **k):
+        raise RuntimeError("renderer exploded")
+
+    monkeypatch.setattr(render.Pages, "run", boom)
+    with pytest.raises(RuntimeError):
+        build(BuildOptions(store=str(file_store), out=str(out), jobs=1, clean=True))
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir() if "trackreport-tmp" in p.name] == []
+
+
+def test_interrupted_swap_is_recovered(file_store, tmp_path):
+    out = tmp_path / "site"
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    # Simulate a crash between the two renames of the swap: only the old copy exists.
+    old = tmp_path / ".site.trackreport-old-999"
+    os.replace(out, old)
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    assert (out / "index.html").is_file() and not old.exists()
+
+
+def test_internal_error_is_one_line_exit_1(file_store, tmp_path):
+    theme = tmp_path / "theme"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "templates" / "run.html").write_text("{% extends '!default/run.html' %}{% block params %}{{ nope.x }}{% endblock %}")
+    proc = run_cli("build", "--store", str(file_store), "--out", str(tmp_path / "s"), "--theme", str(theme))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("error: build failed") and "Traceback" not in proc.stderr
+
+
+def test_user_theme_overrides_a_block(file_store, tmp_path):
+    theme = tmp_path / "theme"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "templates" / "base.html").write_text(
+        "{% extends '!default/base.html' %}{% block footer %}Lab of Dr. X{% endblock %}")
+    (theme / "static").mkdir()
+    (theme / "static" / "extra.css").write_text("body{}")
+    build(BuildOptions(store=str(file_store), out=str(tmp_path / "s"), theme=str(theme), jobs=1))
+    index = (tmp_path / "s" / "index.html").read_text()
+    assert "Lab of Dr. X" in index and "static/app.js" in index
+    assert (tmp_path / "s" / "static" / "extra.css").is_file()
+    assert (tmp_path / "s" / "static" / "style.css").is_file()
+
+
+def test_config_file_and_flag_precedence(file_store, tmp_path):
+    (tmp_path / "trackreport.yml").write_text(
+        f"store: {file_store.name}\nout: from-config\ntitle: Config title\ninclude-deleted: true\n")
+    proc = run_cli("build", "-q", "--title", "Flag title", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    index = (tmp_path / "from-config" / "index.html").read_text()
+    assert "Flag title" in index and "Config title" not in index
+    assert "to-be-deleted" in index                        # include-deleted came from the file
+
+
+def test_bad_config_names_key_and_line(file_store, tmp_path):
+    (tmp_path / "trackreport.yml").write_text("store: mlruns\n\nmax-artifact-sise: 5MB\n")
+    proc = run_cli("build", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "line 3" in proc.stderr and "max-artifact-sise" in proc.stderr
+    (tmp_path / "trackreport.yml").write_text("store: mlruns\nmax-artifact-size: lots\n")
+    proc = run_cli("build", cwd=tmp_path)
+    assert proc.returncode == 2 and "line 2" in proc.stderr and "not a size" in proc.stderr
+
+
+def test_max_artifact_size_and_symlinks(file_store, tmp_path):
+    run = next(p for p in (file_store / "714191891224900804").iterdir() if (p / "artifacts").is_dir())
+    (run / "artifacts" / "big.bin").write_bytes(b"\0" * 200_000)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("ssh key")
+    os.symlink(secret, run / "artifacts" / "escape.txt")
+    os.symlink("notes.txt", run / "artifacts" / "inside-link.txt")
+    result = build(BuildOptions(store=str(file_store), out=str(tmp_path / "s"), jobs=1,
+                                max_artifact_size=100_000))
+    art = tmp_path / "s" / "experiments" / "714191891224900804" / "runs" / run.name / "artifacts"
+    assert not (art / "big.bin").exists()
+    assert not (art / "escape.txt").exists()
+    assert (art / "inside-link.txt").read_text() == "plain text\n"
+    page = (art.parent / "index.html").read_text()
+    assert "big.bin" in page and "max-artifact-size" in page
+    assert "ssh key" not in "".join(p.read_text(errors="ignore") for p in art.parent.rglob("*") if p.is_file())
+    assert any("escape.txt" in w for w in result.warnings)
+
+
+def test_moved_database_store_uses_artifacts_flag(corpus_copy, tmp_path):
+    src = corpus_copy / "3.17.2" / "server"
+    (tmp_path / "db").mkdir()
+    shutil.copy(src / "mlflow.db", tmp_path / "db" / "mlflow.db")
+    shutil.copytree(src / "artifacts", tmp_path / "elsewhere")
+    opts = dict(store=f"sqlite:///{tmp_path / 'db' / 'mlflow.db'}", jobs=1)
+    without = build(BuildOptions(out=str(tmp_path / "a"), **opts))
+    assert without.artifacts == 0 and any("--artifacts" in w for w in without.warnings)
+    with_flag = build(BuildOptions(out=str(tmp_path / "b"), artifacts=str(tmp_path / "elsewhere"), **opts))
+    assert with_flag.artifacts == 10 and with_flag.warnings == []
+
+
+def test_incremental_rebuild_touches_only_changed_run(file_store, tmp_path):
+    out = tmp_path / "site"
+    first = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    assert first.runs_rendered == first.runs
+    stamp = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    second = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    assert second.runs_rendered == 0
+    changed = next(p for p in (file_store / "714191891224900804").iterdir()
+                   if (p / "metrics").is_dir())
+    metric = next(p for p in (changed / "metrics").rglob("*") if p.is_file())
+    with open(metric, "a") as f:
+        f.write("1800000000000 0.25 999\n")
+    third = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    assert third.runs_rendered == 1
+    run_dirs = out / "experiments" / "714191891224900804" / "runs"
+    for p, t in stamp.items():
+        rel = p.relative_to(out)
+        if rel.parts[:4] == ("experiments", "714191891224900804", "runs", changed.name) or \
+                p.name in ("index.html", ".trackreport-site") and len(rel.parts) <= 3 or \
+                rel.parts[:3] == ("experiments", "714191891224900804", "charts"):
+            continue
+        assert p.stat().st_mtime_ns == t, f"{rel} was rewritten"
+    assert '"999' in (run_dirs / changed.name / "run.json").read_text().replace(" ", "") or \
+        "999" in (run_dirs / changed.name / "run.json").read_text()
+
+
+def test_deleted_run_pages_disappear(file_store, tmp_path):
+    out = tmp_path / "site"
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    victim = next(p for p in (file_store / "714191891224900804").iterdir()
+                  if (p / "meta.yaml").is_file() and "stage: active" in (p / "meta.yaml").read_text())
+    meta = victim / "meta.yaml"
+    meta.write_text(meta.read_text().replace("lifecycle_stage: active", "lifecycle_stage: deleted"))
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    assert not (out / "experiments" / "714191891224900804" / "runs" / victim.name).exists()

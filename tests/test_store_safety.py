@@ -1,0 +1,81 @@
+"""Building never changes a store, and never blocks or damages a SQLite writer."""
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+from conftest import STORES, store_uri, tree_digest
+from sitegen import BuildOptions, build
+
+
+def test_build_leaves_every_store_byte_for_byte_unchanged(corpus_copy, tmp_path):
+    before = tree_digest(corpus_copy)
+    mtimes = {p: p.stat().st_mtime_ns for p in corpus_copy.rglob("*")}
+    for name in STORES:
+        build(BuildOptions(store=store_uri(corpus_copy, name), out=str(tmp_path / name),
+                           include_deleted=True, jobs=1))
+    assert tree_digest(corpus_copy) == before
+    assert {p: p.stat().st_mtime_ns for p in corpus_copy.rglob("*")} == mtimes
+    leftovers = [p for p in corpus_copy.rglob("*") if p.name.endswith(("-journal", "-wal", "-shm"))]
+    assert leftovers == []
+
+
+def test_read_only_database_file_and_folder(corpus_copy, tmp_path):
+    """A store on a read-only medium (or owned by someone else) still builds."""
+    src = corpus_copy / "3.17.2" / "sqlite"
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    db = ro / "mlflow.db"
+    db.write_bytes((src / "mlflow.db").read_bytes())
+    os.chmod(db, 0o444)
+    os.chmod(ro, 0o555)
+    try:
+        result = build(BuildOptions(store=f"sqlite:///{db}", out=str(tmp_path / "site"), jobs=1))
+    finally:
+        os.chmod(ro, 0o755)
+    assert result.runs == 11
+    assert sorted(p.name for p in ro.iterdir()) == ["mlflow.db"]
+
+
+WRITER = textwrap.dedent("""
+    import sqlite3, sys, time
+    db, n = sys.argv[1], int(sys.argv[2])
+    conn = sqlite3.connect(db, timeout=10, isolation_level=None)
+    run = conn.execute("SELECT run_uuid FROM runs LIMIT 1").fetchone()[0]
+    worst = 0.0
+    print("ready", flush=True)
+    for i in range(n):
+        t = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+                     "VALUES ('live/metric', ?, ?, ?, ?, 0)", (i * 0.5, 1700000000000 + i, run, i))
+        conn.execute("COMMIT")
+        worst = max(worst, time.perf_counter() - t)
+    print(f"done {n} {worst:.3f}", flush=True)
+""")
+
+
+def test_concurrent_sqlite_writer_is_not_blocked_or_damaged(corpus_copy, tmp_path):
+    db = tmp_path / "live.db"
+    db.write_bytes((corpus_copy / "3.17.2" / "sqlite" / "mlflow.db").read_bytes())
+    writes = 3000
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(writes)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        builds = 0
+        while proc.poll() is None or builds < 2:
+            build(BuildOptions(store=f"sqlite:///{db}", out=str(tmp_path / "site"), jobs=1))
+            builds += 1
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    done, count, worst = out.split()
+    assert done == "done" and int(count) == writes
+    assert float(worst) < 5.0, "a writer commit waited for the reader"
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM metrics WHERE key='live/metric'").fetchone()[0] == writes
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("live.db")] == ["live.db"]
