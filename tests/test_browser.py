@@ -1,0 +1,135 @@
+"""A real headless Chromium opens the site from file:// and uses it as a person would."""
+import os
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+NO_ALERTS = """
+window.__alerts = [];
+window.alert = window.confirm = window.prompt = function (m) { window.__alerts.push(String(m)); };
+"""
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are required in CI (.ci/run installs them)")
+        pytest.skip("chromium/chromedriver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_ALERTS})
+    yield drv
+    drv.quit()
+
+
+def _visible_top_names(drv):
+    from selenium.webdriver.common.by import By
+    rows = drv.find_elements(By.CSS_SELECTOR, "#runs-table tbody.group tr.top")
+    return [r.find_element(By.CSS_SELECTOR, "td.runname a").text for r in rows if r.is_displayed()]
+
+
+def _js_errors(drv):
+    errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+    return [e for e in errors if "sandboxed" not in e["message"]]
+
+
+def test_experiment_page_sort_filter_and_run_page(driver, built_sites):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    site, _ = built_sites["3.17.2-file"]
+    page = next(p for p in site.glob("experiments/*/index.html") if "<title>sweep ·" in p.read_text())
+    driver.get(page.as_uri())
+    wait = WebDriverWait(driver, 10)
+    wait.until(lambda d: d.find_element(By.ID, "run-count").text == "10 runs")
+
+    # sort by run name, both directions; children stay under their parent
+    header = driver.find_element(By.XPATH, "//table[@id='runs-table']//th[normalize-space()='Run']")
+    header.click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    names = _visible_top_names(driver)
+    assert names == sorted(names, key=str.lower) and len(names) == 6
+    header.click()
+    assert _visible_top_names(driver) == sorted(names, key=str.lower, reverse=True)
+    parent_group = driver.find_element(By.XPATH, "//tbody[.//a[text()='sweep-parent']]")
+    assert len(parent_group.find_elements(By.CSS_SELECTOR, "tr.child")) == 4
+
+    # sort by a metric: the children of the sweep are ordered by it, numerically
+    metric = driver.find_element(By.XPATH, "//th[contains(., 'final_score')]")
+    metric.click()
+    values = [float(td.get_attribute("data-v")) for td in parent_group.find_elements(
+        By.XPATH, ".//tr[contains(@class,'child')]/td[count(//th[contains(., 'final_score')]/preceding-sibling::th)+1]")]
+    assert len(values) == 4 and values == sorted(values)
+
+    # filter by text, then by status
+    box = driver.find_element(By.ID, "run-filter")
+    box.send_keys("killed")
+    wait.until(lambda d: d.find_element(By.ID, "run-count").text == "1 of 10 runs")
+    assert _visible_top_names(driver) == ["killed-run"]
+    box.clear()
+    box.send_keys(" ")
+    Select(driver.find_element(By.ID, "status-filter")).select_by_value("failed")
+    wait.until(lambda d: d.find_element(By.ID, "run-count").text == "1 of 10 runs")
+    assert _visible_top_names(driver) == ["failed-run"]
+    Select(driver.find_element(By.ID, "status-filter")).select_by_value("")
+
+    # open a run page through its link
+    box.clear()
+    box.send_keys("edge")
+    driver.find_element(By.LINK_TEXT, "edge-values").click()
+    wait.until(lambda d: d.title.startswith("edge-values"))
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "<img src=x onerror=alert(1)>" in body          # shown as text, not as an element
+    assert driver.find_elements(By.CSS_SELECTOR, "img[src='x']") == []
+    imgs = driver.find_elements(By.CSS_SELECTOR, ".chart img, .gallery img")
+    assert imgs and all(driver.execute_script("return arguments[0].naturalWidth", i) > 0 for i in imgs)
+    assert driver.execute_script("return window.__alerts") == []
+    assert _js_errors(driver) == []
+
+
+def test_no_store_script_runs_anywhere(driver, built_sites):
+    """Pages whose store content holds <script>, onerror= and an HTML artifact with a script."""
+    from selenium.webdriver.common.by import By
+
+    site, _ = built_sites["3.17.2-sqlite"]
+    for needle in ("<title>sweep-parent", "<title>edge-values"):
+        page = next(p for p in site.glob("experiments/*/runs/*/index.html") if needle in p.read_text())
+        driver.get(page.as_uri())
+        assert driver.execute_script("return document.readyState") == "complete"
+        for frame in driver.find_elements(By.TAG_NAME, "iframe"):
+            assert "allow-scripts" not in (frame.get_attribute("sandbox") or "")
+            driver.switch_to.frame(frame)
+            assert driver.execute_script("return document.querySelector('h1').textContent") == "report"
+            assert driver.execute_script("return window.__alerts || []") == []  # its script never ran
+            driver.switch_to.default_content()
+        assert driver.execute_script("return window.__alerts") == []
+        assert _js_errors(driver) == []
+
+
+def test_dark_mode_toggle(driver, built_sites):
+    from selenium.webdriver.common.by import By
+
+    site, _ = built_sites["3.17.2-file"]
+    driver.get((site / "index.html").as_uri())
+    before = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+    driver.find_element(By.ID, "theme-toggle").click()
+    after = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+    assert before != after
+    driver.find_element(By.ID, "theme-toggle").click()
+    assert driver.execute_script("return getComputedStyle(document.body).backgroundColor") == before
