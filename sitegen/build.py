@@ -103,9 +103,9 @@ def _previous_manifest(out: Path) -> dict | None:
 def _run_chart_specs(run: Run, abs_dir: Path) -> dict[str, charts.ChartSpec]:
     specs = {}
     for key, hist in run.metrics.items():
-        if not hist.points:
+        if not len(hist):
             continue
-        series = charts.make_series(key, [p.step for p in hist.points], [p.value for p in hist.points])
+        series = charts.make_series(key, hist.steps, hist.values)
         specs[key] = charts.layout(str(abs_dir / "charts" / chart_name(key)), [series])
     return specs
 
@@ -115,15 +115,14 @@ def _comparison_specs(exp: Experiment, abs_dir: Path) -> list[tuple[str, charts.
     counts: dict[str, int] = {}
     for r in exp.runs:
         for k, h in r.metrics.items():
-            if h.points:
+            if len(h):
                 counts[k] = counts.get(k, 0) + 1
     keys = [k for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
     out = []
     for key in keys[:MAX_COMPARE_METRICS]:
         runs = [r for r in sorted(exp.runs, key=lambda r: -(r.start_time or 0))
-                if key in r.metrics and r.metrics[key].points][:MAX_COMPARE_RUNS]
-        series = [charts.make_series(r.display_name, [p.step for p in r.metrics[key].points],
-                                     [p.value for p in r.metrics[key].points],
+                if key in r.metrics and len(r.metrics[key])][:MAX_COMPARE_RUNS]
+        series = [charts.make_series(r.display_name, r.metrics[key].steps, r.metrics[key].values,
                                      charts.PALETTE[i % len(charts.PALETTE)])
                   for i, r in enumerate(runs)]
         spec = charts.layout(str(abs_dir / "charts" / chart_name(key)), series)
@@ -167,15 +166,16 @@ def build(options: BuildOptions, progress: ProgressFn | None = None) -> BuildRes
     pages = Pages(make_env(chain), options.title)
     pool = charts.make_pool(options.jobs) if plan.render_runs or plan.render_experiments else None
     futures = []
+    prunes: list[str] = []   # folders whose leftovers from an older build go once charts are drawn
     try:
         _remove_stale(writer, store)
         total = len(plan.render_runs)
         for i, run in enumerate(plan.render_runs, 1):
-            futures += _build_run(run, store, rel, writer, pages, pool, result)
+            futures += _build_run(run, store, rel, writer, pages, pool, result, prunes)
             if progress:
                 progress(i, total)
         for exp in store.experiments:
-            futures += _build_experiment(exp, rel, writer, pages, pool, plan, result)
+            futures += _build_experiment(exp, rel, writer, pages, pool, plan, result, prunes)
         visible = store.experiments
         writer.write_text("index.html", pages.index(store, visible))
         result.pages += 1
@@ -184,6 +184,8 @@ def build(options: BuildOptions, progress: ProgressFn | None = None) -> BuildRes
         writer.write_text(".nojekyll", "")
         for f in futures:
             result.charts += f.result()
+        for rel_dir in prunes:
+            writer.prune(rel_dir)
         writer.commit({"generator": "trackreport", "version": __version__, "store": _redact(uri),
                        "manifest": plan.manifest(store.run_by_id())})
     except BaseException:
@@ -223,7 +225,7 @@ def _remove_stale(writer: SiteWriter, store: Store) -> None:
 
 
 def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool,
-               result: BuildResult) -> list:
+               result: BuildResult, prunes: list[str]) -> list:
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
     base = run_dir(run.experiment_id, run.run_id)
     abs_dir = writer.root / base
@@ -245,13 +247,13 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
     writer.write_text(f"{base}/index.html", pages.run(run, exp, parent, children, chart_ctx))
     writer.write_text(f"{base}/run.json", run_json(run))
-    writer.prune(base)
+    prunes.append(base)
     result.pages += 1
     return futures
 
 
 def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool, plan,
-                      result: BuildResult) -> list:
+                      result: BuildResult, prunes: list[str]) -> list:
     base = f"experiments/{exp.experiment_id}"
     abs_dir = writer.root / base
     comparison = _comparison_specs(exp, abs_dir)
@@ -259,7 +261,7 @@ def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, po
     if exp.experiment_id in plan.render_experiments:
         for _k, s, _r in comparison:
             writer.claim(f"{base}/charts/{Path(s.out_path).name}")
-        writer.prune(f"{base}/charts")
+        prunes.append(f"{base}/charts")
         futures = charts.submit_charts(pool, [s for _k, s, _r in comparison]) if comparison else []
     param_keys = sorted({k for r in exp.runs for k in r.params})
     metric_keys = sorted({k for r in exp.runs for k in r.metrics})

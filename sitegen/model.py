@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 # Integer codes used by the file store's meta.yaml.
@@ -16,8 +16,7 @@ STATUS_BY_CODE = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "
 SOURCE_TYPE_BY_CODE = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 1000: "UNKNOWN"}
 
 
-@dataclass(frozen=True, slots=True)
-class MetricPoint:
+class MetricPoint(NamedTuple):
     step: int
     timestamp: int
     value: float
@@ -25,37 +24,70 @@ class MetricPoint:
 
 @dataclass(slots=True)
 class MetricHistory:
+    """One metric's full history, stored column-wise in logged order (cheap to build in bulk)."""
     key: str
-    points: list[MetricPoint] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    timestamps: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    _latest: "MetricPoint | None" = field(default=None, init=False, repr=False, compare=False)
+    _range: "tuple | None" = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_points(cls, key: str, points) -> "MetricHistory":
+        h = cls(key)
+        for p in points:
+            h.steps.append(p[0])
+            h.timestamps.append(p[1])
+            h.values.append(p[2])
+        return h
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def points(self) -> list[MetricPoint]:
+        return [MetricPoint(s, t, v) for s, t, v in zip(self.steps, self.timestamps, self.values)]
 
     @property
     def latest(self) -> MetricPoint | None:
         """The point MLflow calls "latest": the max of (step, timestamp, value)."""
-        if not self.points:
-            return None
-        return max(self.points, key=lambda p: (p.step, p.timestamp, _sort_value(p.value)))
+        if self._latest is None and self.values:
+            top = max(self.steps)
+            i = max((j for j, s in enumerate(self.steps) if s == top),
+                    key=lambda j: (self.timestamps[j], _sort_value(self.values[j])))
+            self._latest = MetricPoint(self.steps[i], self.timestamps[i], self.values[i])
+        return self._latest
 
-    @property
-    def finite_values(self) -> list[float]:
-        return [p.value for p in self.points if math.isfinite(p.value)]
+    def _stats(self) -> tuple:
+        """(min, max, non-finite count) over the finite values, computed once."""
+        if self._range is None:
+            if all(map(math.isfinite, self.values)):
+                finite, bad = self.values, 0
+            else:
+                finite = [v for v in self.values if math.isfinite(v)]
+                bad = len(self.values) - len(finite)
+            self._range = (min(finite, default=None), max(finite, default=None), bad)
+        return self._range
 
     @property
     def min(self) -> float | None:
-        vals = self.finite_values
-        return min(vals) if vals else None
+        return self._stats()[0]
 
     @property
     def max(self) -> float | None:
-        vals = self.finite_values
-        return max(vals) if vals else None
+        return self._stats()[1]
 
     @property
     def last_step(self) -> int | None:
-        return max((p.step for p in self.points), default=None)
+        return max(self.steps, default=None)
+
+    @property
+    def last_timestamp(self) -> int | None:
+        return max(self.timestamps, default=None)
 
     @property
     def non_finite_count(self) -> int:
-        return sum(1 for p in self.points if not math.isfinite(p.value))
+        return self._stats()[2]
 
 
 def _sort_value(v: float) -> float:
@@ -174,7 +206,7 @@ class Run:
     @property
     def last_logged(self) -> Optional[int]:
         """Timestamp of the last metric point (used to show live runs)."""
-        return max((p.timestamp for h in self.metrics.values() for p in h.points), default=None)
+        return max((h.last_timestamp for h in self.metrics.values() if len(h)), default=None)
 
 
 @dataclass(slots=True)

@@ -46,12 +46,16 @@ def run_url(exp_id: str, run_id: str) -> str:
 # ---- run.json ----
 
 def _json_num(v: float):
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "NaN"
-        if math.isinf(v):
-            return "Infinity" if v > 0 else "-Infinity"
-    return v
+    if math.isfinite(v):
+        return v
+    if math.isnan(v):
+        return "NaN"
+    return "Infinity" if v > 0 else "-Infinity"
+
+
+def _history_json(h) -> list:
+    values = h.values if not h.non_finite_count else [_json_num(v) for v in h.values]
+    return list(map(list, zip(h.steps, h.timestamps, values)))
 
 
 def run_json(run: Run) -> str:
@@ -61,11 +65,12 @@ def run_json(run: Run) -> str:
         "lifecycle_stage": run.lifecycle_stage, "user_id": run.user_id,
         "artifact_uri": run.artifact_uri, "parent_run_id": run.parent_run_id,
         "params": dict(sorted(run.params.items())), "tags": dict(sorted(run.tags.items())),
-        "metrics": {k: [[p.step, p.timestamp, _json_num(p.value)] for p in h.points]
+        "metrics": {k: _history_json(h)
                     for k, h in sorted(run.metrics.items())},
         "artifacts": [{"path": a.path, "size": a.size} for a in run.artifacts],
     }
-    return json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False)
+    # Compact separators keep json's C encoder (indent= would fall back to pure Python).
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 # ---- pages ----

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from ..model import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment,
-                     MetricHistory, MetricPoint, Run, Store)
+                     MetricHistory, Run, Store)
 
 try:  # the C loader is 5-10x faster; fall back silently where libyaml is missing
     _Loader = yaml.CSafeLoader
@@ -204,14 +204,15 @@ def _read_metrics(folder: Path, warn: _Warn) -> dict[str, MetricHistory]:
             except OSError as e:
                 warn(path, f"unreadable ({_short(e)}); skipped")
                 continue
-            out[key] = MetricHistory(key, parse_metric_lines(data, path, warn))
+            out[key] = parse_metric_lines(key, data, path, warn)
     return dict(sorted(out.items()))
 
 
-def parse_metric_lines(data: bytes, path: Path | str = "", warn=None) -> list[MetricPoint]:
+def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) -> MetricHistory:
     """Parse "<timestamp> <value> [<step>]" lines; a trailing partial line is ignored."""
+    hist = MetricHistory(key)
     if not data:
-        return []
+        return hist
     if not data.endswith(b"\n"):
         # Being appended to right now: only complete lines count.
         cut = data.rfind(b"\n")
@@ -220,28 +221,31 @@ def parse_metric_lines(data: bytes, path: Path | str = "", warn=None) -> list[Me
     fields = data.split()
     if len(fields) == 3 * len(lines):
         try:  # fast path: every line has three fields
-            ts = map(int, fields[0::3])
-            vals = map(float, fields[1::3])
-            steps = map(int, fields[2::3])
-            return [MetricPoint(s, t, v) for t, v, s in zip(ts, vals, steps)]
+            hist.timestamps = list(map(int, fields[0::3]))
+            hist.values = list(map(float, fields[1::3]))
+            hist.steps = list(map(int, fields[2::3]))
+            return hist
         except ValueError:
-            pass
-    points = []
+            hist = MetricHistory(key)
     for lineno, line in enumerate(lines, 1):
         parts = line.split()
         if not parts:
             continue
         try:
             if len(parts) == 3:
-                points.append(MetricPoint(int(parts[2]), int(parts[0]), float(parts[1])))
+                ts, value, step = int(parts[0]), float(parts[1]), int(parts[2])
             elif len(parts) == 2:  # very old files: no step
-                points.append(MetricPoint(0, int(parts[0]), float(parts[1])))
+                ts, value, step = int(parts[0]), float(parts[1]), 0
             else:
                 raise ValueError("expected 'timestamp value step'")
         except ValueError:
             if warn:
                 warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); skipped")
-    return points
+            continue
+        hist.timestamps.append(ts)
+        hist.values.append(value)
+        hist.steps.append(step)
+    return hist
 
 
 def _read_datasets(folder: Path, warn: _Warn) -> dict[str, dict]:

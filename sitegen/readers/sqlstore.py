@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from ..model import DatasetInput, Experiment, MetricHistory, MetricPoint, Run, Store
+from ..model import DatasetInput, Experiment, MetricHistory, Run, Store
 
 # Snapshots larger than this go to a temporary file instead of memory.
 _MEMORY_SNAPSHOT_LIMIT = 512 * 1024 * 1024
@@ -142,18 +142,23 @@ def read_sql_store(conn, schema: _Schema, store: Store, include_deleted: bool) -
     if "metrics" in s.tables:
         is_nan = s.col("metrics", "is_nan", "0")
         step = s.col("metrics", "step", "0")
-        hist: dict[str, dict[str, list]] = defaultdict(dict)
-        for rid, key, st, ts, val, nan in conn.execute(
+        hist: dict[str, dict[str, MetricHistory]] = defaultdict(dict)
+        current = (None, None)
+        h = None
+        nan = float("nan")
+        for rid, key, st, ts, val, is_nan_ in conn.execute(
                 f"SELECT run_uuid, key, {step}, timestamp, value, {is_nan} FROM metrics"
                 f" ORDER BY run_uuid, key, timestamp, {step}, value"):
-            if rid not in runs:
-                continue
-            pts = hist[rid].get(key)
-            if pts is None:
-                pts = hist[rid][key] = []
-            pts.append(MetricPoint(int(st or 0), int(ts), float("nan") if nan else float(val)))
+            if (rid, key) != current:
+                current = (rid, key)
+                h = hist[rid][key] = MetricHistory(key) if rid in runs else None
+            if h is not None:
+                h.steps.append(int(st or 0))
+                h.timestamps.append(int(ts))
+                h.values.append(nan if is_nan_ else float(val))
         for rid, by_key in hist.items():
-            runs[rid].metrics = {k: MetricHistory(k, by_key[k]) for k in sorted(by_key)}
+            if rid in runs:
+                runs[rid].metrics = {k: by_key[k] for k in sorted(by_key)}
 
     if {"datasets", "inputs"} <= s.tables:
         _read_inputs(conn, s, runs)
@@ -190,5 +195,5 @@ def _fingerprint(run: Run) -> str:
     h.update(repr((run.status, run.end_time, run.lifecycle_stage, run.run_name,
                    sorted(run.params.items()), sorted(run.tags.items()), len(run.inputs))).encode())
     for k, m in run.metrics.items():
-        h.update(f"{k}:{len(m.points)}:{m.points[-1].timestamp if m.points else 0};".encode())
+        h.update(f"{k}:{len(m)}:{m.last_timestamp or 0};".encode())
     return h.hexdigest()
