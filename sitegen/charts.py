@@ -18,10 +18,12 @@ import math
 import os
 import struct
 import zlib
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .write import write_file
 
 WIDTH_PX, HEIGHT_PX, DPI = 640, 220, 100
 PALETTE = ["#3b82f6", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308", "#06b6d4",
@@ -221,18 +223,8 @@ def render_chart(spec: ChartSpec) -> str:
     for line in _state["pool"][used:]:
         line.set_visible(False)
     fig.canvas.draw()
-    data = encode_png(np.asarray(fig.canvas.buffer_rgba()))
-    try:  # an identical chart from the previous build is left alone (mtime included)
-        with open(spec.out_path, "rb") as f:
-            if f.read() == data:
-                return spec.out_path
-    except OSError:
-        pass
-    os.makedirs(os.path.dirname(spec.out_path), exist_ok=True)
-    tmp = spec.out_path + ".part"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, spec.out_path)
+    # An identical chart from the previous build is left alone (mtime included).
+    write_file(spec.out_path, encode_png(np.asarray(fig.canvas.buffer_rgba())))
     return spec.out_path
 
 
@@ -262,14 +254,6 @@ def _render_many(specs: list[ChartSpec]) -> int:
 
 def _warm() -> None:
     _figure(WIDTH_PX, HEIGHT_PX)
-
-
-def make_pool(jobs: int | None) -> Executor | None:
-    """A process pool for charts, or None to draw in-process (jobs == 1)."""
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1:
-        return None
-    return ProcessPoolExecutor(max_workers=jobs, initializer=_warm)
 
 
 def submit_charts(pool: Executor | None, specs: list[ChartSpec], batch: int = 16) -> list[Future]:

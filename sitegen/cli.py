@@ -132,7 +132,7 @@ def _options(ctx, config_path, flags) -> BuildOptions:
 
 
 def run_build(options: BuildOptions, *, verbose: int = 0, quiet: bool = False) -> int:
-    from .build import build as do_build
+    from .pipeline import build as do_build
     from .readers import StoreError
     from .write import OutputError
 

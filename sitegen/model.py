@@ -135,6 +135,9 @@ class Run:
     warnings: list[str] = field(default_factory=list)
     # Cheap fingerprint of the run's inputs in the store (used by the build plan).
     fingerprint: str = ""
+    # False when ``metrics`` holds only each key's latest point (reused from an earlier
+    # build because the run did not change); the reader can load the full histories.
+    metrics_complete: bool = True
 
     @property
     def parent_run_id(self) -> Optional[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 
 from . import __version__
@@ -35,9 +36,19 @@ class Plan:
 
     def manifest(self, runs_by_id: dict[str, Run]) -> dict:
         return {"format": MANIFEST_FORMAT, "version": __version__, "site_key": self.site_key,
-                "runs": {rid: {"exp": runs_by_id[rid].experiment_id, "key": k}
-                         for rid, k in sorted(self.run_keys.items())},
+                "runs": {rid: _run_entry(runs_by_id[rid], k) for rid, k in sorted(self.run_keys.items())},
                 "experiments": dict(sorted(self.experiment_keys.items()))}
+
+
+def _run_entry(run: Run, key: str) -> dict:
+    """What the next build needs of an unchanged run: its fingerprint and latest points."""
+    latest = {}
+    for k, h in run.metrics.items():
+        p = h.latest
+        if p is not None:
+            v = p.value
+            latest[k] = [p.step, p.timestamp, v if math.isfinite(v) else repr(v)]
+    return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest}
 
 
 def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run]) -> str:

@@ -23,6 +23,22 @@ class OutputError(Exception):
     """The output folder cannot be used (not ours, not writable, ...)."""
 
 
+def write_file(path: str | os.PathLike, data: bytes) -> bool:
+    """Write atomically (temp file + rename); leave an identical file alone. True if written."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return True
+
+
 def _is_ours(out: Path) -> bool:
     return (out / MARKER).is_file()
 
@@ -96,16 +112,7 @@ class SiteWriter:
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Write a file; an identical existing file is left alone (its mtime too)."""
         self.written.add(rel)
-        p = self.path(rel)
-        try:
-            if p.stat().st_size == len(data) and p.read_bytes() == data:
-                return
-        except OSError:
-            pass
-        tmp = p.with_name(p.name + ".part")
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, p)
+        write_file(self.root / rel, data)
 
     def write_text(self, rel: str, text: str) -> None:
         self.write_bytes(rel, text.encode("utf-8"))

@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ..model import Store
+from typing import Protocol
+
+from ..model import MetricHistory, Run, Store
 
 
 class StoreError(Exception):
@@ -54,19 +56,48 @@ def sqlite_path(uri: str) -> Path:
     return Path(unquote(path))
 
 
+class MetricsReuse(Protocol):
+    """Lets a reader skip metric histories of runs that did not change since the last build."""
+
+    def get(self, run_id: str, fingerprint: str) -> tuple[dict[str, MetricHistory], bool] | None:
+        """(metrics, complete) for an unchanged run, or None to read them from the store."""
+
+
+class StoreReader(Protocol):
+    """What every reader offers; ``get_reader`` picks one by the URI's scheme."""
+
+    def read(self, reuse: MetricsReuse | None = None) -> Store:
+        """The whole store. Problems inside it are warnings in ``Store.warnings``."""
+
+    def load_metrics(self, runs: list[Run]) -> None:
+        """Fill the full histories of runs whose ``metrics_complete`` is False."""
+
+    def close(self) -> None: ...
+
+
+def get_reader(uri: str, *, include_deleted: bool = False) -> StoreReader:
+    """A reader for the store at ``uri``. Raises :class:`StoreError` if it cannot be opened."""
+    scheme = scheme_of(uri)
+    if scheme == "file":
+        from .filestore import FileStoreReader
+        return FileStoreReader(file_store_path(uri), uri=uri, include_deleted=include_deleted)
+    if scheme == "sqlite":
+        from .sqlstore import SqliteStoreReader
+        return SqliteStoreReader(sqlite_path(uri), uri=uri, include_deleted=include_deleted)
+    if scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mssql", "http", "https"):
+        raise StoreError(f"{scheme.split('+')[0]}:// stores are not supported yet "
+                         "(only file stores and SQLite)")
+    raise StoreError(f"unknown store kind '{scheme}://' in {uri}")
+
+
 def open_store(uri: str, *, include_deleted: bool = False) -> Store:
     """Read a whole store. Raises :class:`StoreError` if it cannot be read at all.
 
     Problems inside the store (a corrupt file, a half-written line) never raise:
     they are collected in ``Store.warnings`` and the rest is read.
     """
-    scheme = scheme_of(uri)
-    if scheme == "file":
-        from .filestore import read_file_store
-        return read_file_store(file_store_path(uri), uri=uri, include_deleted=include_deleted)
-    if scheme == "sqlite":
-        from .sqlstore import read_sqlite_store
-        return read_sqlite_store(sqlite_path(uri), uri=uri, include_deleted=include_deleted)
-    if scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mssql", "http", "https"):
-        raise StoreError(f"{scheme}:// stores are not supported yet (only file stores and SQLite)")
-    raise StoreError(f"unknown store kind '{scheme}://' in {uri}")
+    reader = get_reader(uri, include_deleted=include_deleted)
+    try:
+        return reader.read()
+    finally:
+        reader.close()

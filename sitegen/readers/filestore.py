@@ -38,39 +38,78 @@ class _Warn:
         self.sink.append(f"{path}: {problem}")
 
 
-def read_file_store(root: Path, *, uri: str, include_deleted: bool = False) -> Store:
-    from . import StoreError
+class FileStoreReader:
+    kind = "file"
 
-    if not root.exists():
-        raise StoreError(f"store not found: {root}")
-    if not root.is_dir():
-        raise StoreError(f"not a file store folder: {root}")
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError as e:
-        raise StoreError(f"cannot read store {root}: {e.strerror}") from e
+    def __init__(self, root: Path, *, uri: str, include_deleted: bool = False):
+        from . import StoreError
 
-    store = Store(uri=uri, kind="file", base_dir=str(root.resolve()))
-    warn = _Warn(store.warnings)
-    exp_dirs = [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
-    if include_deleted and (root / ".trash").is_dir():
-        exp_dirs += sorted(p for p in (root / ".trash").iterdir() if p.is_dir())
-    found_any = False
-    for exp_dir in exp_dirs:
-        meta_path = exp_dir / "meta.yaml"
-        if not meta_path.is_file():
-            continue
-        found_any = True
-        exp = _read_experiment(exp_dir, warn, in_trash=exp_dir.parent.name == ".trash")
-        if exp is None:
-            continue
-        if exp.deleted and not include_deleted:
-            continue
-        exp.runs = _read_runs(exp_dir, exp, warn, include_deleted)
-        store.experiments.append(exp)
-    if not found_any and not (root / ".trash").is_dir():
-        raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
-    return store
+        if not root.exists():
+            raise StoreError(f"store not found: {root}")
+        if not root.is_dir():
+            raise StoreError(f"not a file store folder: {root}")
+        self.root, self.uri, self.include_deleted = root, uri, include_deleted
+        self._run_dirs: dict[str, Path] = {}
+
+    def read(self, reuse=None) -> Store:
+        from . import StoreError
+
+        root = self.root
+        try:
+            entries = sorted(os.scandir(root), key=lambda e: e.name)
+        except OSError as e:
+            raise StoreError(f"cannot read store {root}: {e.strerror}") from e
+        store = Store(uri=self.uri, kind="file", base_dir=str(root.resolve()))
+        warn = _Warn(store.warnings)
+        exp_dirs = [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
+        if self.include_deleted and (root / ".trash").is_dir():
+            exp_dirs += sorted(p for p in (root / ".trash").iterdir() if p.is_dir())
+        found_any = False
+        for exp_dir in exp_dirs:
+            meta_path = exp_dir / "meta.yaml"
+            if not meta_path.is_file():
+                continue
+            found_any = True
+            exp = _read_experiment(exp_dir, warn, in_trash=exp_dir.parent.name == ".trash")
+            if exp is None or (exp.deleted and not self.include_deleted):
+                continue
+            exp.runs = self._read_runs(exp_dir, exp, warn, reuse)
+            store.experiments.append(exp)
+        if not found_any and not (root / ".trash").is_dir():
+            raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
+        return store
+
+    def load_metrics(self, runs: list[Run]) -> None:
+        warn = _Warn([])
+        for run in runs:
+            if not run.metrics_complete and run.run_id in self._run_dirs:
+                run.metrics = _read_metrics(self._run_dirs[run.run_id] / "metrics", warn)
+                run.metrics_complete = True
+
+    def close(self) -> None:
+        pass
+
+    def _read_runs(self, exp_dir: Path, exp: Experiment, warn: _Warn, reuse) -> list[Run]:
+        runs = []
+        datasets: dict[str, dict] | None = None
+        for entry in sorted(os.scandir(exp_dir), key=lambda e: e.name):
+            if not entry.is_dir() or entry.name in _EXPERIMENT_CHILDREN:
+                continue
+            run_dir = Path(entry.path)
+            if not (run_dir / "meta.yaml").is_file():
+                if len(entry.name) == 32:
+                    warn(run_dir, "run folder without meta.yaml (half-written or damaged); skipped")
+                continue
+            run = _read_run(run_dir, exp, warn, reuse)
+            if run is None or (run.deleted and not self.include_deleted):
+                continue
+            self._run_dirs[run.run_id] = run_dir
+            if (run_dir / "inputs").is_dir():
+                if datasets is None:
+                    datasets = _read_datasets(exp_dir / "datasets", warn)
+                run.inputs = _read_inputs(run_dir / "inputs", datasets, warn)
+            runs.append(run)
+        return runs
 
 
 def _load_yaml(path: Path, warn: _Warn) -> dict | None:
@@ -134,29 +173,7 @@ def _read_experiment(exp_dir: Path, warn: _Warn, in_trash: bool) -> Experiment |
     )
 
 
-def _read_runs(exp_dir: Path, exp: Experiment, warn: _Warn, include_deleted: bool) -> list[Run]:
-    runs = []
-    datasets: dict[str, dict] | None = None
-    for entry in sorted(os.scandir(exp_dir), key=lambda e: e.name):
-        if not entry.is_dir() or entry.name in _EXPERIMENT_CHILDREN:
-            continue
-        run_dir = Path(entry.path)
-        if not (run_dir / "meta.yaml").is_file():
-            if len(entry.name) == 32:
-                warn(run_dir, "run folder without meta.yaml (half-written or damaged); skipped")
-            continue
-        run = _read_run(run_dir, exp, warn)
-        if run is None or (run.deleted and not include_deleted):
-            continue
-        if (run_dir / "inputs").is_dir():
-            if datasets is None:
-                datasets = _read_datasets(exp_dir / "datasets", warn)
-            run.inputs = _read_inputs(run_dir / "inputs", datasets, warn)
-        runs.append(run)
-    return runs
-
-
-def _read_run(run_dir: Path, exp: Experiment, warn: _Warn) -> Run | None:
+def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse=None) -> Run | None:
     meta = _load_yaml(run_dir / "meta.yaml", warn)
     if meta is None:
         return None
@@ -185,8 +202,12 @@ def _read_run(run_dir: Path, exp: Experiment, warn: _Warn) -> Run | None:
         params=params,
         tags=tags,
     )
-    run.metrics = _read_metrics(run_dir / "metrics", warn)
     run.fingerprint = _fingerprint(run_dir)
+    reused = reuse.get(run.run_id, run.fingerprint) if reuse is not None else None
+    if reused is not None:
+        run.metrics, run.metrics_complete = reused
+    else:
+        run.metrics = _read_metrics(run_dir / "metrics", warn)
     return run
 
 

@@ -71,102 +71,151 @@ class _Schema:
         return f'"{name}"' if name in self.columns(table) else default
 
 
-def read_sqlite_store(path: Path, *, uri: str, include_deleted: bool = False) -> Store:
-    from . import StoreError
+class SqliteStoreReader:
+    kind = "sqlite"
 
-    if not path.is_file():
-        raise StoreError(f"store not found: {path}")
-    conn = _snapshot(path)
-    try:
-        schema = _Schema(conn)
-        missing = {"experiments", "runs"} - schema.tables
-        if missing:
-            raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): {path}")
-        store = Store(uri=uri, kind="sqlite", base_dir=str(path.resolve().parent))
-        read_sql_store(conn, schema, store, include_deleted)
-        return store
-    except sqlite3.DatabaseError as e:
-        raise StoreError(f"cannot read SQLite store {path}: {e}") from e
-    finally:
-        conn.close()
+    def __init__(self, path: Path, *, uri: str, include_deleted: bool = False):
+        from . import StoreError
+
+        if not path.is_file():
+            raise StoreError(f"store not found: {path}")
+        self.path, self.uri, self.include_deleted = path, uri, include_deleted
+        self.conn: sqlite3.Connection | None = None
+
+    def read(self, reuse=None) -> Store:
+        from . import StoreError
+
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = _snapshot(self.path)
+        try:
+            schema = _Schema(self.conn)
+            missing = {"experiments", "runs"} - schema.tables
+            if missing:
+                raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): "
+                                 f"{self.path}")
+            store = Store(uri=self.uri, kind="sqlite", base_dir=str(self.path.resolve().parent))
+            self._sql = SqlReader(self.conn, schema)
+            self._sql.read(store, self.include_deleted, reuse)
+            return store
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot read SQLite store {self.path}: {e}") from e
+
+    def load_metrics(self, runs: list[Run]) -> None:
+        self._sql.load_metrics([r for r in runs if not r.metrics_complete])
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
-def read_sql_store(conn, schema: _Schema, store: Store, include_deleted: bool) -> None:
-    """Fill ``store`` from an open connection with MLflow's tables (dialect-neutral SQL)."""
-    s = schema
-    live = "" if include_deleted else " WHERE lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted'"
-    exps: dict[str, Experiment] = {}
-    for row in conn.execute(
-            f"SELECT experiment_id, name, artifact_location, {s.col('experiments', 'lifecycle_stage')},"
-            f" {s.col('experiments', 'creation_time')}, {s.col('experiments', 'last_update_time')}"
-            f" FROM experiments{live} ORDER BY experiment_id"):
-        eid = str(row[0])
-        exps[eid] = Experiment(experiment_id=eid, name=row[1] if row[1] is not None else eid,
-                               artifact_location=row[2], lifecycle_stage=row[3] or "active",
-                               creation_time=row[4], last_update_time=row[5])
-    if "experiment_tags" in s.tables:
-        for key, value, eid in conn.execute("SELECT key, value, experiment_id FROM experiment_tags"):
-            if str(eid) in exps:
-                exps[str(eid)].tags[key] = value if value is not None else ""
+class SqlReader:
+    """MLflow's tables read with dialect-neutral SQL over a DB-API connection."""
 
-    run_live = "" if include_deleted else " WHERE r.lifecycle_stage IS NULL OR r.lifecycle_stage <> 'deleted'"
+    def __init__(self, conn, schema: _Schema):
+        self.conn, self.s = conn, schema
 
-    def c(name: str) -> str:
-        return f'r."{name}"' if name in s.columns("runs") else "NULL"
+    def read(self, store: Store, include_deleted: bool, reuse=None) -> None:
+        conn, s = self.conn, self.s
+        live = "" if include_deleted else " WHERE lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted'"
+        exps: dict[str, Experiment] = {}
+        for row in conn.execute(
+                f"SELECT experiment_id, name, artifact_location, {s.col('experiments', 'lifecycle_stage')},"
+                f" {s.col('experiments', 'creation_time')}, {s.col('experiments', 'last_update_time')}"
+                f" FROM experiments{live} ORDER BY experiment_id"):
+            eid = str(row[0])
+            exps[eid] = Experiment(experiment_id=eid, name=row[1] if row[1] is not None else eid,
+                                   artifact_location=row[2], lifecycle_stage=row[3] or "active",
+                                   creation_time=row[4], last_update_time=row[5])
+        if "experiment_tags" in s.tables:
+            for key, value, eid in conn.execute("SELECT key, value, experiment_id FROM experiment_tags"):
+                if str(eid) in exps:
+                    exps[str(eid)].tags[key] = value if value is not None else ""
 
-    runs: dict[str, Run] = {}
-    for row in conn.execute(
-            f"SELECT r.run_uuid, r.experiment_id, {c('name')}, {c('status')}, {c('start_time')},"
-            f" {c('end_time')}, {c('lifecycle_stage')}, {c('user_id')}, {c('artifact_uri')},"
-            f" {c('source_type')}, {c('source_name')}, {c('entry_point_name')}, {c('source_version')}"
-            f" FROM runs r{run_live} ORDER BY r.start_time DESC, r.run_uuid"):
-        eid = str(row[1])
-        if eid not in exps:
-            continue
-        runs[row[0]] = Run(run_id=row[0], experiment_id=eid, run_name=row[2] or None,
-                           status=row[3] or "FINISHED", start_time=row[4], end_time=row[5],
-                           lifecycle_stage=row[6] or "active", user_id=row[7] or None,
-                           artifact_uri=row[8] or None, source_type=row[9] or None,
-                           source_name=row[10] or None, entry_point_name=row[11] or None,
-                           source_version=row[12] or None)
-    for table, attr in (("params", "params"), ("tags", "tags")):
-        if table in s.tables:
-            for key, value, rid in conn.execute(f"SELECT key, value, run_uuid FROM {table}"):
-                run = runs.get(rid)
-                if run is not None:
-                    getattr(run, attr)[key] = value if value is not None else ""
-    for run in runs.values():
-        if not run.run_name:
-            run.run_name = run.tags.get("mlflow.runName") or None
+        run_live = "" if include_deleted else " WHERE r.lifecycle_stage IS NULL OR r.lifecycle_stage <> 'deleted'"
 
-    if "metrics" in s.tables:
-        is_nan = s.col("metrics", "is_nan", "0")
-        step = s.col("metrics", "step", "0")
+        def c(name: str) -> str:
+            return f'r."{name}"' if name in s.columns("runs") else "NULL"
+
+        runs: dict[str, Run] = {}
+        for row in conn.execute(
+                f"SELECT r.run_uuid, r.experiment_id, {c('name')}, {c('status')}, {c('start_time')},"
+                f" {c('end_time')}, {c('lifecycle_stage')}, {c('user_id')}, {c('artifact_uri')},"
+                f" {c('source_type')}, {c('source_name')}, {c('entry_point_name')}, {c('source_version')}"
+                f" FROM runs r{run_live} ORDER BY r.start_time DESC, r.run_uuid"):
+            eid = str(row[1])
+            if eid not in exps:
+                continue
+            runs[row[0]] = Run(run_id=row[0], experiment_id=eid, run_name=row[2] or None,
+                               status=row[3] or "FINISHED", start_time=row[4], end_time=row[5],
+                               lifecycle_stage=row[6] or "active", user_id=row[7] or None,
+                               artifact_uri=row[8] or None, source_type=row[9] or None,
+                               source_name=row[10] or None, entry_point_name=row[11] or None,
+                               source_version=row[12] or None)
+        for table, attr in (("params", "params"), ("tags", "tags")):
+            if table in s.tables:
+                for key, value, rid in conn.execute(f"SELECT key, value, run_uuid FROM {table}"):
+                    run = runs.get(rid)
+                    if run is not None:
+                        getattr(run, attr)[key] = value if value is not None else ""
+        for run in runs.values():
+            if not run.run_name:
+                run.run_name = run.tags.get("mlflow.runName") or None
+        if {"datasets", "inputs"} <= s.tables:
+            _read_inputs(conn, s, runs)
+
+        counts: dict[str, list] = defaultdict(list)
+        if "metrics" in s.tables:
+            for rid, key, n, last in conn.execute(
+                    "SELECT run_uuid, key, count(*), max(timestamp) FROM metrics GROUP BY run_uuid, key"):
+                counts[rid].append((key, n, last))
+        need = []
+        for run in runs.values():
+            run.fingerprint = _fingerprint(run, sorted(counts.get(run.run_id, [])))
+            reused = reuse.get(run.run_id, run.fingerprint) if reuse is not None else None
+            if reused is not None:
+                run.metrics, run.metrics_complete = reused
+            else:
+                run.metrics_complete = False
+                need.append(run)
+            exps[run.experiment_id].runs.append(run)
+        self.load_metrics(need, everything=len(need) == len(runs))
+        store.experiments.extend(exps.values())
+
+    def load_metrics(self, runs: list[Run], everything: bool = False) -> None:
+        """Full histories, in one query (all runs) or in batches of run ids."""
+        if not runs or "metrics" not in self.s.tables:
+            for run in runs:
+                run.metrics_complete = True
+            return
+        by_id = {r.run_id: r for r in runs}
+        is_nan = self.s.col("metrics", "is_nan", "0")
+        step = self.s.col("metrics", "step", "0")
+        select = f"SELECT run_uuid, key, {step}, timestamp, value, {is_nan} FROM metrics"
+        order = f" ORDER BY run_uuid, key, timestamp, {step}, value"
+        if everything:
+            batches = [(select + order, ())]
+        else:
+            ids = list(by_id)
+            batches = [(select + f" WHERE run_uuid IN ({','.join('?' * len(ids[i:i + 500]))})" + order,
+                        tuple(ids[i:i + 500])) for i in range(0, len(ids), 500)]
         hist: dict[str, dict[str, MetricHistory]] = defaultdict(dict)
-        current = (None, None)
-        h = None
         nan = float("nan")
-        for rid, key, st, ts, val, is_nan_ in conn.execute(
-                f"SELECT run_uuid, key, {step}, timestamp, value, {is_nan} FROM metrics"
-                f" ORDER BY run_uuid, key, timestamp, {step}, value"):
-            if (rid, key) != current:
-                current = (rid, key)
-                h = hist[rid][key] = MetricHistory(key) if rid in runs else None
-            if h is not None:
-                h.steps.append(int(st or 0))
-                h.timestamps.append(int(ts))
-                h.values.append(nan if is_nan_ else float(val))
-        for rid, by_key in hist.items():
-            if rid in runs:
-                runs[rid].metrics = {k: by_key[k] for k in sorted(by_key)}
-
-    if {"datasets", "inputs"} <= s.tables:
-        _read_inputs(conn, s, runs)
-
-    for run in runs.values():
-        run.fingerprint = _fingerprint(run)
-        exps[run.experiment_id].runs.append(run)
-    store.experiments.extend(exps.values())
+        for sql, args in batches:
+            current, h = (None, None), None
+            for rid, key, st, ts, val, is_nan_ in self.conn.execute(sql, args):
+                if (rid, key) != current:
+                    current = (rid, key)
+                    h = hist[rid][key] = MetricHistory(key) if rid in by_id else None
+                if h is not None:
+                    h.steps.append(int(st or 0))
+                    h.timestamps.append(int(ts))
+                    h.values.append(nan if is_nan_ else float(val))
+        for rid, run in by_id.items():
+            by_key = hist.get(rid, {})
+            run.metrics = {k: by_key[k] for k in sorted(by_key)}
+            run.metrics_complete = True
 
 
 def _read_inputs(conn, s: _Schema, runs: dict[str, Run]) -> None:
@@ -190,10 +239,11 @@ def _read_inputs(conn, s: _Schema, runs: dict[str, Run]) -> None:
                                        tags=dict(tags.get(uuid, {}))))
 
 
-def _fingerprint(run: Run) -> str:
+def _fingerprint(run: Run, metric_counts: list) -> str:
+    """Everything a run's pages show, cheaply: its row, params, tags, and per metric the
+    number of points and the last timestamp."""
     h = hashlib.blake2b(digest_size=12)
-    h.update(repr((run.status, run.end_time, run.lifecycle_stage, run.run_name,
-                   sorted(run.params.items()), sorted(run.tags.items()), len(run.inputs))).encode())
-    for k, m in run.metrics.items():
-        h.update(f"{k}:{len(m)}:{m.last_timestamp or 0};".encode())
+    h.update(repr((run.status, run.start_time, run.end_time, run.lifecycle_stage, run.run_name,
+                   run.user_id, run.artifact_uri, sorted(run.params.items()),
+                   sorted(run.tags.items()), len(run.inputs), metric_counts)).encode())
     return h.hexdigest()

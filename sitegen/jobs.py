@@ -1,0 +1,89 @@
+"""Per-run rendering work, run in parallel worker processes: charts, page and run.json.
+
+The main process reads the store, copies artifacts and hands each run that must be
+(re)made to a worker as a :class:`RunJob` (the run with its full histories, plus light
+copies of its experiment, parent and children). Workers keep one Jinja environment and
+one matplotlib figure for their whole life.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import charts
+from .model import Experiment, MetricHistory, Run
+from .render import Pages, make_env, run_json
+from .write import write_file
+
+_pages: Pages | None = None
+
+
+def chart_name(key: str) -> str:
+    """Stable file name of a metric's chart (safe characters, unique by a short hash)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("_")[:60] or "metric"
+    return f"{slug}-{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}.png"
+
+
+def run_chart_specs(run: Run, out_dir: Path) -> dict[str, charts.ChartSpec]:
+    specs = {}
+    for key, hist in run.metrics.items():
+        if len(hist):
+            series = charts.make_series(key, hist.steps, hist.values)
+            specs[key] = charts.layout(str(out_dir / "charts" / chart_name(key)), [series])
+    return specs
+
+
+def stub(run: Run) -> Run:
+    """A light copy for pages that only mention a run: latest metric values, no histories."""
+    latest = {}
+    for k, h in run.metrics.items():
+        p = h.latest
+        if p is not None:
+            latest[k] = MetricHistory(k, [p.step], [p.timestamp], [p.value])
+    return dataclasses.replace(run, metrics=latest, artifacts=[], inputs=[], warnings=[])
+
+
+def experiment_stub(exp: Experiment) -> Experiment:
+    return dataclasses.replace(exp, runs=[])
+
+
+@dataclass(slots=True)
+class RunJob:
+    run: Run
+    exp: Experiment
+    parent: Run | None
+    children: list[Run]
+    out_dir: str                     # absolute folder of the run's pages in the staging site
+
+
+def render_run(job: RunJob, pages: Pages | None = None) -> int:
+    """Draw the run's charts and write its page and run.json; returns the number of charts."""
+    pages = pages or _pages
+    out = Path(job.out_dir)
+    specs = run_chart_specs(job.run, out)
+    for spec in specs.values():
+        charts.render_chart(spec)
+    chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
+    html = pages.run(job.run, job.exp, job.parent, job.children, chart_ctx)
+    write_file(out / "index.html", html.encode("utf-8"))
+    write_file(out / "run.json", run_json(job.run).encode("utf-8"))
+    return len(specs)
+
+
+def _init_worker(chain: list[Path], title: str) -> None:
+    global _pages
+    _pages = Pages(make_env(chain), title)
+    charts._warm()
+
+
+def make_pool(jobs: int | None, chain: list[Path], title: str) -> Executor | None:
+    """Worker processes for runs and charts, or None to work in-process (jobs == 1)."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1:
+        return None
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(chain, title))

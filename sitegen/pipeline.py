@@ -1,0 +1,334 @@
+"""The pipeline driver: store reader → model → plan → renderers → writer.
+
+``build(options)`` is the public entry point (the CLI is a thin layer over it).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import __version__, artifacts, charts, jobs
+from .config import BuildOptions
+from .model import Experiment, MetricHistory, Run, Store
+from .plan import make_plan
+from .readers import default_store_uri, get_reader
+from .render import Pages, make_env, run_dir
+from .themes import fingerprint as theme_fingerprint, static_files, theme_chain
+from .write import MARKER, SiteWriter
+
+log = logging.getLogger("trackreport")
+
+MAX_TABLE_PARAMS = 60
+MAX_TABLE_METRICS = 60
+MAX_COMPARE_METRICS = 12
+MAX_COMPARE_RUNS = 10
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    store_uri: str
+    experiments: int = 0
+    runs: int = 0
+    runs_rendered: int = 0
+    pages: int = 0
+    charts: int = 0
+    artifacts: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        reused = self.runs - self.runs_rendered
+        extra = f" ({reused} unchanged)" if reused else ""
+        return (f"{self.experiments} experiments, {self.runs} runs{extra}, {self.pages} pages, "
+                f"{self.charts} charts, {self.artifacts} artifacts in {self.seconds:.1f} s"
+                + (f", {len(self.warnings)} warnings" if self.warnings else ""))
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+def _relations(store: Store) -> dict[str, tuple[Run | None, list[Run]]]:
+    by_id = store.run_by_id()
+    children: dict[str, list[Run]] = {}
+    for run in by_id.values():
+        pid = run.parent_run_id
+        if pid and pid in by_id and pid != run.run_id:
+            children.setdefault(pid, []).append(run)
+    for lst in children.values():
+        lst.sort(key=lambda r: (r.start_time or 0, r.run_id))
+    return {rid: (by_id.get(r.parent_run_id) if r.parent_run_id != rid else None, children.get(rid, []))
+            for rid, r in by_id.items()}
+
+
+def _groups(exp: Experiment, rel) -> list[list[tuple[Run, int]]]:
+    """Runs grouped as trees: each group is a top-level run followed by its descendants."""
+    ids = {r.run_id for r in exp.runs}
+    groups = []
+    for run in sorted(exp.runs, key=lambda r: (-(r.start_time or 0), r.run_id)):
+        parent = rel[run.run_id][0]
+        if parent is not None and parent.run_id in ids:
+            continue
+        group, stack, seen = [], [(run, 0)], set()
+        while stack:
+            r, depth = stack.pop()
+            if r.run_id in seen:
+                continue
+            seen.add(r.run_id)
+            group.append((r, depth))
+            stack.extend((c, depth + 1) for c in reversed(rel[r.run_id][1]) if c.run_id in ids)
+        groups.append(group)
+    return groups
+
+
+def _previous_manifest(out: Path) -> dict | None:
+    try:
+        return json.loads((out / MARKER).read_text(encoding="utf-8")).get("manifest")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _comparison_runs(exp: Experiment) -> list[tuple[str, list[Run]]]:
+    """The most common metrics of the experiment, each with the latest runs that logged it."""
+    counts: dict[str, int] = {}
+    for r in exp.runs:
+        for k, h in r.metrics.items():
+            if len(h):
+                counts[k] = counts.get(k, 0) + 1
+    keys = [k for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
+    latest_first = sorted(exp.runs, key=lambda r: (-(r.start_time or 0), r.run_id))
+    return [(key, [r for r in latest_first if key in r.metrics and len(r.metrics[key])][:MAX_COMPARE_RUNS])
+            for key in keys[:MAX_COMPARE_METRICS]]
+
+
+def _comparison_specs(exp: Experiment, abs_dir: Path) -> list[tuple[str, charts.ChartSpec, list]]:
+    """Overlay charts of the most common metrics across the experiment's latest runs."""
+    out = []
+    for key, runs in _comparison_runs(exp):
+        series = [charts.make_series(r.display_name, r.metrics[key].steps, r.metrics[key].values,
+                                     charts.PALETTE[i % len(charts.PALETTE)])
+                  for i, r in enumerate(runs)]
+        spec = charts.layout(str(abs_dir / "charts" / jobs.chart_name(key)), series)
+        out.append((key, spec, runs))
+    return out
+
+
+class ManifestReuse:
+    """Reuse for runs unchanged since the last build: their latest points, kept in the manifest."""
+
+    def __init__(self, previous: dict | None, memory: dict | None = None):
+        self.runs = (previous or {}).get("runs", {})
+        self.memory = memory or {}
+
+    def get(self, run_id: str, fingerprint: str):
+        kept = self.memory.get(run_id)
+        if kept is not None and kept[0] == fingerprint:
+            return kept[1], True
+        old = self.runs.get(run_id)
+        if old is None or old.get("fp") != fingerprint or "latest" not in old:
+            return None
+        return {k: MetricHistory(k, [p[0]], [p[1]], [_from_json(p[2])])
+                for k, p in old["latest"].items()}, False
+
+
+def _from_json(v):
+    return float(v) if isinstance(v, str) else v
+
+
+class SiteBuilder:
+    """Builds a site again and again (``watch`` keeps one): worker pool, theme and the last
+    build's histories stay alive between builds."""
+
+    def __init__(self, options: BuildOptions):
+        self.options = options
+        self.uri = options.store or default_store_uri()
+        self.chain = theme_chain(options.theme)
+        self.pages = Pages(make_env(self.chain), options.title)
+        self._pool = None
+        self._memory: dict[str, tuple[str, dict]] = {}   # run_id → (fingerprint, full histories)
+
+    def __enter__(self) -> "SiteBuilder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def pool(self):
+        if self._pool is None:
+            self._pool = jobs.make_pool(self.options.jobs, self.chain, self.options.title)
+        return self._pool
+
+    def build(self, progress: ProgressFn | None = None) -> BuildResult:
+        options, t0 = self.options, time.perf_counter()
+        out = Path(options.out)
+        previous = None if options.clean else _previous_manifest(out)
+        if previous is None:
+            self.pool()  # a cold build: let workers start (imports, figure) while the store is read
+        reader = get_reader(self.uri, include_deleted=options.include_deleted)
+        try:
+            return self._build(reader, previous, progress, t0)
+        finally:
+            reader.close()
+
+    def _build(self, reader, previous, progress, t0) -> BuildResult:
+        options, uri = self.options, self.uri
+        store = reader.read(ManifestReuse(previous, self._memory))
+        all_runs = [r for e in store.experiments for r in e.runs]
+        log.debug("read %d experiments, %d runs from %s in %.2f s", len(store.experiments),
+                  len(all_runs), _redact(uri), time.perf_counter() - t0)
+        artifacts.attach_artifacts(all_runs, store_kind=store.kind, store_dir=store.base_dir,
+                                   artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
+        result = BuildResult(out=Path(options.out), store_uri=uri, experiments=len(store.experiments),
+                             runs=len(all_runs))
+        result.warnings.extend(store.warnings)
+        with_uri = [r for r in all_runs if r.artifact_uri]
+        if with_uri and not any(r.artifact_dir for r in with_uri):
+            result.warnings.append(f"no artifact folder was found for any of the {len(with_uri)} runs "
+                                   "(the store was probably moved); pass --artifacts DIR")
+
+        site_key = hashlib.blake2b(json.dumps([theme_fingerprint(self.chain), options.output_key()],
+                                              sort_keys=True).encode(), digest_size=12).hexdigest()
+        rel = _relations(store)
+        out = Path(options.out)
+        writer = SiteWriter(out, reuse_previous=not options.clean)
+        plan = make_plan(store, rel, previous if writer.reused else None, site_key)
+        if plan.full and writer.reused:
+            writer.abort()
+            writer = SiteWriter(out, reuse_previous=False)
+        # Full histories for what is drawn: re-rendered runs and the compared runs.
+        needed = list(plan.render_runs)
+        for exp in store.experiments:
+            if exp.experiment_id in plan.render_experiments:
+                needed += [r for _k, runs in _comparison_runs(exp) for r in runs]
+        reader.load_metrics([r for r in needed if not r.metrics_complete])
+        pool = self.pool() if plan.render_runs or plan.render_experiments else None
+        futures = []
+        prunes: list[str] = []   # folders whose leftovers from an older build go once charts are drawn
+        try:
+            _remove_stale(writer, store)
+            total = len(plan.render_runs)
+            for i, run in enumerate(plan.render_runs, 1):
+                futures += _build_run(run, store, rel, writer, self.pages, pool, result, prunes)
+                if progress:
+                    progress(i, total)
+            for exp in store.experiments:
+                futures += _build_experiment(exp, rel, writer, self.pages, pool, plan, result, prunes)
+            writer.write_text("index.html", self.pages.index(store, store.experiments))
+            result.pages += 1
+            for relpath, src in static_files(self.chain).items():
+                writer.link_or_copy(src, f"static/{relpath}")
+            writer.write_text(".nojekyll", "")
+            for f in futures:
+                result.charts += f.result()
+            for rel_dir in prunes:
+                writer.prune(rel_dir)
+            writer.commit({"generator": "trackreport", "version": __version__, "store": _redact(uri),
+                           "manifest": plan.manifest(store.run_by_id())})
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            writer.abort()
+            raise
+        self._memory = {r.run_id: (r.fingerprint, r.metrics) for r in all_runs if r.metrics_complete}
+        result.runs_rendered = len(plan.render_runs)
+        for run in all_runs:
+            result.warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
+        result.seconds = time.perf_counter() - t0
+        return result
+
+
+def build(options: BuildOptions, progress: ProgressFn | None = None) -> BuildResult:
+    """Build (or incrementally update) the site described by ``options``.
+
+    Raises ``readers.StoreError`` if the store cannot be read, ``write.OutputError`` if
+    ``options.out`` cannot be used. Problems inside the store are warnings in the result.
+    """
+    with SiteBuilder(options) as builder:
+        return builder.build(progress)
+
+
+def _redact(uri: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", uri)
+
+
+def _remove_stale(writer: SiteWriter, store: Store) -> None:
+    """Drop pages of experiments and runs that are gone (deleted, or no longer shown)."""
+    exp_root = writer.root / "experiments"
+    if not exp_root.is_dir():
+        return
+    live = {e.experiment_id: {r.run_id for r in e.runs} for e in store.experiments}
+    for exp_dir in exp_root.iterdir():
+        if exp_dir.name not in live:
+            writer.remove(f"experiments/{exp_dir.name}")
+            continue
+        runs_dir = exp_dir / "runs"
+        if runs_dir.is_dir():
+            for rd in runs_dir.iterdir():
+                if rd.name not in live[exp_dir.name]:
+                    writer.remove(f"experiments/{exp_dir.name}/runs/{rd.name}")
+
+
+def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool,
+               result: BuildResult, prunes: list[str]) -> list:
+    """Copy the run's artifacts here; charts, page and run.json are made by a worker."""
+    exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
+    base = run_dir(run.experiment_id, run.run_id)
+    artifacts.attach_previews(run)
+    for a in run.artifacts:
+        if a.skipped:
+            continue
+        try:
+            writer.link_or_copy(os.path.join(run.artifact_dir, a.path), f"{base}/artifacts/{a.path}")
+            result.artifacts += 1
+        except OSError as e:
+            a.skipped = f"could not be copied ({e.strerror})"
+            run.warnings.append(f"artifact {a.path} could not be copied ({e.strerror})")
+    for key, hist in run.metrics.items():
+        if len(hist):
+            writer.claim(f"{base}/charts/{jobs.chart_name(key)}")
+    writer.claim(f"{base}/index.html")
+    writer.claim(f"{base}/run.json")
+    prunes.append(base)
+    result.pages += 1
+    parent, children = rel[run.run_id]
+    job = jobs.RunJob(run, jobs.experiment_stub(exp), jobs.stub(parent) if parent else None,
+                      [jobs.stub(c) for c in children], str(writer.root / base))
+    if pool is None:
+        done: Future = Future()
+        done.set_result(jobs.render_run(job, pages))
+        return [done]
+    return [pool.submit(jobs.render_run, job)]
+
+
+def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool, plan,
+                      result: BuildResult, prunes: list[str]) -> list:
+    base = f"experiments/{exp.experiment_id}"
+    abs_dir = writer.root / base
+    comparison = _comparison_specs(exp, abs_dir)
+    futures = []
+    if exp.experiment_id in plan.render_experiments:
+        for _k, s, _r in comparison:
+            writer.claim(f"{base}/charts/{Path(s.out_path).name}")
+        prunes.append(f"{base}/charts")
+        futures = charts.submit_charts(pool, [s for _k, s, _r in comparison]) if comparison else []
+    param_keys = sorted({k for r in exp.runs for k in r.params})
+    metric_keys = sorted({k for r in exp.runs for k in r.metrics})
+    comp_ctx = [{"key": k, "src": f"charts/{Path(s.out_path).name}", "spec": s, "runs": runs}
+                for k, s, runs in comparison]
+    writer.write_text(f"{base}/index.html", pages.experiment(
+        exp, _groups(exp, rel), param_keys[:MAX_TABLE_PARAMS], metric_keys[:MAX_TABLE_METRICS], comp_ctx))
+    result.pages += 1
+    return futures
