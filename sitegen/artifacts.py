@@ -116,6 +116,23 @@ def candidate_dirs(run: Run, *, store_kind: str, store_dir: str | None,
     return out
 
 
+def artifact_roots(store, artifacts_dir: str | None) -> set[Path]:
+    """Local folders that hold (or will hold) the store's artifacts: experiments' artifact
+    locations and the folders runs' artifacts were found in."""
+    roots: set[Path] = set()
+    base = Path(store.base_dir) if store.base_dir else Path.cwd()
+    for exp in store.experiments:
+        loc = _local_path(exp.artifact_location) if exp.artifact_location else None
+        if loc is not None:
+            roots.add(loc if loc.is_absolute() else (base / loc))
+        for run in exp.runs:
+            if run.artifact_dir:
+                roots.add(Path(run.artifact_dir).parent.parent)
+    if artifacts_dir:
+        roots.add(Path(artifacts_dir))
+    return {p.resolve() for p in roots}
+
+
 def resolve_artifact_dir(run: Run, *, store_kind: str, store_dir: str | None,
                          artifacts_dir: str | None) -> Path | None:
     for cand in candidate_dirs(run, store_kind=store_kind, store_dir=store_dir,

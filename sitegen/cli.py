@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 import click
 
@@ -50,6 +51,8 @@ def main():
     Examples:
       trackreport build --store ./mlruns --out site/
       trackreport build --store sqlite:///mlflow.db --artifacts ./mlruns --out site/
+      trackreport watch --store ./mlruns --out site/ --serve
+      trackreport serve --out site/
     """
 
 
@@ -87,34 +90,150 @@ config or output folder, 130 interrupted.
 """
 
 
-@main.command(epilog=BUILD_EPILOG)
-@click.option("--store", "-s", metavar="URI", help="Store to read: a folder, file:// or sqlite:/// URI. "
-              "[default: $MLFLOW_TRACKING_URI, else ./mlflow.db, else ./mlruns]")
-@click.option("--out", "-o", metavar="DIR", default="site", show_default=True,
-              help="Folder to write the site to (replaced atomically; only a folder made by trackreport is replaced).")
-@click.option("--artifacts", "-a", metavar="DIR",
-              help="Folder that now holds <experiment_id>/<run_id>/artifacts, for stores that were moved "
-                   "(what the server called --default-artifact-root or --artifacts-destination).")
-@click.option("--include-deleted", is_flag=True, help="Also show deleted experiments and runs, marked as deleted.")
-@click.option("--max-artifact-size", type=SizeType(), metavar="SIZE",
-              help="Do not copy artifacts larger than this (e.g. 50MB); they are listed with a note.")
-@click.option("--theme", metavar="DIR", help="Folder with templates/ and static/ that override the default theme.")
-@click.option("--title", metavar="TEXT", default="MLflow experiments", show_default=True, help="Site title.")
-@click.option("--jobs", "-j", type=click.IntRange(1), metavar="N", help="Chart worker processes [default: all cores].")
-@click.option("--clean", is_flag=True, help="Ignore the previous build and make every page anew.")
-@click.option("--config", "config_path", metavar="FILE", help="Config file [default: ./trackreport.yml if present].")
-@click.option("--verbose", "-v", count=True, help="Say more (every warning, timings).")
-@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
-@click.pass_context
-def build(ctx, config_path, verbose, quiet, **flags):
-    """Build the static site from an MLflow store."""
-    _setup_logging(verbose, quiet)
+def build_options(f):
+    """The options shared by ``build`` and ``watch`` (same names as the config file's keys)."""
+    decorators = [
+        click.option("--store", "-s", metavar="URI", help="Store to read: a folder, file:// or sqlite:/// URI. "
+                     "[default: $MLFLOW_TRACKING_URI, else ./mlflow.db, else ./mlruns]"),
+        click.option("--out", "-o", metavar="DIR", default="site", show_default=True,
+                     help="Folder to write the site to (replaced atomically; only a folder made by "
+                          "trackreport is replaced)."),
+        click.option("--artifacts", "-a", metavar="DIR",
+                     help="Folder that now holds <experiment_id>/<run_id>/artifacts, for stores that were "
+                          "moved (what the server called --default-artifact-root or --artifacts-destination)."),
+        click.option("--include-deleted", is_flag=True, help="Also show deleted experiments and runs, marked."),
+        click.option("--max-artifact-size", type=SizeType(), metavar="SIZE",
+                     help="Do not copy artifacts larger than this (e.g. 50MB); they are listed with a note."),
+        click.option("--theme", metavar="DIR", help="Folder with templates/ and static/ that override the default theme."),
+        click.option("--title", metavar="TEXT", default="MLflow experiments", show_default=True, help="Site title."),
+        click.option("--jobs", "-j", type=click.IntRange(1), metavar="N",
+                     help="Worker processes for pages and charts [default: all cores]."),
+        click.option("--clean", is_flag=True, help="Ignore the previous build and make every page anew."),
+        click.option("--config", "config_path", metavar="FILE",
+                     help="Config file [default: ./trackreport.yml if present]."),
+        click.option("--verbose", "-v", count=True, help="Say more (every warning, timings)."),
+        click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
+        click.pass_context,
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def _load_options(ctx, config_path, flags) -> BuildOptions:
     try:
-        options = _options(ctx, config_path, flags)
+        return _options(ctx, config_path, flags)
     except ConfigError as e:
         log.error(f"error: {e}")
         sys.exit(EXIT_USAGE)
+
+
+@main.command(epilog=BUILD_EPILOG)
+@build_options
+def build(ctx, config_path, verbose, quiet, **flags):
+    """Build the static site from an MLflow store."""
+    _setup_logging(verbose, quiet)
+    options = _load_options(ctx, config_path, flags)
     sys.exit(run_build(options, verbose=verbose, quiet=quiet))
+
+
+WATCH_EPILOG = """\b
+Examples:
+  trackreport watch --store ./mlruns --out site/
+  trackreport watch --store sqlite:///mlflow.db --artifacts ./mlruns --out site/ --serve
+  trackreport watch --poll --interval 2        # network or FUSE file systems without events
+
+\b
+watch builds once (incrementally, like build), then follows the store: file-system
+events on the store folder (or the SQLite file and its -wal/-journal) trigger an
+incremental rebuild; a burst of events is coalesced. Half-written data is normal while
+runs log: it is picked up on the next round. One line is printed per rebuild.
+--poll checks for changes every --interval seconds instead of relying on events (for
+network, FUSE or container-mounted folders where events are unreliable).
+--serve also serves the site on http://127.0.0.1:PORT/ and reloads a page in the
+browser when it changes; the built files themselves contain no reload code.
+Ctrl-C stops cleanly. Options and config file as for build.
+"""
+
+
+@main.command(epilog=WATCH_EPILOG)
+@build_options
+@click.option("--serve", is_flag=True, help="Also serve the site on 127.0.0.1 with live reload.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port for --serve (0 picks a free one).")
+@click.option("--poll", is_flag=True, help="Poll the store instead of relying on file-system events.")
+@click.option("--interval", type=click.FloatRange(0.05), default=1.0, show_default=True, metavar="SECONDS",
+              help="How often --poll looks for changes.")
+def watch(ctx, config_path, verbose, quiet, serve, port, poll, interval, **flags):
+    """Build the site, then rebuild it incrementally whenever the store changes."""
+    from .readers import StoreError
+    from .watch import Watcher, describe
+    from .write import OutputError
+
+    _setup_logging(verbose, quiet)
+    options = _load_options(ctx, config_path, flags)
+
+    def on_build(result, error):
+        if result is not None:
+            log.info(describe(result))
+            for w in (result.warnings if verbose else []):
+                log.warning(f"warning: {w}")
+
+    try:
+        watcher = Watcher(options, poll=poll, interval=interval, on_build=on_build)
+    except (StoreError, OutputError, FileNotFoundError) as e:
+        log.error(f"error: {e}")
+        sys.exit(EXIT_USAGE)
+    server = None
+    if serve:
+        from .serve import PreviewServer
+        try:
+            server = PreviewServer(options.out, port).start()
+        except OSError as e:
+            log.error(f"error: cannot serve on 127.0.0.1:{port}: {e.strerror}")
+            sys.exit(EXIT_USAGE)
+        log.info(f"serving {options.out} on {server.url} (live reload)")
+    log.info(f"watching {watcher.builder.uri} → {options.out} (Ctrl-C to stop)")
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        watcher.stop()
+        log.info("stopped")
+    finally:
+        if server is not None:
+            server.stop()
+    sys.exit(EXIT_OK)
+
+
+@main.command(epilog="""\b
+Examples:
+  trackreport serve                      # serves ./site on http://127.0.0.1:8000/
+  trackreport serve --out public --port 0
+""")
+@click.option("--out", "-o", metavar="DIR", default="site", show_default=True, help="Folder to serve.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+def serve(out, port):
+    """Serve a built site on 127.0.0.1 with live reload (for local preview)."""
+    from .serve import PreviewServer
+
+    _setup_logging(0, False)
+    if not (Path(out) / "index.html").is_file():
+        log.error(f"error: no site in {out} (run trackreport build first)")
+        sys.exit(EXIT_USAGE)
+    try:
+        server = PreviewServer(out, port)
+    except OSError as e:
+        log.error(f"error: cannot serve on 127.0.0.1:{port}: {e.strerror}")
+        sys.exit(EXIT_USAGE)
+    log.info(f"serving {out} on {server.url} (Ctrl-C to stop)")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    sys.exit(EXIT_OK)
 
 
 def _options(ctx, config_path, flags) -> BuildOptions:

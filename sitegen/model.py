@@ -270,6 +270,9 @@ class Store:
     warnings: list[str] = field(default_factory=list)
     # Folder that holds the store (used to find moved artifact folders).
     base_dir: Optional[str] = None
+    # Runs present in the store but unreadable right now (e.g. meta.yaml half-written):
+    # an incremental build keeps their previous pages.
+    unreadable_runs: set[str] = field(default_factory=set)
 
     def run_by_id(self) -> dict[str, Run]:
         return {r.run_id: r for e in self.experiments for r in e.runs}

@@ -154,6 +154,7 @@ class SiteBuilder:
         self.pages = Pages(make_env(self.chain), options.title)
         self._pool = None
         self._memory: dict[str, tuple[str, dict]] = {}   # run_id → (fingerprint, full histories)
+        self.artifact_roots: set[Path] = set()   # local folders artifacts are logged into (for watch)
 
     def __enter__(self) -> "SiteBuilder":
         return self
@@ -235,14 +236,19 @@ class SiteBuilder:
                 result.charts += f.result()
             for rel_dir in prunes:
                 writer.prune(rel_dir)
+            manifest = plan.manifest(store.run_by_id())
+            for rid in store.unreadable_runs:   # keep what we knew of runs unreadable right now
+                if previous and rid in previous.get("runs", {}):
+                    manifest["runs"][rid] = previous["runs"][rid]
             writer.commit({"generator": "trackreport", "version": __version__, "store": _redact(uri),
-                           "manifest": plan.manifest(store.run_by_id())})
+                           "manifest": manifest})
         except BaseException:
             for f in futures:
                 f.cancel()
             writer.abort()
             raise
         self._memory = {r.run_id: (r.fingerprint, r.metrics) for r in all_runs if r.metrics_complete}
+        self.artifact_roots = artifacts.artifact_roots(store, options.artifacts)
         result.runs_rendered = len(plan.render_runs)
         for run in all_runs:
             result.warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
@@ -277,7 +283,7 @@ def _remove_stale(writer: SiteWriter, store: Store) -> None:
         runs_dir = exp_dir / "runs"
         if runs_dir.is_dir():
             for rd in runs_dir.iterdir():
-                if rd.name not in live[exp_dir.name]:
+                if rd.name not in live[exp_dir.name] and rd.name not in store.unreadable_runs:
                     writer.remove(f"experiments/{exp_dir.name}/runs/{rd.name}")
 
 

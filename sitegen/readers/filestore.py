@@ -73,7 +73,7 @@ class FileStoreReader:
             exp = _read_experiment(exp_dir, warn, in_trash=exp_dir.parent.name == ".trash")
             if exp is None or (exp.deleted and not self.include_deleted):
                 continue
-            exp.runs = self._read_runs(exp_dir, exp, warn, reuse)
+            exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
             store.experiments.append(exp)
         if not found_any and not (root / ".trash").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
@@ -89,7 +89,8 @@ class FileStoreReader:
     def close(self) -> None:
         pass
 
-    def _read_runs(self, exp_dir: Path, exp: Experiment, warn: _Warn, reuse) -> list[Run]:
+    def _read_runs(self, exp_dir: Path, exp: Experiment, warn: _Warn, reuse,
+                   unreadable: set[str]) -> list[Run]:
         runs = []
         datasets: dict[str, dict] | None = None
         for entry in sorted(os.scandir(exp_dir), key=lambda e: e.name):
@@ -101,7 +102,10 @@ class FileStoreReader:
                     warn(run_dir, "run folder without meta.yaml (half-written or damaged); skipped")
                 continue
             run = _read_run(run_dir, exp, warn, reuse)
-            if run is None or (run.deleted and not self.include_deleted):
+            if run is None:
+                unreadable.add(run_dir.name)
+                continue
+            if run.deleted and not self.include_deleted:
                 continue
             self._run_dirs[run.run_id] = run_dir
             if (run_dir / "inputs").is_dir():
