@@ -207,6 +207,11 @@ class Run:
         return out
 
     @property
+    def last_step(self) -> Optional[int]:
+        """Largest step logged by any metric (how far a live run has come)."""
+        return max((h.last_step for h in self.metrics.values() if len(h)), default=None)
+
+    @property
     def last_logged(self) -> Optional[int]:
         """Timestamp of the last metric point (used to show live runs)."""
         return max((h.last_timestamp for h in self.metrics.values() if len(h)), default=None)

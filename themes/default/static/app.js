@@ -29,6 +29,19 @@
     if (!isNaN(d.getTime())) el.textContent = (el.closest("table") ? short : fmt).format(d);
   });
 
+  // ---- live runs: elapsed time since start, ticking (the page itself is static) ----
+  var live = document.querySelectorAll("[data-elapsed-since]");
+  function human(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
+    return h ? h + " h " + (m < 10 ? "0" : "") + m + " min" : m ? m + " min " + (s % 60 < 10 ? "0" : "") + s % 60 + " s" : s + " s";
+  }
+  function tick() {
+    Array.prototype.forEach.call(live, function (el) {
+      el.textContent = "running for " + human(Date.now() - Number(el.getAttribute("data-elapsed-since")));
+    });
+  }
+  if (live.length) { tick(); setInterval(tick, 1000); }
+
   // ---- sortable tables ----
   function cellValue(row, index) {
     var cell = row.children[index];
