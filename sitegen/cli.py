@@ -52,6 +52,7 @@ def main():
       trackreport build --store ./mlruns --out site/
       trackreport build --store sqlite:///mlflow.db --artifacts ./mlruns --out site/
       trackreport watch --store ./mlruns --out site/ --serve
+      trackreport publish --store ./mlruns --out site/
       trackreport serve --out site/
     """
 
@@ -202,6 +203,74 @@ def watch(ctx, config_path, verbose, quiet, serve, port, poll, interval, **flags
     finally:
         if server is not None:
             server.stop()
+    sys.exit(EXIT_OK)
+
+
+PUBLISH_EPILOG = """\b
+Examples:
+  trackreport publish --store ./mlruns --out site/
+  trackreport publish --out site/ --no-build --remote upstream --branch pages --message "sweep 12 results"
+  trackreport publish --out site/ --cname results.example.org
+  trackreport publish --store /data/mlruns --out /tmp/site --repo ~/code/results-site
+
+\b
+publish builds the site (incrementally, like build) unless --no-build, then commits it
+on top of the Pages branch with ghp-import and pushes it with your own git (your
+credentials and config). Your working tree, index, current branch and stash are never
+touched; only the files of --out go to the branch (plus .nojekyll, and CNAME with
+--cname). Each publish adds one commit holding just the changed files; nothing is
+force-pushed unless --force. --repo names the repository to publish through when the
+store or the site is not inside one.
+
+\b
+Before pushing, the site is checked against GitHub's limits: a file over 100 MB is
+refused (rebuild with --max-artifact-size), over 50 MB or a site over 1 GB warns.
+
+\b
+Exit codes: 0 published (or nothing changed), 2 bad usage, store, config, output,
+git missing, not a repository, no such remote, or a file over 100 MB; 3 push rejected
+(the remote branch moved on: pull it or use --force); 4 push failed (authentication,
+network).
+"""
+
+
+@main.command(epilog=PUBLISH_EPILOG)
+@build_options
+@click.option("--no-build", is_flag=True, help="Publish --out as it is, without building first.")
+@click.option("--repo", metavar="PATH", default=".", show_default=True,
+              help="Git repository to publish through.")
+@click.option("--remote", metavar="NAME", default="origin", show_default=True, help="Remote to push to.")
+@click.option("--branch", metavar="NAME", default="gh-pages", show_default=True, help="Branch to publish on.")
+@click.option("--message", "-m", metavar="TEXT", help="Commit message [default: Update trackreport site].")
+@click.option("--cname", metavar="DOMAIN", help="Custom domain: writes CNAME on the branch.")
+@click.option("--force", is_flag=True, help="Overwrite the remote branch even if it has other commits.")
+def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force,
+            **flags):
+    """Build the site and publish it on a GitHub Pages branch."""
+    from .publish import PublishError, first_publish_hint, publish as do_publish
+
+    _setup_logging(verbose, quiet)
+    options = _load_options(ctx, config_path, flags)
+    if not no_build:
+        code = run_build(options, verbose=verbose, quiet=quiet)
+        if code != EXIT_OK:
+            sys.exit(code)
+    try:
+        result = do_publish(options.out, repo=repo, remote=remote, branch=branch, message=message,
+                            cname=cname, force=force)
+    except PublishError as e:
+        log.error(f"error: {e}")
+        sys.exit(e.code)
+    except KeyboardInterrupt:
+        log.error("interrupted; nothing was pushed")
+        sys.exit(EXIT_INTERRUPTED)
+    for w in result.warnings:
+        log.warning(f"warning: {w}")
+    log.info(result.summary())
+    if result.commit and result.url:
+        log.info(f"the site will appear at {result.url}")
+    if result.first_publish:
+        log.info(first_publish_hint(result))
     sys.exit(EXIT_OK)
 
 

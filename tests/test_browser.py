@@ -133,3 +133,71 @@ def test_dark_mode_toggle(driver, built_sites):
     assert before != after
     driver.find_element(By.ID, "theme-toggle").click()
     assert driver.execute_script("return getComputedStyle(document.body).backgroundColor") == before
+
+
+def test_published_branch_under_a_pages_subpath(driver, corpus_copy, tmp_path):
+    """Publish to a bare repository, serve a clone of gh-pages at /<repo>/ (as GitHub Pages
+    does for project sites) and walk index → experiment → run → image with no failed request."""
+    import shutil
+    import subprocess
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from sitegen import BuildOptions, build
+    from sitegen.publish import publish
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+
+    def git(cwd, *args):
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+    remote, work = tmp_path / "results.git", tmp_path / "work"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(tmp_path, "init", "-q", str(work))
+    git(work, "remote", "add", "origin", str(remote))
+    site = tmp_path / "site"
+    build(BuildOptions(store=f"sqlite:///{corpus_copy / '3.17.2' / 'server' / 'mlflow.db'}",
+                       out=str(site), jobs=1))
+    publish(site, repo=work)
+    www = tmp_path / "www"
+    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(remote), str(www / "results"))
+
+    failed = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, fmt, *args):
+            pass
+
+        def send_response(self, code, message=None):
+            if code >= 400:
+                failed.append((code, self.path))
+            super().send_response(code, message)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(www)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}/results/"
+        wait = WebDriverWait(driver, 10)
+        driver.get(base + "index.html")
+        driver.find_element(By.LINK_TEXT, "sweep").click()
+        wait.until(lambda d: d.title.startswith("sweep"))
+        driver.find_element(By.LINK_TEXT, "edge-values").click()
+        wait.until(lambda d: d.title.startswith("edge-values"))
+        assert driver.current_url.startswith(base + "experiments/")
+        imgs = driver.find_elements(By.CSS_SELECTOR, "img")
+        assert imgs and all(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
+                            for i in imgs)
+        assert failed == []          # every page, stylesheet, script, chart and image loaded
+        driver.find_element(By.CSS_SELECTOR, ".gallery a").click()
+        wait.until(lambda d: d.current_url.endswith("/artifacts/plot.png"))
+        assert driver.execute_script("return document.images.length && document.images[0].naturalWidth") == 1
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    # a bare image has no <link rel=icon>, so the browser asks the server root for one
+    assert [f for f in failed if f[1] != "/favicon.ico"] == []
