@@ -82,13 +82,29 @@ def fmt_tick(v: float, span: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _ticks(lo: float, hi: float, n: int, integer: bool) -> list[Tick]:
-    from matplotlib.ticker import MaxNLocator
+def nice_ticks(lo: float, hi: float, n: int, integer: bool = False) -> list[float]:
+    """At most ``n``+1 round tick values inside [lo, hi] (steps of 1, 2, 2.5 or 5 × 10^k)."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0):
+        return [lo]
+    raw = span / max(1, n)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    if integer:
+        step = max(1.0, math.ceil(step))
+    first = math.ceil(lo / step - 1e-9)
+    ticks = []
+    k = first
+    while k * step <= hi + step * 1e-9 and len(ticks) <= n + 1:
+        v = float(f"{k * step:.12g}")       # 1.4999999999999999e-05 → 1.5e-05
+        ticks.append(0.0 if abs(v) < step * 1e-9 else v)
+        k += 1
+    return ticks
 
-    loc = MaxNLocator(nbins=n, integer=integer, min_n_ticks=2)
-    vals = [v for v in loc.tick_values(lo, hi) if lo - 1e-12 * abs(hi - lo) <= v <= hi + 1e-12 * abs(hi - lo)]
+
+def _ticks(lo: float, hi: float, n: int, integer: bool) -> list[Tick]:
     span = (hi - lo) or 1.0
-    return [Tick(float(v), (v - lo) / span, fmt_tick(float(v), span)) for v in vals]
+    return [Tick(v, (v - lo) / span, fmt_tick(v, span)) for v in nice_ticks(lo, hi, n, integer)]
 
 
 def layout(out_path: str, series: list[Series], width: int = WIDTH_PX,

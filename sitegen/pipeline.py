@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -30,6 +31,7 @@ MAX_TABLE_PARAMS = 60
 MAX_TABLE_METRICS = 60
 MAX_COMPARE_METRICS = 12
 MAX_COMPARE_RUNS = 10
+INLINE_RUNS = 4      # up to this many changed runs are rendered without worker processes
 
 
 @dataclass
@@ -109,14 +111,14 @@ def _comparison_runs(exp: Experiment) -> list[tuple[str, list[Run]]]:
             for key in keys[:MAX_COMPARE_METRICS]]
 
 
-def _comparison_specs(exp: Experiment, abs_dir: Path) -> list[tuple[str, charts.ChartSpec, list]]:
+def _comparison_specs(exp: Experiment, charts_dir: Path) -> list[tuple[str, charts.ChartSpec, list]]:
     """Overlay charts of the most common metrics across the experiment's latest runs."""
     out = []
     for key, runs in _comparison_runs(exp):
         series = [charts.make_series(r.display_name, r.metrics[key].steps, r.metrics[key].values,
                                      charts.PALETTE[i % len(charts.PALETTE)])
                   for i, r in enumerate(runs)]
-        spec = charts.layout(str(abs_dir / "charts" / jobs.chart_name(key)), series)
+        spec = charts.layout(str(charts_dir / jobs.chart_name(key)), series)
         out.append((key, spec, runs))
     return out
 
@@ -124,9 +126,19 @@ def _comparison_specs(exp: Experiment, abs_dir: Path) -> list[tuple[str, charts.
 class ManifestReuse:
     """Reuse for runs unchanged since the last build: their latest points, kept in the manifest."""
 
-    def __init__(self, previous: dict | None, memory: dict | None = None):
+    def __init__(self, previous: dict | None, memory: dict | None = None,
+                 runs_kept: dict | None = None):
         self.runs = (previous or {}).get("runs", {})
         self.memory = memory or {}
+        self.runs_kept = runs_kept or {}
+
+    def get_run(self, folder: str, fingerprint: str) -> Run | None:
+        """A run read by the previous build of this process whose files did not change."""
+        kept = self.runs_kept.get(folder)
+        if kept is None or kept.fingerprint != fingerprint or not kept.metrics_complete:
+            return None
+        return dataclasses.replace(kept, artifacts=[], artifact_dir=None, warnings=[],
+                                   inputs=list(kept.inputs))
 
     def get(self, run_id: str, fingerprint: str):
         kept = self.memory.get(run_id)
@@ -154,6 +166,7 @@ class SiteBuilder:
         self.pages = Pages(make_env(self.chain), options.title)
         self._pool = None
         self._memory: dict[str, tuple[str, dict]] = {}   # run_id → (fingerprint, full histories)
+        self._runs_kept: dict[str, Run] = {}              # run_id → the run as last read
         self.artifact_roots: set[Path] = set()   # local folders artifacts are logged into (for watch)
 
     def __enter__(self) -> "SiteBuilder":
@@ -186,7 +199,7 @@ class SiteBuilder:
 
     def _build(self, reader, previous, progress, t0) -> BuildResult:
         options, uri = self.options, self.uri
-        store = reader.read(ManifestReuse(previous, self._memory))
+        store = reader.read(ManifestReuse(previous, self._memory, self._runs_kept))
         all_runs = [r for e in store.experiments for r in e.runs]
         log.debug("read %d experiments, %d runs from %s in %.2f s", len(store.experiments),
                   len(all_runs), _redact(uri), time.perf_counter() - t0)
@@ -204,18 +217,19 @@ class SiteBuilder:
                                               sort_keys=True).encode(), digest_size=12).hexdigest()
         rel = _relations(store)
         out = Path(options.out)
-        writer = SiteWriter(out, reuse_previous=not options.clean)
+        writer = SiteWriter(out, incremental=not options.clean)
         plan = make_plan(store, rel, previous if writer.reused else None, site_key)
         if plan.full and writer.reused:
             writer.abort()
-            writer = SiteWriter(out, reuse_previous=False)
+            writer = SiteWriter(out, incremental=False)
         # Full histories for what is drawn: re-rendered runs and the compared runs.
         needed = list(plan.render_runs)
         for exp in store.experiments:
             if exp.experiment_id in plan.render_experiments:
                 needed += [r for _k, runs in _comparison_runs(exp) for r in runs]
         reader.load_metrics([r for r in needed if not r.metrics_complete])
-        pool = self.pool() if plan.render_runs or plan.render_experiments else None
+        # A few runs are drawn in-process: starting worker processes would cost more.
+        pool = self._pool or (self.pool() if len(plan.render_runs) > INLINE_RUNS else None)
         futures = []
         prunes: list[str] = []   # folders whose leftovers from an older build go once charts are drawn
         try:
@@ -248,6 +262,8 @@ class SiteBuilder:
             writer.abort()
             raise
         self._memory = {r.run_id: (r.fingerprint, r.metrics) for r in all_runs if r.metrics_complete}
+        self._runs_kept = {r.run_id: dataclasses.replace(r, artifacts=[], artifact_dir=None, warnings=[])
+                           for r in all_runs if r.metrics_complete and r.fingerprint}
         self.artifact_roots = artifacts.artifact_roots(store, options.artifacts)
         result.runs_rendered = len(plan.render_runs)
         for run in all_runs:
@@ -292,6 +308,7 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     """Copy the run's artifacts here; charts, page and run.json are made by a worker."""
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
     base = run_dir(run.experiment_id, run.run_id)
+    out_dir = writer.stage(base)
     artifacts.attach_previews(run)
     for a in run.artifacts:
         if a.skipped:
@@ -311,7 +328,7 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     result.pages += 1
     parent, children = rel[run.run_id]
     job = jobs.RunJob(run, jobs.experiment_stub(exp), jobs.stub(parent) if parent else None,
-                      [jobs.stub(c) for c in children], str(writer.root / base))
+                      [jobs.stub(c) for c in children], str(out_dir))
     if pool is None:
         done: Future = Future()
         done.set_result(jobs.render_run(job, pages))
@@ -321,15 +338,14 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
 
 def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool, plan,
                       result: BuildResult, prunes: list[str]) -> list:
+    if exp.experiment_id not in plan.render_experiments:
+        return []          # nothing it shows changed: its page and charts stay as they are
     base = f"experiments/{exp.experiment_id}"
-    abs_dir = writer.root / base
-    comparison = _comparison_specs(exp, abs_dir)
-    futures = []
-    if exp.experiment_id in plan.render_experiments:
-        for _k, s, _r in comparison:
-            writer.claim(f"{base}/charts/{Path(s.out_path).name}")
-        prunes.append(f"{base}/charts")
-        futures = charts.submit_charts(pool, [s for _k, s, _r in comparison]) if comparison else []
+    comparison = _comparison_specs(exp, writer.stage(f"{base}/charts"))
+    for _k, s, _r in comparison:
+        writer.claim(f"{base}/charts/{Path(s.out_path).name}")
+    prunes.append(f"{base}/charts")
+    futures = charts.submit_charts(pool, [s for _k, s, _r in comparison]) if comparison else []
     param_keys = sorted({k for r in exp.runs for k in r.params})
     metric_keys = sorted({k for r in exp.runs for k in r.metrics})
     comp_ctx = [{"key": k, "src": f"charts/{Path(s.out_path).name}", "spec": s, "runs": runs}

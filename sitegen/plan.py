@@ -65,7 +65,8 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
         for run in exp.runs:
             parent, children = relations[run.run_id]
             run_keys[run.run_id] = run_key(run, exp, parent, children)
-        exp_keys[exp.experiment_id] = _h(exp.name, [run_keys[r.run_id] for r in exp.runs])
+        exp_keys[exp.experiment_id] = _h(exp.name, exp.lifecycle_stage, sorted(exp.tags.items()),
+                                         [run_keys[r.run_id] for r in exp.runs])
     usable = (previous is not None and previous.get("format") == MANIFEST_FORMAT
               and previous.get("version") == __version__ and previous.get("site_key") == site_key)
     plan = Plan(site_key, run_keys, exp_keys, full=not usable)

@@ -67,27 +67,43 @@ def _clone_tree(src: Path, dst: Path) -> None:
 
 
 class SiteWriter:
-    """Writes a site into a staging folder, then swaps it into ``out`` on commit."""
+    """Writes a site so that a failed or interrupted build leaves the previous one in place.
 
-    def __init__(self, out: str | os.PathLike, *, reuse_previous: bool = True):
+    A full build writes into a fresh staging folder beside ``out`` and swaps the whole
+    folder in on commit. An incremental build works inside ``out``: each run folder (or
+    experiment charts folder) that is redone is prepared as a hard-linked copy beside the
+    original and swapped in on commit; other pages are written to temporary files that are
+    renamed into place on commit, and removals wait for the commit too. Until ``commit``,
+    the site in ``out`` is untouched either way.
+    """
+
+    _STAGE, _PART, _OLD = ".trackreport-stage", ".trackreport-part", ".trackreport-old"
+    _BUILDING = ".trackreport-building"
+
+    def __init__(self, out: str | os.PathLike, *, incremental: bool = True):
         self.out = Path(out).absolute()
         self._recover()
         check_output(self.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        tag = f"{os.getpid()}"
-        self.root = self.out.parent / f".{self.out.name}.trackreport-tmp-{tag}"
-        self._old = self.out.parent / f".{self.out.name}.trackreport-old-{tag}"
-        if self.root.exists():
-            shutil.rmtree(self.root)
         self.written: set[str] = set()   # relative paths made by this build
-        self.reused = reuse_previous and _is_ours(self.out)
+        self.reused = incremental and _is_ours(self.out)
+        self._staged: dict[str, Path] = {}      # rel dir → its staging copy (incremental)
+        self._pending: dict[str, Path] = {}     # rel file → temporary file (incremental)
+        self._removals: list[str] = []
+        tag = f"{os.getpid()}"
+        self._old = self.out.parent / f".{self.out.name}.trackreport-old-{tag}"
         if self.reused:
-            _clone_tree(self.out, self.root)
+            self.root = self.out
+            (self.out / self._BUILDING).write_text(tag)
         else:
+            self.root = self.out.parent / f".{self.out.name}.trackreport-tmp-{tag}"
+            if self.root.exists():
+                shutil.rmtree(self.root)
             self.root.mkdir(parents=True)
 
+    # ---- recovery ----
     def _recover(self) -> None:
-        """Finish or undo a swap that an earlier, interrupted build left half-done."""
+        """Finish or undo what an earlier, interrupted build left half-done."""
         parent = self.out.parent
         if not parent.is_dir():
             return
@@ -99,9 +115,53 @@ class SiteWriter:
                 os.replace(entry, self.out)      # the new site never made it: restore the old
             else:
                 shutil.rmtree(entry, ignore_errors=True)
+        if (self.out / self._BUILDING).exists():
+            for dirpath, dirs, files in os.walk(self.out, topdown=True):
+                for name in list(dirs):
+                    p = Path(dirpath, name)
+                    if name.endswith(self._OLD):
+                        final = p.with_name(name[1:-len(self._OLD)])
+                        if final.exists():
+                            shutil.rmtree(p, ignore_errors=True)
+                        else:
+                            os.replace(p, final)
+                        dirs.remove(name)
+                    elif name.endswith(self._STAGE):
+                        shutil.rmtree(p, ignore_errors=True)
+                        dirs.remove(name)
+                for name in files:
+                    if name.endswith(self._PART):
+                        os.unlink(os.path.join(dirpath, name))
+            (self.out / self._BUILDING).unlink()
+
+    # ---- where things go ----
+    def stage(self, rel_dir: str) -> Path:
+        """The folder to (re)make ``rel_dir`` in; swapped into place on commit."""
+        if not self.reused:
+            return self.root / rel_dir
+        if rel_dir not in self._staged:
+            final = self.out / rel_dir
+            staged = final.with_name(f".{final.name}{self._STAGE}")
+            if staged.exists():
+                shutil.rmtree(staged)
+            if final.is_dir():
+                _clone_tree(final, staged)   # unchanged files keep their inode and mtime
+            else:
+                staged.mkdir(parents=True)
+            self._staged[rel_dir] = staged
+        return self._staged[rel_dir]
+
+    def _target(self, rel: str) -> tuple[Path, bool]:
+        """(path to write, deferred?) for a file of the site."""
+        if self.reused:
+            for rel_dir, staged in self._staged.items():
+                if rel.startswith(rel_dir + "/"):
+                    return staged / rel[len(rel_dir) + 1:], False
+            return self.out / rel, True
+        return self.root / rel, False
 
     def path(self, rel: str) -> Path:
-        p = self.root / rel
+        p, _ = self._target(rel)
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
 
@@ -109,10 +169,23 @@ class SiteWriter:
         """Mark a file as part of this build (for files written by worker processes)."""
         self.written.add(rel)
 
+    # ---- writing ----
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Write a file; an identical existing file is left alone (its mtime too)."""
         self.written.add(rel)
-        write_file(self.root / rel, data)
+        target, deferred = self._target(rel)
+        if not deferred:
+            write_file(target, data)
+            return
+        try:
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        part = target.with_name(target.name + self._PART)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(data)
+        self._pending[rel] = part
 
     def write_text(self, rel: str, text: str) -> None:
         self.write_bytes(rel, text.encode("utf-8"))
@@ -128,38 +201,66 @@ class SiteWriter:
                 return  # the same file (hard link) or an unchanged copy
         except OSError:
             pass
-        tmp = p.with_name(p.name + ".part")
+        _, deferred = self._target(rel)
+        tmp = p.with_name(p.name + self._PART)
         if tmp.exists():
             tmp.unlink()
         try:
             os.link(src, tmp)
         except OSError:
             shutil.copy2(src, tmp)
-        os.replace(tmp, p)
+        if deferred:
+            self._pending[rel] = tmp
+        else:
+            os.replace(tmp, p)
 
     def prune(self, rel_dir: str) -> None:
         """Delete files under ``rel_dir`` that this build did not make (left from an older build)."""
-        top = self.root / rel_dir
+        top, _ = self._target(rel_dir + "/")
+        top = self._staged.get(rel_dir, top)
         if not top.is_dir():
             return
         for dirpath, dirs, files in os.walk(top, topdown=False):
             for name in files:
                 p = os.path.join(dirpath, name)
-                if os.path.relpath(p, self.root).replace(os.sep, "/") not in self.written:
+                rel = rel_dir + "/" + os.path.relpath(p, top).replace(os.sep, "/")
+                if rel not in self.written:
                     os.unlink(p)
             if dirpath != str(top) and not os.listdir(dirpath):
                 os.rmdir(dirpath)
 
     def remove(self, rel: str) -> None:
+        if self.reused:
+            self._removals.append(rel)
+            return
         p = self.root / rel
         if p.is_dir():
             shutil.rmtree(p)
         elif p.exists():
             p.unlink()
 
+    # ---- the end ----
     def commit(self, marker_info: dict) -> None:
         self.write_text(MARKER, json.dumps(marker_info, indent=1, sort_keys=True) + "\n")
-        if self.out.exists():
+        if self.reused:
+            for rel_dir, staged in self._staged.items():
+                final = self.out / rel_dir
+                old = final.with_name(f".{final.name}{self._OLD}")
+                if final.exists():
+                    os.replace(final, old)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, final)
+                shutil.rmtree(old, ignore_errors=True)
+            for rel, part in self._pending.items():
+                os.replace(part, self.out / rel)
+            for rel in self._removals:
+                p = self.out / rel
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+                elif p.exists():
+                    p.unlink()
+            (self.out / self._BUILDING).unlink(missing_ok=True)
+        elif self.out.exists():
             os.replace(self.out, self._old)
             os.replace(self.root, self.out)
             shutil.rmtree(self._old, ignore_errors=True)
@@ -167,4 +268,11 @@ class SiteWriter:
             os.replace(self.root, self.out)
 
     def abort(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.reused:
+            for staged in self._staged.values():
+                shutil.rmtree(staged, ignore_errors=True)
+            for part in self._pending.values():
+                part.unlink(missing_ok=True)
+            (self.out / self._BUILDING).unlink(missing_ok=True)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)

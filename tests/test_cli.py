@@ -242,3 +242,44 @@ def test_deleted_run_pages_disappear(file_store, tmp_path):
     meta.write_text(meta.read_text().replace("lifecycle_stage: active", "lifecycle_stage: deleted"))
     build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     assert not (out / "experiments" / "714191891224900804" / "runs" / victim.name).exists()
+
+
+def test_failed_incremental_build_keeps_previous_site(file_store, tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    run = next(p for p in (file_store / "714191891224900804").iterdir()
+               if (p / "metrics").is_dir() and "stage: active" in (p / "meta.yaml").read_text())
+    metric = next(p for p in (run / "metrics").rglob("*") if p.is_file())
+    with open(metric, "a") as f:
+        f.write("1800000000000 0.5 1234\n")
+
+    from sitegen import render
+
+    def boom(*a, **k):
+        raise RuntimeError("renderer exploded")
+
+    monkeypatch.setattr(render.Pages, "experiment", boom)
+    with pytest.raises(RuntimeError):
+        build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before                      # nothing of the failed build is visible
+    monkeypatch.undo()
+    result = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    assert result.runs_rendered == 1
+
+
+def test_interrupted_incremental_build_is_cleaned_up(file_store, tmp_path):
+    out = tmp_path / "site"
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    runs = sorted((out / "experiments" / "714191891224900804" / "runs").iterdir())
+    # what a build killed during its commit leaves: a staged copy, a temporary page, a run
+    # folder moved aside whose replacement never arrived, and the in-progress marker
+    shutil.copytree(runs[0], runs[0].with_name(f".{runs[0].name}.trackreport-stage"))
+    (out / "index.html.trackreport-part").write_text("half")
+    os.replace(runs[1], runs[1].with_name(f".{runs[1].name}.trackreport-old"))
+    (out / ".trackreport-building").write_text("123")
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    leftovers = [p for p in out.rglob("*") if "trackreport-" in p.name and p.name != ".trackreport-site"]
+    assert leftovers == []
+    assert (runs[1] / "index.html").is_file()

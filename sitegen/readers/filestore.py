@@ -137,15 +137,16 @@ def _short(e: Exception) -> str:
 def _read_kv_folder(folder: Path, warn: _Warn) -> dict[str, str]:
     """params/ and tags/: one file per key; keys with '/' are nested folders."""
     out: dict[str, str] = {}
-    if not folder.is_dir():
+    top = str(folder)
+    if not os.path.isdir(top):
         return out
-    for dirpath, _dirs, files in os.walk(folder):
+    for dirpath, _dirs, files in os.walk(top):
+        prefix = "" if dirpath == top else os.path.relpath(dirpath, top).replace(os.sep, "/") + "/"
         for name in files:
-            path = Path(dirpath, name)
-            key = path.relative_to(folder).as_posix()
+            path = os.path.join(dirpath, name)
             try:
                 with open(path, "rb") as f:
-                    out[key] = f.read().decode("utf-8")
+                    out[prefix + name] = f.read().decode("utf-8")
             except (OSError, UnicodeDecodeError) as e:
                 warn(path, f"unreadable ({_short(e)}); skipped")
     return out
@@ -178,6 +179,11 @@ def _read_experiment(exp_dir: Path, warn: _Warn, in_trash: bool) -> Experiment |
 
 
 def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse=None) -> Run | None:
+    fingerprint = _fingerprint(run_dir)
+    kept = getattr(reuse, "get_run", None)
+    kept = kept(run_dir.name, fingerprint) if kept is not None else None
+    if kept is not None:     # nothing in the run's folder changed since the last build
+        return kept
     meta = _load_yaml(run_dir / "meta.yaml", warn)
     if meta is None:
         return None
@@ -206,7 +212,7 @@ def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse=None) -> Run | 
         params=params,
         tags=tags,
     )
-    run.fingerprint = _fingerprint(run_dir)
+    run.fingerprint = fingerprint
     reused = reuse.get(run.run_id, run.fingerprint) if reuse is not None else None
     if reused is not None:
         run.metrics, run.metrics_complete = reused
@@ -310,9 +316,11 @@ def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[D
 def _fingerprint(run_dir: Path) -> str:
     """Sizes and mtimes of the run's files (not its artifacts): cheap change detection."""
     h = hashlib.blake2b(digest_size=12)
-    for dirpath, dirs, files in os.walk(run_dir):
-        if dirpath == str(run_dir) and "artifacts" in dirs:
+    top = str(run_dir)
+    for dirpath, dirs, files in os.walk(top):
+        if dirpath == top and "artifacts" in dirs:
             dirs.remove("artifacts")
+        dirs.sort()
         for name in sorted(files):
             try:
                 st = os.stat(os.path.join(dirpath, name))
