@@ -84,9 +84,12 @@ def get_reader(uri: str, *, include_deleted: bool = False) -> StoreReader:
     if scheme == "sqlite":
         from .sqlstore import SqliteStoreReader
         return SqliteStoreReader(sqlite_path(uri), uri=uri, include_deleted=include_deleted)
-    if scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mssql", "http", "https"):
-        raise StoreError(f"{scheme.split('+')[0]}:// stores are not supported yet "
-                         "(only file stores and SQLite)")
+    if scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mariadb", "mssql"):
+        from .dbstore import DatabaseStoreReader
+        return DatabaseStoreReader(uri, include_deleted=include_deleted)
+    if scheme in ("http", "https"):
+        raise StoreError(f"{scheme}:// tracking servers are not supported yet: build from the "
+                         "server's database (postgresql://, mysql://, sqlite:///) instead")
     raise StoreError(f"unknown store kind '{scheme}://' in {uri}")
 
 

@@ -55,20 +55,33 @@ def _snapshot(path: Path) -> sqlite3.Connection:
 
 
 class _Schema:
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-        self.tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    """Which tables and columns this schema revision has, and how the dialect quotes names."""
+
+    def __init__(self, tables: set[str], columns, quote_char: str = '"'):
+        self.tables = tables
+        self._columns_of = columns
         self._cols: dict[str, set[str]] = {}
+        self._quote = quote_char
+
+    @classmethod
+    def of_sqlite(cls, conn: sqlite3.Connection) -> "_Schema":
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return cls(tables, lambda t: {r[1] for r in conn.execute(f'PRAGMA table_info("{t}")')})
+
+    def q(self, name: str) -> str:
+        """A quoted identifier (``key``, ``timestamp`` and ``value`` are keywords somewhere)."""
+        return f"{self._quote}{name}{self._quote}"
 
     def columns(self, table: str) -> set[str]:
         if table not in self._cols:
-            self._cols[table] = ({r[1] for r in self.conn.execute(f'PRAGMA table_info("{table}")')}
-                                 if table in self.tables else set())
+            self._cols[table] = set(self._columns_of(table)) if table in self.tables else set()
         return self._cols[table]
 
-    def col(self, table: str, name: str, default: str = "NULL") -> str:
+    def col(self, table: str, name: str, default: str = "NULL", alias: str = "") -> str:
         """Select expression for a column that may not exist in this revision."""
-        return f'"{name}"' if name in self.columns(table) else default
+        if name not in self.columns(table):
+            return default
+        return f"{alias}.{self.q(name)}" if alias else self.q(name)
 
 
 class SqliteStoreReader:
@@ -89,7 +102,7 @@ class SqliteStoreReader:
             self.conn.close()
         self.conn = _snapshot(self.path)
         try:
-            schema = _Schema(self.conn)
+            schema = _Schema.of_sqlite(self.conn)
             missing = {"experiments", "runs"} - schema.tables
             if missing:
                 raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): "
@@ -118,47 +131,54 @@ class SqlReader:
 
     def read(self, store: Store, include_deleted: bool, reuse=None) -> None:
         conn, s = self.conn, self.s
-        live = "" if include_deleted else " WHERE lifecycle_stage IS NULL OR lifecycle_stage <> 'deleted'"
+        q = s.q
+        stage = s.col("experiments", "lifecycle_stage")
+        live = "" if include_deleted or stage == "NULL" else \
+            f" WHERE {stage} IS NULL OR {stage} <> 'deleted'"
         exps: dict[str, Experiment] = {}
         for row in conn.execute(
-                f"SELECT experiment_id, name, artifact_location, {s.col('experiments', 'lifecycle_stage')},"
-                f" {s.col('experiments', 'creation_time')}, {s.col('experiments', 'last_update_time')}"
-                f" FROM experiments{live} ORDER BY experiment_id"):
+                f"SELECT {q('experiment_id')}, {q('name')}, {s.col('experiments', 'artifact_location')},"
+                f" {stage}, {s.col('experiments', 'creation_time')},"
+                f" {s.col('experiments', 'last_update_time')} FROM {q('experiments')}{live}"
+                f" ORDER BY {q('experiment_id')}"):
             eid = str(row[0])
             exps[eid] = Experiment(experiment_id=eid, name=row[1] if row[1] is not None else eid,
                                    artifact_location=row[2], lifecycle_stage=row[3] or "active",
                                    creation_time=row[4], last_update_time=row[5])
         if "experiment_tags" in s.tables:
-            for key, value, eid in conn.execute("SELECT key, value, experiment_id FROM experiment_tags"):
+            for key, value, eid in conn.execute(
+                    f"SELECT {q('key')}, {q('value')}, {q('experiment_id')} FROM {q('experiment_tags')}"):
                 if str(eid) in exps:
                     exps[str(eid)].tags[key] = value if value is not None else ""
 
-        run_live = "" if include_deleted else " WHERE r.lifecycle_stage IS NULL OR r.lifecycle_stage <> 'deleted'"
-
         def c(name: str) -> str:
-            return f'r."{name}"' if name in s.columns("runs") else "NULL"
+            return s.col("runs", name, alias="r")
 
+        run_stage = c("lifecycle_stage")
+        run_live = "" if include_deleted or run_stage == "NULL" else \
+            f" WHERE {run_stage} IS NULL OR {run_stage} <> 'deleted'"
         runs: dict[str, Run] = {}
         for row in conn.execute(
-                f"SELECT r.run_uuid, r.experiment_id, {c('name')}, {c('status')}, {c('start_time')},"
-                f" {c('end_time')}, {c('lifecycle_stage')}, {c('user_id')}, {c('artifact_uri')},"
+                f"SELECT r.{q('run_uuid')}, r.{q('experiment_id')}, {c('name')}, {c('status')},"
+                f" {c('start_time')}, {c('end_time')}, {run_stage}, {c('user_id')}, {c('artifact_uri')},"
                 f" {c('source_type')}, {c('source_name')}, {c('entry_point_name')}, {c('source_version')}"
-                f" FROM runs r{run_live} ORDER BY r.start_time DESC, r.run_uuid"):
+                f" FROM {q('runs')} r{run_live} ORDER BY {c('start_time')} DESC, r.{q('run_uuid')}"):
             eid = str(row[1])
             if eid not in exps:
                 continue
             runs[row[0]] = Run(run_id=row[0], experiment_id=eid, run_name=row[2] or None,
-                               status=row[3] or "FINISHED", start_time=row[4], end_time=row[5],
+                               status=row[3] or "FINISHED", start_time=_int(row[4]), end_time=_int(row[5]),
                                lifecycle_stage=row[6] or "active", user_id=row[7] or None,
                                artifact_uri=row[8] or None, source_type=row[9] or None,
                                source_name=row[10] or None, entry_point_name=row[11] or None,
                                source_version=row[12] or None)
-        for table, attr in (("params", "params"), ("tags", "tags")):
+        for table in ("params", "tags"):
             if table in s.tables:
-                for key, value, rid in conn.execute(f"SELECT key, value, run_uuid FROM {table}"):
+                for key, value, rid in conn.execute(
+                        f"SELECT {q('key')}, {q('value')}, {q('run_uuid')} FROM {q(table)}"):
                     run = runs.get(rid)
                     if run is not None:
-                        getattr(run, attr)[key] = value if value is not None else ""
+                        getattr(run, table)[key] = value if value is not None else ""
         for run in runs.values():
             if not run.run_name:
                 run.run_name = run.tags.get("mlflow.runName") or None
@@ -168,8 +188,9 @@ class SqlReader:
         counts: dict[str, list] = defaultdict(list)
         if "metrics" in s.tables:
             for rid, key, n, last in conn.execute(
-                    "SELECT run_uuid, key, count(*), max(timestamp) FROM metrics GROUP BY run_uuid, key"):
-                counts[rid].append((key, n, last))
+                    f"SELECT {q('run_uuid')}, {q('key')}, count(*), max({q('timestamp')})"
+                    f" FROM {q('metrics')} GROUP BY {q('run_uuid')}, {q('key')}"):
+                counts[rid].append((key, int(n), _int(last)))
         need = []
         for run in runs.values():
             run.fingerprint = _fingerprint(run, sorted(counts.get(run.run_id, [])))
@@ -189,16 +210,18 @@ class SqlReader:
             for run in runs:
                 run.metrics_complete = True
             return
+        q = self.s.q
         by_id = {r.run_id: r for r in runs}
         is_nan = self.s.col("metrics", "is_nan", "0")
         step = self.s.col("metrics", "step", "0")
-        select = f"SELECT run_uuid, key, {step}, timestamp, value, {is_nan} FROM metrics"
-        order = f" ORDER BY run_uuid, key, timestamp, {step}, value"
+        select = (f"SELECT {q('run_uuid')}, {q('key')}, {step}, {q('timestamp')}, {q('value')}, {is_nan}"
+                  f" FROM {q('metrics')}")
+        order = f" ORDER BY {q('run_uuid')}, {q('key')}, {q('timestamp')}, {step}, {q('value')}"
         if everything:
             batches = [(select + order, ())]
         else:
             ids = list(by_id)
-            batches = [(select + f" WHERE run_uuid IN ({','.join('?' * len(ids[i:i + 500]))})" + order,
+            batches = [(select + f" WHERE {q('run_uuid')} IN ({','.join('?' * len(ids[i:i + 500]))})" + order,
                         tuple(ids[i:i + 500])) for i in range(0, len(ids), 500)]
         hist: dict[str, dict[str, MetricHistory]] = defaultdict(dict)
         nan = float("nan")
@@ -218,19 +241,27 @@ class SqlReader:
             run.metrics_complete = True
 
 
+def _int(v) -> int | None:
+    return None if v is None else int(v)
+
+
 def _read_inputs(conn, s: _Schema, runs: dict[str, Run]) -> None:
+    q = s.q
     datasets = {}
     for row in conn.execute(
-            "SELECT dataset_uuid, name, digest, dataset_source_type, dataset_source,"
-            f" {s.col('datasets', 'dataset_schema')}, {s.col('datasets', 'dataset_profile')} FROM datasets"):
+            f"SELECT {q('dataset_uuid')}, {q('name')}, {q('digest')}, {q('dataset_source_type')},"
+            f" {q('dataset_source')}, {s.col('datasets', 'dataset_schema')},"
+            f" {s.col('datasets', 'dataset_profile')} FROM {q('datasets')}"):
         datasets[row[0]] = row[1:]
     tags: dict[str, dict[str, str]] = defaultdict(dict)
     if "input_tags" in s.tables:
-        for uuid, name, value in conn.execute("SELECT input_uuid, name, value FROM input_tags"):
+        for uuid, name, value in conn.execute(
+                f"SELECT {q('input_uuid')}, {q('name')}, {q('value')} FROM {q('input_tags')}"):
             tags[uuid][name] = value
     for uuid, src_id, dest_id in conn.execute(
-            "SELECT input_uuid, source_id, destination_id FROM inputs"
-            " WHERE source_type = 'DATASET' AND destination_type = 'RUN' ORDER BY input_uuid"):
+            f"SELECT {q('input_uuid')}, {q('source_id')}, {q('destination_id')} FROM {q('inputs')}"
+            f" WHERE {q('source_type')} = 'DATASET' AND {q('destination_type')} = 'RUN'"
+            f" ORDER BY {q('input_uuid')}"):
         run, ds = runs.get(dest_id), datasets.get(src_id)
         if run is None or ds is None:
             continue
