@@ -59,6 +59,7 @@ class RunJob:
     parent: Run | None
     children: list[Run]
     out_dir: str                     # absolute folder of the run's pages in the staging site
+    model_versions: list = dataclasses.field(default_factory=list)   # registered from this run
 
 
 def render_run(job: RunJob, pages: Pages | None = None) -> int:
@@ -69,7 +70,7 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
     for spec in specs.values():
         charts.render_chart(spec)
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
-    html = pages.run(job.run, job.exp, job.parent, job.children, chart_ctx)
+    html = pages.run(job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions)
     write_file(out / "index.html", html.encode("utf-8"))
     write_file(out / "run.json", run_json(job.run).encode("utf-8"))
     return len(specs)

@@ -267,6 +267,40 @@ class Experiment:
 
 
 @dataclass(slots=True)
+class ModelVersion:
+    """One version of a registered model (MLflow's model registry)."""
+    name: str
+    version: int
+    creation_time: Optional[int] = None
+    last_updated_time: Optional[int] = None
+    description: Optional[str] = None
+    user_id: Optional[str] = None
+    current_stage: Optional[str] = None
+    source: Optional[str] = None
+    run_id: Optional[str] = None
+    status: Optional[str] = None
+    status_message: Optional[str] = None
+    run_link: Optional[str] = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RegisteredModel:
+    name: str
+    creation_time: Optional[int] = None
+    last_updated_time: Optional[int] = None
+    description: Optional[str] = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)      # alias → version
+    versions: list[ModelVersion] = field(default_factory=list)  # newest first
+
+    @property
+    def latest_version(self) -> Optional[ModelVersion]:
+        return self.versions[0] if self.versions else None
+
+
+@dataclass(slots=True)
 class Store:
     """Everything read from one MLflow store."""
     uri: str
@@ -278,6 +312,8 @@ class Store:
     # Runs present in the store but unreadable right now (e.g. meta.yaml half-written):
     # an incremental build keeps their previous pages.
     unreadable_runs: set[str] = field(default_factory=set)
+    # The model registry (registered models with their versions), where the store has one.
+    models: list[RegisteredModel] = field(default_factory=list)
 
     def run_by_id(self) -> dict[str, Run]:
         return {r.run_id: r for e in self.experiments for r in e.runs}

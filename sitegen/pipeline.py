@@ -21,7 +21,7 @@ from .config import BuildOptions
 from .model import Experiment, MetricHistory, Run, Store
 from .plan import make_plan
 from .readers import default_store_uri, get_reader
-from .render import Pages, make_env, run_dir
+from .render import Pages, make_env, model_dir, run_dir
 from .themes import fingerprint as theme_fingerprint, static_files, theme_chain
 from .write import MARKER, SiteWriter
 
@@ -210,15 +210,20 @@ class SiteBuilder:
         result.warnings.extend(store.warnings)
         with_uri = [r for r in all_runs if r.artifact_uri]
         if with_uri and not any(r.artifact_dir for r in with_uri):
-            result.warnings.append(f"no artifact folder was found for any of the {len(with_uri)} runs "
-                                   "(the store was probably moved); pass --artifacts DIR")
+            result.warnings.append(f"no artifact folder was found for any of the {len(with_uri)} runs: "
+                                   "none were logged, or the store was moved (then pass --artifacts DIR)")
 
         site_key = hashlib.blake2b(json.dumps([theme_fingerprint(self.chain), options.output_key()],
                                               sort_keys=True).encode(), digest_size=12).hexdigest()
         rel = _relations(store)
         out = Path(options.out)
         writer = SiteWriter(out, incremental=not options.clean)
-        plan = make_plan(store, rel, previous if writer.reused else None, site_key)
+        versions_by_run: dict[str, list] = {}
+        for model in store.models:
+            for v in model.versions:
+                if v.run_id:
+                    versions_by_run.setdefault(v.run_id, []).append(v)
+        plan = make_plan(store, rel, previous if writer.reused else None, site_key, versions_by_run)
         if plan.full and writer.reused:
             writer.abort()
             writer = SiteWriter(out, incremental=False)
@@ -236,13 +241,15 @@ class SiteBuilder:
             _remove_stale(writer, store)
             total = len(plan.render_runs)
             for i, run in enumerate(plan.render_runs, 1):
-                futures += _build_run(run, store, rel, writer, self.pages, pool, result, prunes)
+                futures += _build_run(run, store, rel, writer, self.pages, pool, result, prunes,
+                                      versions_by_run.get(run.run_id, []))
                 if progress:
                     progress(i, total)
             for exp in store.experiments:
                 futures += _build_experiment(exp, rel, writer, self.pages, pool, plan, result, prunes)
             writer.write_text("index.html", self.pages.index(store, store.experiments))
             result.pages += 1
+            result.pages += _build_models(store, writer, self.pages)
             for relpath, src in static_files(self.chain).items():
                 writer.link_or_copy(src, f"static/{relpath}")
             writer.write_text(".nojekyll", "")
@@ -303,8 +310,27 @@ def _remove_stale(writer: SiteWriter, store: Store) -> None:
                     writer.remove(f"experiments/{exp_dir.name}/runs/{rd.name}")
 
 
+def _build_models(store: Store, writer: SiteWriter, pages: Pages) -> int:
+    """The model registry: a list page and a page per registered model (always remade: few)."""
+    keep = {model_dir(m.name).split("/", 1)[1] for m in store.models}
+    models_root = writer.root / "models"
+    if models_root.is_dir():
+        for entry in models_root.iterdir():
+            if entry.is_dir() and entry.name not in keep:
+                writer.remove(f"models/{entry.name}")
+    if not store.models:
+        if (models_root / "index.html").exists():
+            writer.remove("models/index.html")
+        return 0
+    runs = store.run_by_id()
+    writer.write_text("models/index.html", pages.models(store.models))
+    for model in store.models:
+        writer.write_text(f"{model_dir(model.name)}/index.html", pages.model(model, runs))
+    return 1 + len(store.models)
+
+
 def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool,
-               result: BuildResult, prunes: list[str]) -> list:
+               result: BuildResult, prunes: list[str], model_versions: list) -> list:
     """Copy the run's artifacts here; charts, page and run.json are made by a worker."""
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
     base = run_dir(run.experiment_id, run.run_id)
@@ -328,7 +354,7 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     result.pages += 1
     parent, children = rel[run.run_id]
     job = jobs.RunJob(run, jobs.experiment_stub(exp), jobs.stub(parent) if parent else None,
-                      [jobs.stub(c) for c in children], str(out_dir))
+                      [jobs.stub(c) for c in children], str(out_dir), model_versions)
     if pool is None:
         done: Future = Future()
         done.set_result(jobs.render_run(job, pages))

@@ -51,20 +51,23 @@ def _run_entry(run: Run, key: str) -> dict:
     return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest}
 
 
-def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run]) -> str:
+def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
+            model_versions=()) -> str:
     return _h(run.fingerprint, run.lifecycle_stage, exp.name,
               [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
               (parent.run_id, parent.display_name) if parent else None,
-              [(c.run_id, c.display_name, c.status) for c in children], run.warnings)
+              [(c.run_id, c.display_name, c.status) for c in children], run.warnings,
+              [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions])
 
 
 def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
-              previous: dict | None, site_key: str) -> Plan:
+              previous: dict | None, site_key: str, versions_by_run: dict | None = None) -> Plan:
     run_keys, exp_keys = {}, {}
+    versions_by_run = versions_by_run or {}
     for exp in store.experiments:
         for run in exp.runs:
             parent, children = relations[run.run_id]
-            run_keys[run.run_id] = run_key(run, exp, parent, children)
+            run_keys[run.run_id] = run_key(run, exp, parent, children, versions_by_run.get(run.run_id, ()))
         exp_keys[exp.experiment_id] = _h(exp.name, exp.lifecycle_stage, sorted(exp.tags.items()),
                                          [run_keys[r.run_id] for r in exp.runs])
     usable = (previous is not None and previous.get("format") == MANIFEST_FORMAT

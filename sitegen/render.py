@@ -6,8 +6,10 @@ single blocks: ``{% extends "!default/run.html" %}``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 from pathlib import Path
 
 import jinja2
@@ -25,7 +27,8 @@ def make_env(chain: list[Path]) -> jinja2.Environment:
     env.filters.update(num=fmt.num, full=fmt.full, sortv=fmt.sort_key, iso=fmt.iso, when=fmt.when,
                        duration=fmt.duration, size=fmt.size, urlpath=fmt.urlpath,
                        excerpt=fmt.excerpt, sorted_dict=lambda d: dict(sorted(d.items())), md=lambda t: jinja2.filters.Markup(fmt.markdown(t)))
-    env.globals.update(version=__version__, safe_http_url=fmt.safe_http_url)
+    env.globals.update(version=__version__, safe_http_url=fmt.safe_http_url, model_dir=model_dir,
+                       stage=lambda v: v if v and v != "None" else "")
     return env
 
 
@@ -41,6 +44,12 @@ def run_dir(exp_id: str, run_id: str) -> str:
 
 def run_url(exp_id: str, run_id: str) -> str:
     return f"{run_dir(exp_id, run_id)}/index.html"
+
+
+def model_dir(name: str) -> str:
+    """Stable folder of a registered model's page (any name → safe characters + short hash)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_.")[:60] or "model"
+    return f"models/{slug}-{hashlib.blake2b(name.encode(), digest_size=4).hexdigest()}"
 
 
 # ---- run.json ----
@@ -88,13 +97,20 @@ class Pages:
         return self._render("index.html", "", store=store, experiments=experiments,
                             last_activity=last, experiment_url=experiment_url)
 
+    def models(self, models: list) -> str:
+        return self._render("models.html", "../", models=models)
+
+    def model(self, model, runs: dict[str, Run]) -> str:
+        return self._render("model.html", "../../", model=model, runs=runs, run_url=run_url)
+
     def experiment(self, exp: Experiment, groups, param_keys, metric_keys, comparison) -> str:
         return self._render("experiment.html", "../../", exp=exp, groups=groups,
                             param_keys=param_keys, metric_keys=metric_keys,
                             comparison=comparison, run_dir=run_dir)
 
     def run(self, run: Run, exp: Experiment, parent: Run | None, children: list[Run],
-            charts: dict) -> str:
+            charts: dict, model_versions: list | None = None) -> str:
         child_keys = sorted({k for c in children for k in c.metrics})[:8]
         return self._render("run.html", "../../../../", run=run, exp=exp, parent=parent,
-                            children=children, child_keys=child_keys, charts=charts)
+                            children=children, child_keys=child_keys, charts=charts,
+                            model_versions=model_versions or [])

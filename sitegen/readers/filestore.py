@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from ..model import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment,
-                     MetricHistory, Run, Store)
+                     MetricHistory, ModelVersion, RegisteredModel, Run, Store)
 
 try:  # the C loader is 5-10x faster; fall back silently where libyaml is missing
     _Loader = yaml.CSafeLoader
@@ -67,7 +67,7 @@ class FileStoreReader:
         found_any = False
         for exp_dir in exp_dirs:
             meta_path = exp_dir / "meta.yaml"
-            if not meta_path.is_file():
+            if not meta_path.is_file() or exp_dir.name == "models" and exp_dir.parent == root:
                 continue
             found_any = True
             exp = _read_experiment(exp_dir, warn, in_trash=exp_dir.parent.name == ".trash")
@@ -75,8 +75,9 @@ class FileStoreReader:
                 continue
             exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
             store.experiments.append(exp)
-        if not found_any and not (root / ".trash").is_dir():
+        if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
+        store.models = _read_registry(root / "models", warn)
         return store
 
     def load_metrics(self, runs: list[Run]) -> None:
@@ -311,6 +312,54 @@ def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[D
             schema=str(ds.get("schema") or ""), profile=str(ds.get("profile") or ""),
             tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}))
     return out
+
+
+def _read_registry(folder: Path, warn: _Warn) -> list[RegisteredModel]:
+    """``mlruns/models/<name>/meta.yaml``, ``tags/``, ``aliases/`` and ``version-<n>/``."""
+    models = []
+    if not folder.is_dir():
+        return models
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        meta_path = Path(entry.path, "meta.yaml")
+        if not entry.is_dir() or not meta_path.is_file():
+            continue
+        meta = _load_yaml(meta_path, warn)
+        if meta is None:
+            continue
+        model = RegisteredModel(
+            name=str(meta.get("name") or entry.name),
+            creation_time=_int_or_none(meta.get("creation_timestamp")),
+            last_updated_time=_int_or_none(meta.get("last_updated_timestamp")),
+            description=meta.get("description") or None,
+            tags=_read_kv_folder(Path(entry.path, "tags"), warn))
+        aliases = {str(k): v for k, v in (meta.get("aliases") or {}).items()} \
+            if isinstance(meta.get("aliases"), dict) else {}
+        aliases.update(_read_kv_folder(Path(entry.path, "aliases"), warn))
+        for alias, version in aliases.items():
+            v = _int_or_none(str(version).strip())
+            if v is not None:
+                model.aliases[alias] = v
+        for vdir in os.scandir(entry.path):
+            vmeta_path = Path(vdir.path, "meta.yaml")
+            if not vdir.is_dir() or not vdir.name.startswith("version-") or not vmeta_path.is_file():
+                continue
+            vm = _load_yaml(vmeta_path, warn)
+            if vm is None or _int_or_none(vm.get("version")) is None:
+                continue
+            mv = ModelVersion(
+                name=model.name, version=int(vm["version"]),
+                creation_time=_int_or_none(vm.get("creation_timestamp")),
+                last_updated_time=_int_or_none(vm.get("last_updated_timestamp")),
+                description=vm.get("description") or None, user_id=vm.get("user_id") or None,
+                current_stage=vm.get("current_stage") or None, source=vm.get("source") or None,
+                run_id=vm.get("run_id") or None, status=vm.get("status") or None,
+                status_message=vm.get("status_message") or None, run_link=vm.get("run_link") or None,
+                tags=_read_kv_folder(Path(vdir.path, "tags"), warn))
+            mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
+            model.versions.append(mv)
+        model.versions.sort(key=lambda v: -v.version)
+        models.append(model)
+    return models
 
 
 def _fingerprint(run_dir: Path) -> str:

@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from ..model import DatasetInput, Experiment, MetricHistory, Run, Store
+from ..model import DatasetInput, Experiment, MetricHistory, ModelVersion, RegisteredModel, Run, Store
 
 # Snapshots larger than this go to a temporary file instead of memory.
 _MEMORY_SNAPSHOT_LIMIT = 512 * 1024 * 1024
@@ -203,6 +203,59 @@ class SqlReader:
             exps[run.experiment_id].runs.append(run)
         self.load_metrics(need, everything=len(need) == len(runs))
         store.experiments.extend(exps.values())
+        if "registered_models" in s.tables:
+            store.models = self._registry()
+
+    def _registry(self) -> list[RegisteredModel]:
+        """registered_models, model_versions and their tags and aliases (where present)."""
+        conn, s = self.conn, self.s
+        q = s.q
+
+        def c(table: str, name: str) -> str:
+            return s.col(table, name)
+
+        models: dict[str, RegisteredModel] = {}
+        for name, created, updated, desc in conn.execute(
+                f"SELECT {q('name')}, {c('registered_models', 'creation_time')},"
+                f" {c('registered_models', 'last_updated_time')}, {c('registered_models', 'description')}"
+                f" FROM {q('registered_models')} ORDER BY {q('name')}"):
+            models[name] = RegisteredModel(name=name, creation_time=_int(created),
+                                           last_updated_time=_int(updated), description=desc or None)
+        if "registered_model_tags" in s.tables:
+            for key, value, name in conn.execute(
+                    f"SELECT {q('key')}, {q('value')}, {q('name')} FROM {q('registered_model_tags')}"):
+                if name in models:
+                    models[name].tags[key] = value or ""
+        if "registered_model_aliases" in s.tables:
+            for alias, version, name in conn.execute(
+                    f"SELECT {q('alias')}, {q('version')}, {q('name')} FROM {q('registered_model_aliases')}"):
+                if name in models and version is not None:
+                    models[name].aliases[alias] = int(version)
+        versions: dict[tuple[str, int], ModelVersion] = {}
+        if "model_versions" in s.tables:
+            cols = ["creation_time", "last_updated_time", "description", "user_id", "current_stage",
+                    "source", "run_id", "status", "status_message", "run_link"]
+            for row in conn.execute(
+                    f"SELECT {q('name')}, {q('version')}, " + ", ".join(c('model_versions', x) for x in cols)
+                    + f" FROM {q('model_versions')}"):
+                if row[0] not in models:
+                    continue
+                mv = ModelVersion(row[0], int(row[1]), _int(row[2]), _int(row[3]),
+                                  *[v or None for v in row[4:]])
+                versions[(mv.name, mv.version)] = mv
+        if "model_version_tags" in s.tables:
+            for key, value, name, version in conn.execute(
+                    f"SELECT {q('key')}, {q('value')}, {q('name')}, {q('version')} FROM {q('model_version_tags')}"):
+                mv = versions.get((name, int(version)))
+                if mv is not None:
+                    mv.tags[key] = value or ""
+        for mv in versions.values():
+            model = models[mv.name]
+            mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
+            model.versions.append(mv)
+        for model in models.values():
+            model.versions.sort(key=lambda v: -v.version)
+        return list(models.values())
 
     def load_metrics(self, runs: list[Run], everything: bool = False) -> None:
         """Full histories, in one query (all runs) or in batches of run ids."""

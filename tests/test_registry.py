@@ -1,0 +1,50 @@
+"""The model registry, written by real MLflow into a file store and a SQLite store."""
+import os
+import re
+
+import pytest
+
+from sitecheck import broken_links
+from sitegen import BuildOptions, build
+
+mlflow = pytest.importorskip("mlflow")
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+
+
+@pytest.fixture(params=["file", "sqlite"])
+def registry(request, tmp_path):
+    uri = str(tmp_path / "mlruns") if request.param == "file" else f"sqlite:///{tmp_path / 'mlflow.db'}"
+    c = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    exp = c.create_experiment("training")
+    rid = c.create_run(exp, run_name="trainer").info.run_id
+    c.log_metric(rid, "acc", 0.9)
+    name = "digits <cls>"
+    c.create_registered_model(name, tags={"team": "vision"}, description="Digit **classifier**")
+    c.create_model_version(name, f"runs:/{rid}/model", run_id=rid, tags={"k": "v"}, description="first")
+    c.create_model_version(name, f"runs:/{rid}/model2", run_id=rid)
+    c.set_registered_model_alias(name, "champion", "2")
+    c.transition_model_version_stage(name, "1", "Production")
+    return uri, exp, rid
+
+
+def test_models_pages_and_links(registry, tmp_path):
+    uri, exp, rid = registry
+    site = tmp_path / "site"
+    result = build(BuildOptions(store=uri, out=str(site), jobs=1))
+    assert broken_links(site) == []
+    index = (site / "models" / "index.html").read_text()
+    assert "digits &lt;cls&gt;" in index and "<cls>" not in index
+    assert "@champion → v2" in index
+    model_pages = list((site / "models").glob("*/index.html"))
+    assert len(model_pages) == 1
+    page = model_pages[0].read_text()
+    assert "<strong>classifier</strong>" in page                     # description rendered
+    assert re.search(r'id="v1".*?Production', page, re.S)
+    assert re.search(r'id="v2".*?@champion', page, re.S)
+    assert f"experiments/{exp}/runs/{rid}/index.html" in page       # source run linked
+    run_page = (site / "experiments" / exp / "runs" / rid / "index.html").read_text()
+    assert "Registered model versions" in run_page and "version 1 · Production" in run_page
+    assert "registered model" in (site / "index.html").read_text()
+    assert result.pages >= 5
