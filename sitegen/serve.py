@@ -49,13 +49,7 @@ class PreviewHandler(SimpleHTTPRequestHandler):
                 mtime = target.stat().st_mtime_ns if target else None
             except OSError:
                 mtime = None
-            body = json.dumps({"mtime": mtime}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self._send(json.dumps({"mtime": mtime}).encode(), "application/json")
             return
         target = self._file_for(parts.path)
         if target is not None and target.suffix == ".html" and target.is_file():
@@ -66,14 +60,16 @@ class PreviewHandler(SimpleHTTPRequestHandler):
                 return
             idx = html.rfind(b"</body>")
             html = html[:idx] + RELOAD_SCRIPT + html[idx:] if idx >= 0 else html + RELOAD_SCRIPT
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Cache-Control", "no-store")
-            self.send_header("Content-Length", str(len(html)))
-            self.end_headers()
-            self.wfile.write(html)
+            self._send(html, "text/html; charset=utf-8")
             return
         super().do_GET()
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()          # adds Cache-Control: no-store
+        self.wfile.write(body)
 
     def end_headers(self):
         self.send_header("Cache-Control", "no-store")

@@ -46,6 +46,16 @@ def project(tmp_path, corpus_copy):
     return work, remote, store
 
 
+def push_their_commit(tmp_path, bare):
+    """Someone else adds a commit to the gh-pages branch of ``bare``."""
+    other = tmp_path / f"other-{bare.name}"
+    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(bare), str(other))
+    (other / "extra.html").write_text("x")
+    git(other, "add", ".")
+    git(other, "-c", "user.name=B", "-c", "user.email=b@x", "commit", "-q", "-m", "theirs")
+    git(other, "push", "-q", "origin", "gh-pages")
+
+
 def user_state(work):
     return (git(work, "status", "--porcelain=v1", "--branch"), git(work, "rev-parse", "HEAD"),
             git(work, "stash", "list"), (work / "train.py").read_text(), git(work, "diff", "--cached"),
@@ -94,12 +104,7 @@ def test_publish_twice_then_rejected(project, tmp_path):
 
     # someone else pushed to the branch meanwhile (our local branch is only behind):
     # the publish goes on top of theirs, keeping the remote's history
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(remote), str(other))
-    (other / "extra.html").write_text("x")
-    git(other, "add", ".")
-    git(other, "-c", "user.name=B", "-c", "user.email=b@x", "commit", "-q", "-m", "theirs")
-    git(other, "push", "-q", "origin", "gh-pages")
+    push_their_commit(tmp_path, remote)
     with open(metric, "a") as f:
         f.write("1900000000001 0.1 778\n")
     build(BuildOptions(store=str(store), out=str(site), jobs=1))
@@ -118,12 +123,7 @@ def test_rejected_push_exits_3_and_restores_branch(project, tmp_path):
     # different from the fetch URL: the same situation as a race with another publisher).
     pushed_to = tmp_path / "push-target.git"
     git(tmp_path, "clone", "-q", "--bare", str(remote), str(pushed_to))
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", "-b", "gh-pages", str(pushed_to), str(other))
-    (other / "extra.html").write_text("x")
-    git(other, "add", ".")
-    git(other, "-c", "user.name=B", "-c", "user.email=b@x", "commit", "-q", "-m", "theirs")
-    git(other, "push", "-q", "origin", "gh-pages")
+    push_their_commit(tmp_path, pushed_to)
     git(work, "remote", "set-url", "--push", "origin", str(pushed_to))
     (site / "local.html").write_text("mine")
     local = git(work, "rev-parse", "gh-pages")
