@@ -2,8 +2,8 @@
 labels laid out here and set as HTML text around the image by the theme.
 
 Why split it: in matplotlib most of a small chart's cost is laying out and rasterising
-tick labels (about 25 ms of 35 ms here). Drawing only the data and grid lines takes
-about 10 ms, and labels set as HTML stay sharp, selectable and follow the page's
+tick labels (about 25 ms of 35 ms here). Drawing only the data takes about 5 ms, and
+labels and grid lines set as HTML stay sharp, selectable and follow the page's
 light/dark colours. Limits and ticks are computed in the main process (cheap numpy),
 so pages can be rendered while the workers draw.
 
@@ -198,7 +198,6 @@ def render_chart(spec: ChartSpec) -> str:
     fig, ax = _figure(spec.width, spec.height)
     ax.set_xlim(*spec.xlim)
     ax.set_ylim(*spec.ylim)
-    xlo, xhi = spec.xlim
     ylo, yhi = spec.ylim
     used = 0
 
@@ -210,17 +209,7 @@ def render_chart(spec: ChartSpec) -> str:
         line.set(**{"linestyle": "-", "marker": "None", "markersize": 0, "alpha": 1.0,
                     "markeredgewidth": 1.0, **style})
 
-    # All grid lines of an axis as one NaN-separated path: one artist instead of many.
-    if spec.yticks:
-        gy = np.repeat([t.value for t in spec.yticks], 3).astype(float)
-        gy[2::3] = np.nan
-        draw(np.tile([xlo, xhi, np.nan], len(spec.yticks)), gy, color="#8a94a6", alpha=0.3,
-             linewidth=0.8)
-    if spec.xticks:
-        gx = np.repeat([t.value for t in spec.xticks], 3).astype(float)
-        gx[2::3] = np.nan
-        draw(gx, np.tile([ylo, yhi, np.nan], len(spec.xticks)), color="#8a94a6", alpha=0.15,
-             linewidth=0.8)
+    # Grid lines are drawn by the page (HTML/CSS), like the tick labels: fewer pixels here.
     edge = (yhi - ylo) * 0.03
     for s in spec.series:
         finite = np.isfinite(s.values)
