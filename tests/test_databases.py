@@ -47,7 +47,7 @@ def written(server, tmp_path_factory):
     out = tmp_path_factory.mktemp("written")
     env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true")
     proc = subprocess.run([sys.executable, str(CORPUS_SCRIPT), uri, str(out), str(out / "artifacts")],
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, env=env, timeout=600, cwd=out)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return uri, out, json.loads((out / "truth.json").read_text())
 

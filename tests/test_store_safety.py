@@ -79,3 +79,18 @@ def test_concurrent_sqlite_writer_is_not_blocked_or_damaged(corpus_copy, tmp_pat
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT count(*) FROM metrics WHERE key='live/metric'").fetchone()[0] == writes
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("live.db")] == ["live.db"]
+
+
+def test_large_database_snapshot_goes_to_a_temporary_file(corpus_copy, tmp_path, monkeypatch):
+    """Stores above the in-memory limit are copied to a temporary file, removed afterwards."""
+    import glob
+    import tempfile
+
+    from sitegen.readers import sqlstore
+
+    monkeypatch.setattr(sqlstore, "_MEMORY_SNAPSHOT_LIMIT", 0)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    db = corpus_copy / "3.17.2" / "sqlite" / "mlflow.db"
+    result = build(BuildOptions(store=f"sqlite:///{db}", out=str(tmp_path / "site"), jobs=1))
+    assert result.runs == 11
+    assert glob.glob(str(tmp_path / "trackreport-snapshot-*")) == []

@@ -9,6 +9,7 @@ with the number of runs. Columns are read only where the schema revision has the
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -30,7 +31,9 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _snapshot(path: Path) -> sqlite3.Connection:
+def _snapshot(path: Path) -> tuple[sqlite3.Connection, str | None]:
+    """A private copy of the database: in memory, or in a temporary file (returned, for the
+    caller to delete once closed) when the store is large."""
     from . import StoreError
 
     try:
@@ -38,20 +41,23 @@ def _snapshot(path: Path) -> sqlite3.Connection:
         src.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
     except sqlite3.DatabaseError as e:
         raise StoreError(f"cannot open SQLite store {path}: {e}") from e
+    tmp = None
     try:
         if path.stat().st_size > _MEMORY_SNAPSHOT_LIMIT:
-            fd, tmp = tempfile.mkstemp(suffix=".db", prefix="trackreport-")
+            fd, tmp = tempfile.mkstemp(suffix=".db", prefix="trackreport-snapshot-")
             os.close(fd)
             dst = sqlite3.connect(tmp, check_same_thread=False)
-            os.unlink(tmp)  # stays readable through the open handle
+            dst.execute("PRAGMA journal_mode=OFF")
         else:
             dst = sqlite3.connect(":memory:", check_same_thread=False)
         src.backup(dst)
     except sqlite3.DatabaseError as e:
+        if tmp:
+            os.unlink(tmp)
         raise StoreError(f"cannot read SQLite store {path}: {e}") from e
     finally:
         src.close()
-    return dst
+    return dst, tmp
 
 
 class _Schema:
@@ -94,13 +100,13 @@ class SqliteStoreReader:
             raise StoreError(f"store not found: {path}")
         self.path, self.uri, self.include_deleted = path, uri, include_deleted
         self.conn: sqlite3.Connection | None = None
+        self._tmp: str | None = None
 
     def read(self, reuse=None) -> Store:
         from . import StoreError
 
-        if self.conn is not None:
-            self.conn.close()
-        self.conn = _snapshot(self.path)
+        self.close()
+        self.conn, self._tmp = _snapshot(self.path)
         try:
             schema = _Schema.of_sqlite(self.conn)
             missing = {"experiments", "runs"} - schema.tables
@@ -121,6 +127,10 @@ class SqliteStoreReader:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+            self._tmp = None
 
 
 class SqlReader:
