@@ -97,16 +97,22 @@ def watch_latency(kind: str, uri: str, root: Path, site: Path, samples: int) -> 
         page = site / "experiments" / exp_id / "runs" / run_id / "run.json"
         t0 = time.perf_counter()
         logger.log(exp_id, run_id, "bench/live", value, 100000 + i)
+        seen = None
         while True:
+            # Parse run.json only when it was replaced: parsing it every few milliseconds
+            # would compete with the watcher for the interpreter and skew the figures.
             try:
-                doc = json.loads(page.read_text())
-                if any(p[2] == value for p in doc["metrics"].get("bench/live", [])):
-                    break
+                stamp = page.stat().st_mtime_ns
+                if stamp != seen:
+                    seen = stamp
+                    doc = json.loads(page.read_text())
+                    if any(p[2] == value for p in doc["metrics"].get("bench/live", [])):
+                        break
             except (OSError, ValueError):
                 pass
             if time.perf_counter() - t0 > 30:
                 raise SystemExit(f"{kind}: point {i} never appeared")
-            time.sleep(0.005)
+            time.sleep(0.01)
         latencies.append(time.perf_counter() - t0)
         time.sleep(0.2)   # let the store go quiet, as between a training loop's log calls
     watcher.stop()
