@@ -49,7 +49,7 @@ def stub(run: Run) -> Run:
 
 
 def experiment_stub(exp: Experiment) -> Experiment:
-    return dataclasses.replace(exp, runs=[])
+    return dataclasses.replace(exp, runs=[], logged_models=[])
 
 
 @dataclass(slots=True)
@@ -60,6 +60,7 @@ class RunJob:
     children: list[Run]
     out_dir: str                     # absolute folder of the run's pages in the staging site
     model_versions: list = dataclasses.field(default_factory=list)   # registered from this run
+    logged_models: list = dataclasses.field(default_factory=list)    # logged by this run (MLflow 3)
 
 
 def render_run(job: RunJob, pages: Pages | None = None) -> int:
@@ -70,7 +71,8 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
     for spec in specs.values():
         charts.render_chart(spec)
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
-    html = pages.run(job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions)
+    html = pages.run(job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions,
+                     job.logged_models)
     write_file(out / "index.html", html.encode("utf-8"))
     write_file(out / "run.json", run_json(job.run).encode("utf-8"))
     return len(specs)

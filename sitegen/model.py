@@ -14,6 +14,8 @@ RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 # Integer codes used by the file store's meta.yaml.
 STATUS_BY_CODE = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 SOURCE_TYPE_BY_CODE = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 1000: "UNKNOWN"}
+# MLflow 3 logged models record their status as an integer.
+LOGGED_MODEL_STATUS = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
 
 
 class MetricPoint(NamedTuple):
@@ -237,6 +239,32 @@ class Preview:
 
 
 @dataclass(slots=True)
+class LoggedModel:
+    """An MLflow 3 logged model (``mlflow.<flavor>.log_model`` / ``initialize_logged_model``)."""
+    model_id: str
+    name: str
+    experiment_id: str
+    source_run_id: Optional[str] = None
+    model_type: Optional[str] = None
+    status: Optional[str] = None
+    status_message: Optional[str] = None
+    creation_time: Optional[int] = None
+    last_updated_time: Optional[int] = None
+    artifact_location: Optional[str] = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, MetricHistory] = field(default_factory=dict)
+
+    @property
+    def user_tags(self) -> dict[str, str]:
+        return {k: v for k, v in sorted(self.tags.items()) if not k.startswith("mlflow.")}
+
+    @property
+    def latest_metrics(self) -> dict[str, float]:
+        return {k: h.latest.value for k, h in sorted(self.metrics.items()) if h.latest is not None}
+
+
+@dataclass(slots=True)
 class Experiment:
     experiment_id: str
     name: str
@@ -246,6 +274,7 @@ class Experiment:
     last_update_time: Optional[int] = None
     tags: dict[str, str] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
+    logged_models: list["LoggedModel"] = field(default_factory=list)
 
     @property
     def deleted(self) -> bool:

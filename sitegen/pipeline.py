@@ -354,7 +354,8 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     result.pages += 1
     parent, children = rel[run.run_id]
     job = jobs.RunJob(run, jobs.experiment_stub(exp), jobs.stub(parent) if parent else None,
-                      [jobs.stub(c) for c in children], str(out_dir), model_versions)
+                      [jobs.stub(c) for c in children], str(out_dir), model_versions,
+                      [m for m in exp.logged_models if m.source_run_id == run.run_id])
     if pool is None:
         done: Future = Future()
         done.set_result(jobs.render_run(job, pages))

@@ -51,13 +51,19 @@ def _run_entry(run: Run, key: str) -> dict:
     return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest}
 
 
+def _logged(m) -> tuple:
+    return (m.model_id, m.name, m.status, m.last_updated_time, sorted(m.params.items()),
+            sorted(m.tags.items()), sorted(m.latest_metrics.items()))
+
+
 def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
-            model_versions=()) -> str:
+            model_versions=(), logged_models=()) -> str:
     return _h(run.fingerprint, run.lifecycle_stage, exp.name,
               [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
               (parent.run_id, parent.display_name) if parent else None,
               [(c.run_id, c.display_name, c.status) for c in children], run.warnings,
-              [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions])
+              [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions],
+              [_logged(m) for m in logged_models])
 
 
 def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
@@ -67,9 +73,12 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
     for exp in store.experiments:
         for run in exp.runs:
             parent, children = relations[run.run_id]
-            run_keys[run.run_id] = run_key(run, exp, parent, children, versions_by_run.get(run.run_id, ()))
+            logged = [m for m in exp.logged_models if m.source_run_id == run.run_id]
+            run_keys[run.run_id] = run_key(run, exp, parent, children,
+                                           versions_by_run.get(run.run_id, ()), logged)
         exp_keys[exp.experiment_id] = _h(exp.name, exp.lifecycle_stage, sorted(exp.tags.items()),
-                                         [run_keys[r.run_id] for r in exp.runs])
+                                         [run_keys[r.run_id] for r in exp.runs],
+                                         [_logged(m) for m in exp.logged_models])
     usable = (previous is not None and previous.get("format") == MANIFEST_FORMAT
               and previous.get("version") == __version__ and previous.get("site_key") == site_key)
     plan = Plan(site_key, run_keys, exp_keys, full=not usable)

@@ -106,11 +106,12 @@ class Pages:
     def experiment(self, exp: Experiment, groups, param_keys, metric_keys, comparison) -> str:
         return self._render("experiment.html", "../../", exp=exp, groups=groups,
                             param_keys=param_keys, metric_keys=metric_keys,
-                            comparison=comparison, run_dir=run_dir)
+                            comparison=comparison, run_dir=run_dir,
+                            run_names={r.run_id: r.display_name for r in exp.runs})
 
     def run(self, run: Run, exp: Experiment, parent: Run | None, children: list[Run],
-            charts: dict, model_versions: list | None = None) -> str:
+            charts: dict, model_versions: list | None = None, logged_models: list | None = None) -> str:
         child_keys = sorted({k for c in children for k in c.metrics})[:8]
         return self._render("run.html", "../../../../", run=run, exp=exp, parent=parent,
                             children=children, child_keys=child_keys, charts=charts,
-                            model_versions=model_versions or [])
+                            model_versions=model_versions or [], logged_models=logged_models or [])

@@ -61,3 +61,10 @@ def built_sites(corpus_copy, tmp_path_factory):
                                     include_deleted=True, jobs=2))
         sites[name] = (out / "site", result)
     return sites
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path, monkeypatch):
+    """Every test runs in its own folder: nothing (MLflow's default ./mlflow.db, a default
+    ./site) is ever written into the checkout."""
+    monkeypatch.chdir(tmp_path)

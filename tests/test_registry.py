@@ -48,3 +48,27 @@ def test_models_pages_and_links(registry, tmp_path):
     assert "Registered model versions" in run_page and "version 1 · Production" in run_page
     assert "registered model" in (site / "index.html").read_text()
     assert result.pages >= 5
+
+
+@pytest.mark.parametrize("kind", ["file", "sqlite"])
+def test_logged_models_shown_on_run_and_experiment(kind, tmp_path):
+    uri = str(tmp_path / "mlruns") if kind == "file" else f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        exp_id = mlflow.create_experiment("logged")
+        with mlflow.start_run(experiment_id=exp_id, run_name="trainer") as run:
+            model = mlflow.initialize_logged_model(name="digits <net>", params={"lr": "0.1"},
+                                                   tags={"stage": "candidate"}, model_type="classifier")
+            mlflow.log_metric("acc", 0.91, model_id=model.model_id)
+            mlflow.finalize_logged_model(model.model_id, "READY")
+    finally:
+        mlflow.set_tracking_uri(None)
+    site = tmp_path / "site"
+    build(BuildOptions(store=uri, out=str(site), jobs=1))
+    run_page = (site / "experiments" / exp_id / "runs" / run.info.run_id / "index.html").read_text()
+    assert "Logged models" in run_page and "digits &lt;net&gt;" in run_page
+    assert model.model_id in run_page and "lr=0.1" in run_page and "stage=candidate" in run_page
+    assert "ready" in run_page and "acc" in run_page
+    exp_page = (site / "experiments" / exp_id / "index.html").read_text()
+    assert f'href="runs/{run.info.run_id}/index.html">trainer</a>' in exp_page
+    assert broken_links(site) == []

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from ..model import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment,
-                     MetricHistory, ModelVersion, RegisteredModel, Run, Store)
+from ..model import (LOGGED_MODEL_STATUS, SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput,
+                     Experiment, LoggedModel, MetricHistory, ModelVersion, RegisteredModel, Run,
+                     Store)
 
 try:  # the C loader is 5-10x faster; fall back silently where libyaml is missing
     _Loader = yaml.CSafeLoader
@@ -74,6 +75,7 @@ class FileStoreReader:
             if exp is None or (exp.deleted and not self.include_deleted):
                 continue
             exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
+            exp.logged_models = _read_logged_models(exp_dir / "models", warn, self.include_deleted)
             store.experiments.append(exp)
         if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
@@ -264,7 +266,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
         if not parts:
             continue
         try:
-            if len(parts) == 3:
+            if len(parts) >= 3:   # 3.x logged models add the run id (and dataset) after the step
                 ts, value, step = int(parts[0]), float(parts[1]), int(parts[2])
             elif len(parts) == 2:  # very old files: no step
                 ts, value, step = int(parts[0]), float(parts[1]), 0
@@ -311,6 +313,37 @@ def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[D
             source_type=str(ds.get("source_type", "")), source=str(ds.get("source") or ""),
             schema=str(ds.get("schema") or ""), profile=str(ds.get("profile") or ""),
             tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}))
+    return out
+
+
+def _read_logged_models(folder: Path, warn: _Warn, include_deleted: bool) -> list[LoggedModel]:
+    """MLflow 3 logged models: ``<exp>/models/<model_id>/`` (meta.yaml, params, tags, metrics)."""
+    out = []
+    if not folder.is_dir():
+        return out
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        meta_path = Path(entry.path, "meta.yaml")
+        if not entry.is_dir() or not meta_path.is_file():
+            continue
+        meta = _load_yaml(meta_path, warn)
+        if meta is None:
+            continue
+        stage = meta.get("lifecycle_stage") or "active"
+        if stage == "deleted" and not include_deleted:
+            continue
+        status = meta.get("status")
+        out.append(LoggedModel(
+            model_id=str(meta.get("model_id") or entry.name), name=str(meta.get("name") or ""),
+            experiment_id=str(meta.get("experiment_id") or folder.parent.name),
+            source_run_id=meta.get("source_run_id") or None, model_type=meta.get("model_type") or None,
+            status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
+            status_message=meta.get("status_message") or None,
+            creation_time=_int_or_none(meta.get("creation_timestamp")),
+            last_updated_time=_int_or_none(meta.get("last_updated_timestamp")),
+            artifact_location=meta.get("artifact_location") or None,
+            params=_read_kv_folder(Path(entry.path, "params"), warn),
+            tags=_read_kv_folder(Path(entry.path, "tags"), warn),
+            metrics=_read_metrics(Path(entry.path, "metrics"), warn)))
     return out
 
 

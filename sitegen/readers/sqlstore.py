@@ -18,7 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from ..model import DatasetInput, Experiment, MetricHistory, ModelVersion, RegisteredModel, Run, Store
+from ..model import (LOGGED_MODEL_STATUS, DatasetInput, Experiment, LoggedModel, MetricHistory,
+                     ModelVersion, RegisteredModel, Run, Store)
 
 # Snapshots larger than this go to a temporary file instead of memory.
 _MEMORY_SNAPSHOT_LIMIT = 512 * 1024 * 1024
@@ -215,6 +216,51 @@ class SqlReader:
         store.experiments.extend(exps.values())
         if "registered_models" in s.tables:
             store.models = self._registry()
+        if "logged_models" in s.tables:
+            self._logged_models(exps, include_deleted)
+
+    def _logged_models(self, exps: dict[str, Experiment], include_deleted: bool) -> None:
+        """MLflow 3's logged_models with their params, tags and metrics."""
+        conn, s = self.conn, self.s
+        q = s.q
+
+        def c(name: str) -> str:
+            return s.col("logged_models", name)
+
+        models: dict[str, LoggedModel] = {}
+        for row in conn.execute(
+                f"SELECT {q('model_id')}, {q('experiment_id')}, {q('name')}, {c('artifact_location')},"
+                f" {c('creation_timestamp_ms')}, {c('last_updated_timestamp_ms')}, {c('status')},"
+                f" {c('lifecycle_stage')}, {c('model_type')}, {c('source_run_id')}, {c('status_message')}"
+                f" FROM {q('logged_models')} ORDER BY {c('creation_timestamp_ms')}, {q('model_id')}"):
+            eid = str(row[1])
+            if eid not in exps or (row[7] == "deleted" and not include_deleted):
+                continue
+            status = row[6]
+            models[row[0]] = LoggedModel(
+                model_id=row[0], name=row[2] or "", experiment_id=eid, artifact_location=row[3],
+                creation_time=_int(row[4]), last_updated_time=_int(row[5]),
+                status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
+                model_type=row[8] or None, source_run_id=row[9] or None, status_message=row[10] or None)
+        for table, key, value, attr in (("logged_model_params", "param_key", "param_value", "params"),
+                                        ("logged_model_tags", "tag_key", "tag_value", "tags")):
+            if table in s.tables:
+                for mid, k, v in conn.execute(f"SELECT {q('model_id')}, {q(key)}, {q(value)} FROM {q(table)}"):
+                    if mid in models:
+                        getattr(models[mid], attr)[k] = v or ""
+        if "logged_model_metrics" in s.tables:
+            for mid, name, ts, step, value in conn.execute(
+                    f"SELECT {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')},"
+                    f" {q('metric_step')}, {q('metric_value')} FROM {q('logged_model_metrics')}"
+                    f" ORDER BY {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')}, {q('metric_step')}"):
+                m = models.get(mid)
+                if m is not None:
+                    h = m.metrics.setdefault(name, MetricHistory(name))
+                    h.steps.append(int(step or 0))
+                    h.timestamps.append(int(ts))
+                    h.values.append(float("nan") if value is None else float(value))
+        for m in models.values():
+            exps[m.experiment_id].logged_models.append(m)
 
     def _registry(self) -> list[RegisteredModel]:
         """registered_models, model_versions and their tags and aliases (where present)."""
