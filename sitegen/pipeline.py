@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -239,12 +239,11 @@ class SiteBuilder:
         prunes: list[str] = []   # folders whose leftovers from an older build go once charts are drawn
         try:
             _remove_stale(writer, store)
-            total = len(plan.render_runs)
-            for i, run in enumerate(plan.render_runs, 1):
-                futures += _build_run(run, store, rel, writer, self.pages, pool, result, prunes,
-                                      versions_by_run.get(run.run_id, []))
-                if progress:
-                    progress(i, total)
+            run_futures: list[Future] = []
+            for run in plan.render_runs:
+                run_futures += _build_run(run, store, rel, writer, self.pages, pool, result, prunes,
+                                          versions_by_run.get(run.run_id, []))
+            futures += run_futures
             for exp in store.experiments:
                 futures += _build_experiment(exp, rel, writer, self.pages, pool, plan, result, prunes)
             writer.write_text("index.html", self.pages.index(store, store.experiments))
@@ -253,6 +252,11 @@ class SiteBuilder:
             for relpath, src in static_files(self.chain).items():
                 writer.link_or_copy(src, f"static/{relpath}")
             writer.write_text(".nojekyll", "")
+            # Progress follows the runs as workers finish them (a run: its charts, page, run.json).
+            for i, f in enumerate(as_completed(run_futures), 1):
+                f.result()
+                if progress:
+                    progress(i, len(run_futures))
             for f in futures:
                 result.charts += f.result()
             for rel_dir in prunes:
