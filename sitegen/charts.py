@@ -165,12 +165,13 @@ _state: dict = {}
 def _figure(width: int, height: int):
     key = (width, height)
     if _state.get("key") != key:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        if "fig" in _state:
-            plt.close(_state["fig"])
-        fig = plt.figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        # Figure + Agg canvas directly: pyplot (and its backend machinery) is not needed and
+        # importing it would double the start-up cost of a worker.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        FigureCanvasAgg(fig)
         fig.patch.set_alpha(0)
         ax = fig.add_axes((0, 0, 1, 1))
         ax.axis("off")

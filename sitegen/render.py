@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -18,12 +19,26 @@ from . import __version__, format as fmt
 from .model import Experiment, Run, Store
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (a cold start compiles them all otherwise)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "trackreport", f"jinja-{__version__}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return None
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(folder)
+
+
 def make_env(chain: list[Path]) -> jinja2.Environment:
     loaders = [jinja2.FileSystemLoader(str(p / "templates")) for p in chain]
     default = jinja2.FileSystemLoader(str(chain[-1] / "templates"))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.PrefixLoader({"!default": default}, delimiter="/"), *loaders]),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+        bytecode_cache=_bytecode_cache())
     env.filters.update(num=fmt.num, full=fmt.full, sortv=fmt.sort_key, iso=fmt.iso, when=fmt.when,
                        duration=fmt.duration, size=fmt.size, urlpath=fmt.urlpath,
                        excerpt=fmt.excerpt, sorted_dict=lambda d: dict(sorted(d.items())), md=lambda t: jinja2.filters.Markup(fmt.markdown(t)))
