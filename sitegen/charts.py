@@ -15,7 +15,6 @@ and top/bottom edge (±inf) and counted in the caption.
 from __future__ import annotations
 
 import math
-import os
 import struct
 import zlib
 from concurrent.futures import Executor, Future

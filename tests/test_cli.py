@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import store_uri
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 

@@ -1,7 +1,6 @@
 """publish with real git and a local bare repository as the remote."""
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

@@ -61,7 +61,7 @@ class DatabaseStoreReader:
         dialect = uri.split("://", 1)[0].split("+")[0].replace("postgres", "postgresql").replace(
             "postgresqlql", "postgresql")
         try:
-            import sqlalchemy  # noqa: F401
+            import sqlalchemy  # noqa: F401  (an optional extra: say so clearly when missing)
         except ImportError:
             raise StoreError(f"reading {dialect} stores needs SQLAlchemy and a driver: "
                              f'pip install "trackreport[{_EXTRA.get(dialect, dialect)}]"') from None
