@@ -183,6 +183,11 @@ def attach_artifacts(runs, *, store_kind: str, store_dir: str | None, artifacts_
                      max_size: int | None) -> None:
     """Resolve, list and mark (too large) each run's artifacts, in place."""
     for run in runs:
+        if run.artifacts_remote:      # listed and downloaded by the reader (tracking server)
+            for a in run.artifacts:
+                if max_size is not None and a.size > max_size:
+                    a.skipped = f"larger than --max-artifact-size ({a.size:,} bytes)"
+            continue
         folder = resolve_artifact_dir(run, store_kind=store_kind, store_dir=store_dir,
                                       artifacts_dir=artifacts_dir)
         if folder is None:

@@ -66,8 +66,11 @@ Examples:
   trackreport build                      # store from $MLFLOW_TRACKING_URI, ./mlflow.db or ./mlruns
 
 \b
-Store: a file store folder (./mlruns, file:///abs/mlruns) or a SQLite database
-(sqlite:///relative.db, sqlite:////absolute.db). It is only ever read.
+Store: a file store folder (./mlruns, file:///abs/mlruns), a SQLite database
+(sqlite:///relative.db, sqlite:////absolute.db), a database server
+(postgresql://user:pw@host/db, mysql://…; pip install "trackreport[postgres]" or
+"[mysql]") or a tracking server (http(s)://host:5000, through its REST API; auth from
+MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD). It is only ever read.
 
 \b
 Artifacts of each run are looked for, in order: at the location MLflow recorded; under
@@ -94,7 +97,8 @@ config or output folder, 130 interrupted.
 def build_options(f):
     """The options shared by ``build`` and ``watch`` (same names as the config file's keys)."""
     decorators = [
-        click.option("--store", "-s", metavar="URI", help="Store to read: a folder, file:// or sqlite:/// URI. "
+        click.option("--store", "-s", metavar="URI", help="Store to read: a folder, file://, sqlite:///, "
+                     "postgresql://, mysql:// or http(s):// URI. "
                      "[default: $MLFLOW_TRACKING_URI, else ./mlflow.db, else ./mlruns]"),
         click.option("--out", "-o", metavar="DIR", default="site", show_default=True,
                      help="Folder to write the site to (replaced atomically; only a folder made by "

@@ -134,6 +134,9 @@ class Run:
     # Filled by the artifact stage, not by readers.
     artifacts: list["ArtifactFile"] = field(default_factory=list)
     artifact_dir: Optional[str] = None
+    # True when the reader listed the artifacts itself (a tracking server: sizes from the
+    # server, files downloaded into a local cache folder, artifact_dir).
+    artifacts_remote: bool = False
     warnings: list[str] = field(default_factory=list)
     # Cheap fingerprint of the run's inputs in the store (used by the build plan).
     fingerprint: str = ""

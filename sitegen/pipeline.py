@@ -191,7 +191,8 @@ class SiteBuilder:
         previous = None if options.clean else _previous_manifest(out)
         if previous is None:
             self.pool()  # a cold build: let workers start (imports, figure) while the store is read
-        reader = get_reader(self.uri, include_deleted=options.include_deleted)
+        reader = get_reader(self.uri, include_deleted=options.include_deleted,
+                            max_artifact_size=options.max_artifact_size)
         try:
             return self._build(reader, previous, progress, t0)
         finally:

@@ -75,7 +75,8 @@ class StoreReader(Protocol):
     def close(self) -> None: ...
 
 
-def get_reader(uri: str, *, include_deleted: bool = False) -> StoreReader:
+def get_reader(uri: str, *, include_deleted: bool = False,
+               max_artifact_size: int | None = None) -> StoreReader:
     """A reader for the store at ``uri``. Raises :class:`StoreError` if it cannot be opened."""
     scheme = scheme_of(uri)
     if scheme == "file":
@@ -88,8 +89,8 @@ def get_reader(uri: str, *, include_deleted: bool = False) -> StoreReader:
         from .dbstore import DatabaseStoreReader
         return DatabaseStoreReader(uri, include_deleted=include_deleted)
     if scheme in ("http", "https"):
-        raise StoreError(f"{scheme}:// tracking servers are not supported yet: build from the "
-                         "server's database (postgresql://, mysql://, sqlite:///) instead")
+        from .rest import RestStoreReader
+        return RestStoreReader(uri, include_deleted=include_deleted, max_artifact_size=max_artifact_size)
     raise StoreError(f"unknown store kind '{scheme}://' in {uri}")
 
 

@@ -1,0 +1,298 @@
+"""Reader for a running MLflow tracking server, through its REST API (``http(s)://…``).
+
+For teams whose members only get the server's URL. Uses MLflow's own client environment
+variables: ``MLFLOW_TRACKING_TOKEN`` (bearer token), ``MLFLOW_TRACKING_USERNAME`` /
+``MLFLOW_TRACKING_PASSWORD`` (basic auth), ``MLFLOW_TRACKING_INSECURE_TLS`` and
+``MLFLOW_TRACKING_SERVER_CERT_PATH``. Requests run in a bounded pool, with timeouts and
+retries with backoff on 429/5xx and dropped connections. Artifacts are listed through the
+server and downloaded (``get-artifact``, which also serves proxied ``mlflow-artifacts:``
+locations) into a local cache, so a second build downloads only what changed; files over
+``--max-artifact-size`` are listed, never downloaded.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import ssl
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..model import (ArtifactFile, DatasetInput, Experiment, MetricHistory, ModelVersion,
+                     RegisteredModel, Run, Store)
+
+CONCURRENCY = 8
+TIMEOUT = 60
+RETRIES = 5
+PAGE = 1000
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "trackreport" / "rest"
+
+
+def _num(v) -> float:
+    return float(v)       # "NaN", "Infinity", "-Infinity" and numbers alike
+
+
+class RestStoreReader:
+    kind = "rest"
+
+    def __init__(self, uri: str, *, include_deleted: bool = False, max_artifact_size: int | None = None,
+                 cache_dir: str | os.PathLike | None = None):
+        self.base = uri.rstrip("/")
+        self.include_deleted = include_deleted
+        self.max_artifact_size = max_artifact_size
+        host_key = hashlib.blake2b(self.base.encode(), digest_size=8).hexdigest()
+        self.cache = Path(cache_dir) if cache_dir else _cache_root() / host_key
+        self._headers = {"User-Agent": "trackreport", "Content-Type": "application/json"}
+        token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+        user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        elif user and password:
+            cred = base64.b64encode(f"{user}:{password}".encode()).decode()
+            self._headers["Authorization"] = f"Basic {cred}"
+        self._ssl = None
+        if self.base.startswith("https"):
+            if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+                self._ssl = ssl._create_unverified_context()  # noqa: S323 - the user asked for it
+            else:
+                self._ssl = ssl.create_default_context(cafile=os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"))
+        self._pool = ThreadPoolExecutor(CONCURRENCY)
+        self._runs: dict[str, Run] = {}
+
+    # ---- HTTP ----
+    def _request(self, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
+                 raw: bool = False):
+        from . import StoreError
+
+        url = f"{self.base}/{path.lstrip('/')}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        data = json.dumps(body).encode() if body is not None else None
+        delay = 0.5
+        for attempt in range(RETRIES):
+            req = urllib.request.Request(url, data=data, method=method, headers=self._headers)
+            try:
+                with urllib.request.urlopen(req, timeout=TIMEOUT, context=self._ssl) as resp:
+                    payload = resp.read()
+                return payload if raw else json.loads(payload or b"{}")
+            except urllib.error.HTTPError as e:
+                if e.code in (401, 403):
+                    raise StoreError(f"the tracking server {self.base} refused access ({e.code}): set "
+                                     "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD") from None
+                if e.code == 429 or e.code >= 500:
+                    if attempt + 1 < RETRIES:
+                        time.sleep(delay)
+                        delay *= 2
+                        continue
+                detail = e.read()[:300].decode("utf-8", "replace")
+                raise _HttpError(e.code, f"{method} {path}: HTTP {e.code} {detail}") from None
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+                if attempt + 1 < RETRIES:
+                    time.sleep(delay)
+                    delay *= 2
+                    continue
+                reason = getattr(e, "reason", e)
+                raise StoreError(f"cannot reach the tracking server {self.base}: {reason}") from None
+        raise StoreError(f"the tracking server {self.base} kept failing")  # pragma: no cover
+
+    def _api(self, method: str, endpoint: str, **kw):
+        return self._request(method, f"api/2.0/mlflow/{endpoint}", **kw)
+
+    def _pages(self, method: str, endpoint: str, key: str, body: dict):
+        token = None
+        while True:
+            req = dict(body, **({"page_token": token} if token else {}))
+            if method == "GET":
+                resp = self._api("GET", endpoint, params=req)
+            else:
+                resp = self._api("POST", endpoint, body=req)
+            yield from resp.get(key, [])
+            token = resp.get("next_page_token")
+            if not token:
+                return
+
+    # ---- reading ----
+    def read(self, reuse=None) -> Store:
+        from . import StoreError
+
+        store = Store(uri=self.base, kind="rest", base_dir=None)
+        view = "ALL" if self.include_deleted else "ACTIVE_ONLY"
+        try:
+            exps = [self._experiment(e) for e in
+                    self._pages("POST", "experiments/search", "experiments",
+                                {"max_results": PAGE, "view_type": view})]
+        except _HttpError as e:
+            raise StoreError(f"{self.base} does not answer like an MLflow tracking server ({e})") from None
+        by_id = {e.experiment_id: e for e in exps}
+        ids = list(by_id)
+        for i in range(0, len(ids), 100):
+            for r in self._pages("POST", "runs/search", "runs",
+                                 {"experiment_ids": ids[i:i + 100], "max_results": PAGE, "run_view_type": view}):
+                run = self._run(r)
+                if run.experiment_id in by_id:
+                    by_id[run.experiment_id].runs.append(run)
+        need = []
+        for exp in exps:
+            for run in exp.runs:
+                reused = reuse.get(run.run_id, run.fingerprint) if reuse is not None else None
+                if reused is not None:
+                    run.metrics, run.metrics_complete = reused
+                else:
+                    need.append(run)
+        self._runs = {r.run_id: r for e in exps for r in e.runs}
+        self.load_metrics(need, force=True)
+        list(self._pool.map(self._artifacts, list(self._runs.values())))
+        store.experiments = exps
+        store.models = self._registry()
+        return store
+
+    def load_metrics(self, runs: list[Run], force: bool = False) -> None:
+        jobs = [(run, key) for run in runs if force or not run.metrics_complete for key in run.metrics]
+        results = list(self._pool.map(lambda job: self._history(*job), jobs))
+        for run in runs:
+            if force or not run.metrics_complete:
+                run.metrics = {}
+        for (run, key), hist in zip(jobs, results):
+            run.metrics[key] = hist
+        for run in runs:
+            run.metrics = dict(sorted(run.metrics.items()))
+            run.metrics_complete = True
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _history(self, run: Run, key: str) -> MetricHistory:
+        h = MetricHistory(key)
+        for m in self._pages("GET", "metrics/get-history", "metrics",
+                             {"run_id": run.run_id, "metric_key": key, "max_results": 25000}):
+            h.steps.append(int(m.get("step", 0)))
+            h.timestamps.append(int(m.get("timestamp", 0)))
+            h.values.append(_num(m.get("value", "NaN")))
+        return h
+
+    @staticmethod
+    def _experiment(e: dict) -> Experiment:
+        return Experiment(experiment_id=str(e["experiment_id"]), name=e.get("name", ""),
+                          artifact_location=e.get("artifact_location"),
+                          lifecycle_stage=e.get("lifecycle_stage", "active"),
+                          creation_time=_int(e.get("creation_time")),
+                          last_update_time=_int(e.get("last_update_time")),
+                          tags={t["key"]: t.get("value", "") for t in e.get("tags", [])})
+
+    @staticmethod
+    def _run(r: dict) -> Run:
+        info, data = r.get("info", {}), r.get("data", {})
+        tags = {t["key"]: t.get("value", "") for t in data.get("tags", [])}
+        run = Run(run_id=info.get("run_id") or info["run_uuid"], experiment_id=str(info["experiment_id"]),
+                  run_name=info.get("run_name") or tags.get("mlflow.runName") or None,
+                  status=info.get("status", "FINISHED"), start_time=_int(info.get("start_time")),
+                  end_time=_int(info.get("end_time")), lifecycle_stage=info.get("lifecycle_stage", "active"),
+                  user_id=info.get("user_id") or None, artifact_uri=info.get("artifact_uri") or None,
+                  params={p["key"]: p.get("value", "") for p in data.get("params", [])}, tags=tags)
+        latest = {m["key"]: MetricHistory(m["key"], [int(m.get("step", 0))], [int(m.get("timestamp", 0))],
+                                          [_num(m.get("value", "NaN"))]) for m in data.get("metrics", [])}
+        run.metrics, run.metrics_complete = latest, False
+        for di in (r.get("inputs") or {}).get("dataset_inputs", []):
+            ds = di.get("dataset", {})
+            run.inputs.append(DatasetInput(
+                name=ds.get("name", ""), digest=ds.get("digest", ""), source_type=ds.get("source_type", ""),
+                source=ds.get("source", ""), schema=ds.get("schema", "") or "", profile=ds.get("profile", "") or "",
+                tags={t["key"]: t.get("value", "") for t in di.get("tags", [])}))
+        run.fingerprint = hashlib.blake2b(json.dumps(
+            [info, sorted(run.params.items()), sorted(tags.items()),
+             sorted((m["key"], m.get("step"), m.get("timestamp"), str(m.get("value"))) for m in data.get("metrics", []))],
+            sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
+        return run
+
+    # ---- artifacts ----
+    def _list(self, run_id: str, path: str | None = None) -> list[tuple[str, int]]:
+        params = {"run_id": run_id, **({"path": path} if path else {})}
+        out = []
+        for f in self._api("GET", "artifacts/list", params=params).get("files", []):
+            if f.get("is_dir"):
+                out += self._list(run_id, f["path"])
+            else:
+                out.append((f["path"], int(f.get("file_size", 0) or 0)))
+        return out
+
+    def _artifacts(self, run: Run) -> None:
+        try:
+            files = sorted(self._list(run.run_id))
+        except _HttpError as e:
+            run.warnings.append(f"could not list artifacts through the server ({e})")
+            return
+        folder = self.cache / run.run_id
+        run.artifact_dir = str(folder)
+        run.artifacts_remote = True
+        from ..artifacts import classify
+
+        for path, size in files:
+            a = ArtifactFile(path, size, classify(path))
+            run.artifacts.append(a)
+            if self.max_artifact_size is not None and size > self.max_artifact_size:
+                continue
+            local = folder / path
+            try:
+                if local.is_file() and local.stat().st_size == size:
+                    a.mtime_ns = local.stat().st_mtime_ns
+                    continue      # already in the cache
+                data = self._request("GET", "get-artifact", params={"path": path, "run_uuid": run.run_id},
+                                     raw=True)
+                local.parent.mkdir(parents=True, exist_ok=True)
+                tmp = local.with_name(local.name + ".part")
+                tmp.write_bytes(data)
+                os.replace(tmp, local)
+                a.mtime_ns = local.stat().st_mtime_ns
+            except (_HttpError, OSError) as e:
+                run.warnings.append(f"artifact {path} could not be downloaded ({e})")
+
+    # ---- model registry ----
+    def _registry(self) -> list[RegisteredModel]:
+        models = []
+        try:
+            found = list(self._pages("GET", "registered-models/search", "registered_models",
+                                     {"max_results": PAGE}))
+        except _HttpError:
+            return models           # no registry behind this server
+        for m in found:
+            model = RegisteredModel(name=m["name"], creation_time=_int(m.get("creation_timestamp")),
+                                    last_updated_time=_int(m.get("last_updated_timestamp")),
+                                    description=m.get("description") or None,
+                                    tags={t["key"]: t.get("value", "") for t in m.get("tags", [])},
+                                    aliases={a["alias"]: int(a["version"]) for a in m.get("aliases", [])})
+            name_filter = "name='" + model.name.replace("'", "\\'") + "'"
+            for v in self._pages("GET", "model-versions/search", "model_versions",
+                                 {"filter": name_filter, "max_results": 200000}):
+                mv = ModelVersion(name=model.name, version=int(v["version"]),
+                                  creation_time=_int(v.get("creation_timestamp")),
+                                  last_updated_time=_int(v.get("last_updated_timestamp")),
+                                  description=v.get("description") or None, user_id=v.get("user_id") or None,
+                                  current_stage=v.get("current_stage") or None, source=v.get("source") or None,
+                                  run_id=v.get("run_id") or None, status=v.get("status") or None,
+                                  status_message=v.get("status_message") or None,
+                                  run_link=v.get("run_link") or None,
+                                  tags={t["key"]: t.get("value", "") for t in v.get("tags", [])})
+                mv.aliases = sorted(a for a, n in model.aliases.items() if n == mv.version)
+                model.versions.append(mv)
+            model.versions.sort(key=lambda v: -v.version)
+            models.append(model)
+        return models
+
+
+class _HttpError(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _int(v) -> int | None:
+    return None if v in (None, "") else int(v)
