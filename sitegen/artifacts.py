@@ -193,8 +193,15 @@ def attach_artifacts(runs, *, store_kind: str, store_dir: str | None, artifacts_
         if folder is None:
             # A local folder that is missing usually means the run logged nothing (empty
             # folders do not survive git or rsync filters); the build warns once for the
-            # whole store when no folder is found at all. Remote locations cannot be read.
+            # whole store when no folder is found at all. Object stores are fetched.
             uri = run.artifact_uri or ""
+            from . import objectstore
+            if objectstore.supported(uri):
+                objectstore.fetch_run_artifacts(run, max_size)
+                for a in run.artifacts:
+                    if max_size is not None and a.size > max_size:
+                        a.skipped = f"larger than --max-artifact-size ({a.size:,} bytes)"
+                continue
             if uri and _local_path(uri) is None and not uri.startswith("mlflow-artifacts:"):
                 run.warnings.append(f"artifacts are in {uri}, which this build cannot read; "
                                     "pass --artifacts DIR with a local copy")
