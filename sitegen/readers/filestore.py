@@ -283,29 +283,17 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
 
 
 def _read_datasets(folder: Path, warn: _Warn) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    if not folder.is_dir():
-        return out
-    for entry in os.scandir(folder):
-        if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "meta.yaml")):
-            meta = _load_yaml(Path(entry.path, "meta.yaml"), warn)
-            if meta is not None:
-                out[entry.name] = meta
-    return out
+    return {entry.name: meta for entry, meta in _meta_folders(folder, warn)}
 
 
 def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[DatasetInput]:
     out = []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        meta_path = Path(entry.path, "meta.yaml")
-        if not entry.is_dir() or not meta_path.is_file():
-            continue
-        meta = _load_yaml(meta_path, warn)
-        if meta is None or meta.get("source_type", "DATASET") != "DATASET":
+    for entry, meta in _meta_folders(folder, warn):
+        if meta.get("source_type", "DATASET") != "DATASET":
             continue
         ds = datasets.get(str(meta.get("source_id")))
         if ds is None:
-            warn(meta_path, f"dataset {meta.get('source_id')} not found in the experiment; skipped")
+            warn(entry / "meta.yaml", f"dataset {meta.get('source_id')} not found in the experiment; skipped")
             continue
         tags = meta.get("tags") or {}
         out.append(DatasetInput(
@@ -316,18 +304,23 @@ def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[D
     return out
 
 
+def _meta_folders(folder: Path, warn: _Warn, prefix: str = ""):
+    """(sub-folder, its meta.yaml as a dict) for each sub-folder with a readable meta.yaml."""
+    if not folder.is_dir():
+        return
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        meta_path = Path(entry.path, "meta.yaml")
+        if not entry.is_dir() or not entry.name.startswith(prefix) or not meta_path.is_file():
+            continue
+        meta = _load_yaml(meta_path, warn)
+        if meta is not None:
+            yield Path(entry.path), meta
+
+
 def _read_logged_models(folder: Path, warn: _Warn, include_deleted: bool) -> list[LoggedModel]:
     """MLflow 3 logged models: ``<exp>/models/<model_id>/`` (meta.yaml, params, tags, metrics)."""
     out = []
-    if not folder.is_dir():
-        return out
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        meta_path = Path(entry.path, "meta.yaml")
-        if not entry.is_dir() or not meta_path.is_file():
-            continue
-        meta = _load_yaml(meta_path, warn)
-        if meta is None:
-            continue
+    for entry, meta in _meta_folders(folder, warn):
         stage = meta.get("lifecycle_stage") or "active"
         if stage == "deleted" and not include_deleted:
             continue
@@ -341,43 +334,31 @@ def _read_logged_models(folder: Path, warn: _Warn, include_deleted: bool) -> lis
             creation_time=_int_or_none(meta.get("creation_timestamp")),
             last_updated_time=_int_or_none(meta.get("last_updated_timestamp")),
             artifact_location=meta.get("artifact_location") or None,
-            params=_read_kv_folder(Path(entry.path, "params"), warn),
-            tags=_read_kv_folder(Path(entry.path, "tags"), warn),
-            metrics=_read_metrics(Path(entry.path, "metrics"), warn)))
+            params=_read_kv_folder(entry / "params", warn),
+            tags=_read_kv_folder(entry / "tags", warn),
+            metrics=_read_metrics(entry / "metrics", warn)))
     return out
 
 
 def _read_registry(folder: Path, warn: _Warn) -> list[RegisteredModel]:
     """``mlruns/models/<name>/meta.yaml``, ``tags/``, ``aliases/`` and ``version-<n>/``."""
     models = []
-    if not folder.is_dir():
-        return models
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        meta_path = Path(entry.path, "meta.yaml")
-        if not entry.is_dir() or not meta_path.is_file():
-            continue
-        meta = _load_yaml(meta_path, warn)
-        if meta is None:
-            continue
+    for entry, meta in _meta_folders(folder, warn):
         model = RegisteredModel(
             name=str(meta.get("name") or entry.name),
             creation_time=_int_or_none(meta.get("creation_timestamp")),
             last_updated_time=_int_or_none(meta.get("last_updated_timestamp")),
             description=meta.get("description") or None,
-            tags=_read_kv_folder(Path(entry.path, "tags"), warn))
+            tags=_read_kv_folder(entry / "tags", warn))
         aliases = {str(k): v for k, v in (meta.get("aliases") or {}).items()} \
             if isinstance(meta.get("aliases"), dict) else {}
-        aliases.update(_read_kv_folder(Path(entry.path, "aliases"), warn))
+        aliases.update(_read_kv_folder(entry / "aliases", warn))
         for alias, version in aliases.items():
             v = _int_or_none(str(version).strip())
             if v is not None:
                 model.aliases[alias] = v
-        for vdir in os.scandir(entry.path):
-            vmeta_path = Path(vdir.path, "meta.yaml")
-            if not vdir.is_dir() or not vdir.name.startswith("version-") or not vmeta_path.is_file():
-                continue
-            vm = _load_yaml(vmeta_path, warn)
-            if vm is None or _int_or_none(vm.get("version")) is None:
+        for vdir, vm in _meta_folders(entry, warn, prefix="version-"):
+            if _int_or_none(vm.get("version")) is None:
                 continue
             mv = ModelVersion(
                 name=model.name, version=int(vm["version"]),
@@ -387,7 +368,7 @@ def _read_registry(folder: Path, warn: _Warn) -> list[RegisteredModel]:
                 current_stage=vm.get("current_stage") or None, source=vm.get("source") or None,
                 run_id=vm.get("run_id") or None, status=vm.get("status") or None,
                 status_message=vm.get("status_message") or None, run_link=vm.get("run_link") or None,
-                tags=_read_kv_folder(Path(vdir.path, "tags"), warn))
+                tags=_read_kv_folder(vdir / "tags", warn))
             mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
             model.versions.append(mv)
         model.versions.sort(key=lambda v: -v.version)
