@@ -101,3 +101,12 @@ def test_deleted_hidden_by_default(corpus_copy, tmp_path):
     html = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "s").rglob("*.html"))
     assert "deleted-run" not in html and "to-be-deleted" not in html
     assert result.runs == 11 and result.experiments == 3
+
+
+@pytest.mark.parametrize("name", ["3.17.2-file", "3.17.2-sqlite"])
+def test_dataset_inputs_on_run_page(built_sites, name):
+    site, _ = built_sites[name]
+    page = _page_with(site, "emoji run").read_text(encoding="utf-8")
+    section = re.search(r"<h2>Datasets.*?</section>", page, re.S).group(0)
+    assert "<td>toy</td>" in section and "<td>training</td>" in section
+    assert "mlflow_colspec" in section          # schema shown
