@@ -12,18 +12,13 @@ from __future__ import annotations
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urlparse
 
 from .artifacts import classify
+from .cache import user_cache_dir
 from .model import ArtifactFile, Run
 
 CONCURRENCY = 8
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "trackreport" / "objects"
 
 
 def supported(uri: str | None) -> bool:
@@ -48,7 +43,7 @@ def fetch_run_artifacts(run: Run, max_size: int | None) -> None:
         run.warnings.append(f"artifacts are in {run.artifact_uri}: reading S3 needs boto3 "
                             '(pip install "trackreport[s3]")')
         return
-    folder = cache_root() / bucket / prefix
+    folder = user_cache_dir("objects") / bucket / prefix
     index_path = folder.parent / f".{folder.name}.etags.json"
     try:
         etags = json.loads(index_path.read_text())

@@ -9,7 +9,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import time
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from . import __version__, artifacts, charts, jobs
 from .config import BuildOptions
 from .model import Experiment, MetricHistory, Run, Store
 from .plan import make_plan
-from .readers import default_store_uri, get_reader
+from .readers import default_store_uri, get_reader, redact
 from .render import Pages, make_env, model_dir, run_dir
 from .themes import fingerprint as theme_fingerprint, static_files, theme_chain
 from .write import MARKER, SiteWriter
@@ -203,7 +202,7 @@ class SiteBuilder:
         store = reader.read(ManifestReuse(previous, self._memory, self._runs_kept))
         all_runs = [r for e in store.experiments for r in e.runs]
         log.debug("read %d experiments, %d runs from %s in %.2f s", len(store.experiments),
-                  len(all_runs), _redact(uri), time.perf_counter() - t0)
+                  len(all_runs), redact(uri), time.perf_counter() - t0)
         artifacts.attach_artifacts(all_runs, store_kind=store.kind, store_dir=store.base_dir,
                                    artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
         result = BuildResult(out=Path(options.out), store_uri=uri, experiments=len(store.experiments),
@@ -266,7 +265,7 @@ class SiteBuilder:
             for rid in store.unreadable_runs:   # keep what we knew of runs unreadable right now
                 if previous and rid in previous.get("runs", {}):
                     manifest["runs"][rid] = previous["runs"][rid]
-            writer.commit({"generator": "trackreport", "version": __version__, "store": _redact(uri),
+            writer.commit({"generator": "trackreport", "version": __version__, "store": redact(uri),
                            "manifest": manifest})
         except BaseException:
             for f in futures:
@@ -292,10 +291,6 @@ def build(options: BuildOptions, progress: ProgressFn | None = None) -> BuildRes
     """
     with SiteBuilder(options) as builder:
         return builder.build(progress)
-
-
-def _redact(uri: str) -> str:
-    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", uri)
 
 
 def _remove_stale(writer: SiteWriter, store: Store) -> None:

@@ -30,7 +30,6 @@ class Plan:
     run_keys: dict[str, str]                 # run_id → render key
     experiment_keys: dict[str, str]          # experiment_id → key of its comparison charts
     render_runs: list[Run] = field(default_factory=list)
-    reuse_runs: list[Run] = field(default_factory=list)
     render_experiments: set[str] = field(default_factory=set)
     full: bool = True
 
@@ -89,8 +88,6 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
             plan.render_experiments.add(exp.experiment_id)
         for run in exp.runs:
             old = old_runs.get(run.run_id)
-            if old and old.get("key") == run_keys[run.run_id] and old.get("exp") == run.experiment_id:
-                plan.reuse_runs.append(run)
-            else:
+            if not (old and old.get("key") == run_keys[run.run_id] and old.get("exp") == run.experiment_id):
                 plan.render_runs.append(run)
     return plan

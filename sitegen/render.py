@@ -16,20 +16,20 @@ from pathlib import Path
 import jinja2
 
 from . import __version__, format as fmt
+from .cache import user_cache_dir
 from .model import Experiment, Run, Store
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (a cold start compiles them all otherwise)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "trackreport", f"jinja-{__version__}")
+    folder = user_cache_dir(f"jinja-{__version__}")
     try:
         os.makedirs(folder, exist_ok=True)
         if not os.access(folder, os.W_OK):
             return None
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(folder)
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def make_env(chain: list[Path]) -> jinja2.Environment:

@@ -112,8 +112,8 @@ def test_watch_polling_fallback(tmp_path):
     with Running(BuildOptions(store=uri, out=str(site), jobs=1), poll=True, interval=0.1):
         rid = client.create_run(exp_id, run_name="p").info.run_id
         client.log_metric(rid, "acc", 0.5, step=1)
-        wait_for(lambda: run_json(site, exp_id, rid)["metrics"]["acc"] == [[1, run_json(site, exp_id, rid)
-                                                                             ["metrics"]["acc"][0][1], 0.5]],
+        # (step, value) of every point: one read per check (the file may be mid-write at first)
+        wait_for(lambda: [(p[0], p[2]) for p in run_json(site, exp_id, rid)["metrics"]["acc"]] == [(1, 0.5)],
                  "polled change")
 
 

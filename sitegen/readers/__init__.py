@@ -5,12 +5,18 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from typing import Protocol
 
 from ..model import MetricHistory, Run, Store
+
+
+def redact(uri: str) -> str:
+    """The URI without its password (for messages, logs and the site's marker file)."""
+    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
 
 
 class StoreError(Exception):

@@ -8,10 +8,10 @@ of runs. Passwords in the URI never appear in messages.
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from ..model import Run, Store
+from . import redact
 from .sqlstore import SqlReader, _Schema
 
 # Drivers to use when the URI names none and SQLAlchemy's default driver is not installed.
@@ -22,11 +22,6 @@ _DRIVER_MODULES = {"psycopg2": "psycopg2", "psycopg": "psycopg", "pg8000": "pg80
                    "mysqldb": "MySQLdb", "pymysql": "pymysql", "mysqlconnector": "mysql.connector",
                    "pyodbc": "pyodbc", "pymssql": "pymssql"}
 _EXTRA = {"postgresql": "postgres", "mysql": "mysql", "mssql": "mssql"}
-
-
-def redact(uri: str) -> str:
-    """The URI without its password."""
-    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
 
 
 def _scrub(text: str, uri: str) -> str:

@@ -23,6 +23,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..cache import user_cache_dir
 from ..model import (ArtifactFile, DatasetInput, Experiment, MetricHistory, ModelVersion,
                      RegisteredModel, Run, Store)
 
@@ -30,11 +31,6 @@ CONCURRENCY = 8
 TIMEOUT = 60
 RETRIES = 5
 PAGE = 1000
-
-
-def _cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "trackreport" / "rest"
 
 
 def _num(v) -> float:
@@ -50,7 +46,7 @@ class RestStoreReader:
         self.include_deleted = include_deleted
         self.max_artifact_size = max_artifact_size
         host_key = hashlib.blake2b(self.base.encode(), digest_size=8).hexdigest()
-        self.cache = Path(cache_dir) if cache_dir else _cache_root() / host_key
+        self.cache = Path(cache_dir) if cache_dir else user_cache_dir("rest") / host_key
         self._headers = {"User-Agent": "trackreport", "Content-Type": "application/json"}
         token = os.environ.get("MLFLOW_TRACKING_TOKEN")
         user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
