@@ -114,6 +114,8 @@ def build_options(f):
         click.option("--jobs", "-j", type=click.IntRange(1), metavar="N",
                      help="Worker processes for pages and charts [default: all cores]."),
         click.option("--clean", is_flag=True, help="Ignore the previous build and make every page anew."),
+        click.option("--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True,
+                     help="Metric charts as SVG (sharp, fast; the default) or PNG drawn by matplotlib."),
         click.option("--config", "config_path", metavar="FILE",
                      help="Config file [default: ./trackreport.yml if present]."),
         click.option("--verbose", "-v", count=True, help="Say more (every warning, timings)."),

@@ -27,13 +27,14 @@ class BuildOptions:
     max_artifact_size: int | None = None  # bytes; larger artifacts are listed, not copied
     jobs: int | None = None             # chart worker processes (default: all cores)
     clean: bool = False                 # ignore the previous build and make everything anew
+    chart_format: str = "svg"           # "svg" (drawn by trackreport) or "png" (matplotlib)
     extra: dict = field(default_factory=dict)
 
     def output_key(self) -> dict:
         """Options that change what pages contain (a change re-renders everything)."""
         return {"title": self.title, "include_deleted": self.include_deleted,
                 "max_artifact_size": self.max_artifact_size, "artifacts": self.artifacts,
-                "store": self.store}
+                "store": self.store, "chart_format": self.chart_format}
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)?\s*$", re.I)
@@ -121,6 +122,10 @@ def _coerce(name: str, value):
             return None
         if not isinstance(value, int) or value < 1:
             raise ValueError("expected a positive whole number")
+        return value
+    if name == "chart_format":
+        if value not in ("svg", "png"):
+            raise ValueError("expected svg or png")
         return value
     if value is None:
         return None

@@ -3,7 +3,7 @@
 The main process reads the store, copies artifacts and hands each run that must be
 (re)made to a worker as a :class:`RunJob` (the run with its full histories, plus light
 copies of its experiment, parent and children). Workers keep one Jinja environment and
-one matplotlib figure for their whole life.
+(for PNG charts) one matplotlib figure for their whole life.
 """
 from __future__ import annotations
 
@@ -23,18 +23,18 @@ from .write import write_file
 _pages: Pages | None = None
 
 
-def chart_name(key: str) -> str:
+def chart_name(key: str, fmt: str = "svg") -> str:
     """Stable file name of a metric's chart (safe characters, unique by a short hash)."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("_")[:60] or "metric"
-    return f"{slug}-{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}.png"
+    return f"{slug}-{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}.{fmt}"
 
 
-def run_chart_specs(run: Run, out_dir: Path) -> dict[str, charts.ChartSpec]:
+def run_chart_specs(run: Run, out_dir: Path, fmt: str = "svg") -> dict[str, charts.ChartSpec]:
     specs = {}
     for key, hist in run.metrics.items():
         if len(hist):
             series = charts.make_series(key, hist.steps, hist.values)
-            specs[key] = charts.layout(str(out_dir / "charts" / chart_name(key)), [series])
+            specs[key] = charts.layout(str(out_dir / "charts" / chart_name(key, fmt)), [series])
     return specs
 
 
@@ -61,13 +61,14 @@ class RunJob:
     out_dir: str                     # absolute folder of the run's pages in the staging site
     model_versions: list = dataclasses.field(default_factory=list)   # registered from this run
     logged_models: list = dataclasses.field(default_factory=list)    # logged by this run (MLflow 3)
+    chart_format: str = "svg"
 
 
 def render_run(job: RunJob, pages: Pages | None = None) -> int:
     """Draw the run's charts and write its page and run.json; returns the number of charts."""
     pages = pages or _pages
     out = Path(job.out_dir)
-    specs = run_chart_specs(job.run, out)
+    specs = run_chart_specs(job.run, out, job.chart_format)
     for spec in specs.values():
         charts.render_chart(spec)
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
@@ -78,18 +79,20 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
     return len(specs)
 
 
-def _init_worker(chain: list[Path], title: str) -> None:
+def _init_worker(chain: list[Path], title: str, chart_format: str) -> None:
     global _pages
     _pages = Pages(make_env(chain), title)
-    charts._warm()
+    if chart_format == "png":
+        from .charts_png import warm
+        warm()
 
 
-def make_pool(jobs: int | None, chain: list[Path], title: str) -> Executor | None:
+def make_pool(jobs: int | None, chain: list[Path], title: str, chart_format: str = "svg") -> Executor | None:
     """Worker processes for runs and charts, or None to work in-process (jobs == 1)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1:
         return None
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(chain, title))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(chain, title, chart_format))
     # The first task starts the workers now (small, before the store is read), so their
     # imports and figure set-up overlap with reading instead of delaying the first chart.
     pool.submit(_ready)

@@ -110,14 +110,14 @@ def _comparison_runs(exp: Experiment) -> list[tuple[str, list[Run]]]:
             for key in keys[:MAX_COMPARE_METRICS]]
 
 
-def _comparison_specs(exp: Experiment, charts_dir: Path) -> list[tuple[str, charts.ChartSpec, list]]:
+def _comparison_specs(exp: Experiment, charts_dir: Path, fmt: str) -> list[tuple[str, charts.ChartSpec, list]]:
     """Overlay charts of the most common metrics across the experiment's latest runs."""
     out = []
     for key, runs in _comparison_runs(exp):
         series = [charts.make_series(r.display_name, r.metrics[key].steps, r.metrics[key].values,
                                      charts.PALETTE[i % len(charts.PALETTE)])
                   for i, r in enumerate(runs)]
-        spec = charts.layout(str(charts_dir / jobs.chart_name(key)), series)
+        spec = charts.layout(str(charts_dir / jobs.chart_name(key, fmt)), series)
         out.append((key, spec, runs))
     return out
 
@@ -181,7 +181,8 @@ class SiteBuilder:
 
     def pool(self):
         if self._pool is None:
-            self._pool = jobs.make_pool(self.options.jobs, self.chain, self.options.title)
+            self._pool = jobs.make_pool(self.options.jobs, self.chain, self.options.title,
+                                        self.options.chart_format)
         return self._pool
 
     def build(self, progress: ProgressFn | None = None) -> BuildResult:
@@ -242,10 +243,11 @@ class SiteBuilder:
             run_futures: list[Future] = []
             for run in plan.render_runs:
                 run_futures += _build_run(run, store, rel, writer, self.pages, pool, result, prunes,
-                                          versions_by_run.get(run.run_id, []))
+                                          versions_by_run.get(run.run_id, []), options.chart_format)
             futures += run_futures
             for exp in store.experiments:
-                futures += _build_experiment(exp, rel, writer, self.pages, pool, plan, result, prunes)
+                futures += _build_experiment(exp, rel, writer, self.pages, pool, plan, result, prunes,
+                                             options.chart_format)
             writer.write_text("index.html", self.pages.index(store, store.experiments))
             result.pages += 1
             result.pages += _build_models(store, writer, self.pages)
@@ -330,7 +332,7 @@ def _build_models(store: Store, writer: SiteWriter, pages: Pages) -> int:
 
 
 def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool,
-               result: BuildResult, prunes: list[str], model_versions: list) -> list:
+               result: BuildResult, prunes: list[str], model_versions: list, fmt: str) -> list:
     """Copy the run's artifacts here; charts, page and run.json are made by a worker."""
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
     base = run_dir(run.experiment_id, run.run_id)
@@ -347,7 +349,7 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
             run.warnings.append(f"artifact {a.path} could not be copied ({e.strerror})")
     for key, hist in run.metrics.items():
         if len(hist):
-            writer.claim(f"{base}/charts/{jobs.chart_name(key)}")
+            writer.claim(f"{base}/charts/{jobs.chart_name(key, fmt)}")
     writer.claim(f"{base}/index.html")
     writer.claim(f"{base}/run.json")
     prunes.append(base)
@@ -355,7 +357,7 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     parent, children = rel[run.run_id]
     job = jobs.RunJob(run, jobs.experiment_stub(exp), jobs.stub(parent) if parent else None,
                       [jobs.stub(c) for c in children], str(out_dir), model_versions,
-                      [m for m in exp.logged_models if m.source_run_id == run.run_id])
+                      [m for m in exp.logged_models if m.source_run_id == run.run_id], fmt)
     if pool is None:
         done: Future = Future()
         done.set_result(jobs.render_run(job, pages))
@@ -364,11 +366,11 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
 
 
 def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool, plan,
-                      result: BuildResult, prunes: list[str]) -> list:
+                      result: BuildResult, prunes: list[str], fmt: str) -> list:
     if exp.experiment_id not in plan.render_experiments:
         return []          # nothing it shows changed: its page and charts stay as they are
     base = f"experiments/{exp.experiment_id}"
-    comparison = _comparison_specs(exp, writer.stage(f"{base}/charts"))
+    comparison = _comparison_specs(exp, writer.stage(f"{base}/charts"), fmt)
     for _k, s, _r in comparison:
         writer.claim(f"{base}/charts/{Path(s.out_path).name}")
     prunes.append(f"{base}/charts")

@@ -59,6 +59,9 @@ def test_edge_values_charted_and_counted(built_sites):
                if "<title>edge-values" in p.read_text(encoding="utf-8"))
     html = run.read_text(encoding="utf-8")
     assert "1 × NaN" in html and "1 × +inf" in html and "1 × -inf" in html
-    charts = list((run.parent / "charts").glob("*.png"))
+    charts = sorted((run.parent / "charts").glob("*.svg"))
     assert len(charts) == 2  # "weird" and the single-point "once"
-    assert all(c.read_bytes().startswith(b"\x89PNG") for c in charts)
+    texts = [c.read_text() for c in charts]
+    assert all(t.startswith("<svg") for t in texts)
+    weird = next(t for t in texts if 'stroke="#ef4444"' in t)   # its NaN/±inf marks
+    assert weird.count("m-4-4 8 8") == 1 and weird.count("m0-5 5 8h-10z") == 1  # one NaN, one +inf
