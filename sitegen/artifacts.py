@@ -19,6 +19,7 @@ from __future__ import annotations
 import mimetypes
 import os
 from pathlib import Path, PurePosixPath
+from typing import Iterator
 from urllib.parse import unquote, urlparse
 
 import csv
@@ -92,28 +93,27 @@ def _tails(run: Run) -> list[PurePosixPath]:
 
 
 def candidate_dirs(run: Run, *, store_kind: str, store_dir: str | None,
-                   artifacts_dir: str | None) -> list[Path]:
-    """Every folder that may hold the run's artifacts, in resolution order."""
-    out: list[Path] = []
+                   artifacts_dir: str | None) -> Iterator[Path]:
+    """Every folder that may hold the run's artifacts, in resolution order (made lazily:
+    the recorded location is usually the one, and this runs for every run of every build)."""
     uri = run.artifact_uri or ""
     recorded = _local_path(uri) if uri else None
     if recorded is not None:
         if recorded.is_absolute():
-            out.append(recorded)
+            yield recorded
         else:
             if store_dir:
-                out.append(Path(store_dir) / recorded)
-            out.append(Path.cwd() / recorded)
+                yield Path(store_dir) / recorded
+            yield Path.cwd() / recorded
     tails = _tails(run)
     if artifacts_dir:
-        out += [Path(artifacts_dir) / t for t in tails]
+        yield from (Path(artifacts_dir) / t for t in tails)
     if store_dir:
         if store_kind == "file":
-            out.append(Path(store_dir) / run.experiment_id / run.run_id / "artifacts")
-            out.append(Path(store_dir) / ".trash" / run.experiment_id / run.run_id / "artifacts")
+            yield Path(store_dir) / run.experiment_id / run.run_id / "artifacts"
+            yield Path(store_dir) / ".trash" / run.experiment_id / run.run_id / "artifacts"
         else:
-            out += [Path(store_dir) / side / t for side in _BESIDE_DB for t in tails]
-    return out
+            yield from (Path(store_dir) / side / t for side in _BESIDE_DB for t in tails)
 
 
 def artifact_roots(store, artifacts_dir: str | None) -> set[Path]:

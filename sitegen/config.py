@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import yaml
-
 CONFIG_NAMES = ("trackreport.yml", "trackreport.yaml")
 
 
@@ -71,6 +69,8 @@ def load_config(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
+    import yaml   # only when there is a config file: a fast start matters for small builds
+
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)

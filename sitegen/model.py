@@ -222,6 +222,29 @@ class Run:
         return max((h.last_timestamp for h in self.metrics.values() if len(h)), default=None)
 
 
+# What a build keeps of a run between processes (in the site's manifest), so that the next
+# build need not read an unchanged run's files again: everything the reader filled in except
+# the histories (the manifest keeps each metric's latest point).
+_SUMMARY_FIELDS = ("run_id", "experiment_id", "run_name", "status", "start_time", "end_time",
+                   "lifecycle_stage", "user_id", "artifact_uri", "source_type", "source_name",
+                   "entry_point_name", "source_version", "params", "tags")
+
+
+def run_summary(run: Run) -> dict:
+    out = {name: getattr(run, name) for name in _SUMMARY_FIELDS}
+    out["inputs"] = [[i.name, i.digest, i.source_type, i.source, i.schema, i.profile, i.tags]
+                     for i in run.inputs]
+    return out
+
+
+def run_from_summary(data: dict, metrics: dict[str, MetricHistory], fingerprint: str) -> Run:
+    """The run ``run_summary`` described, with only the latest points of its metrics."""
+    run = Run(**{name: data[name] for name in _SUMMARY_FIELDS})
+    run.inputs = [DatasetInput(*fields) for fields in data["inputs"]]
+    run.metrics, run.metrics_complete, run.fingerprint = metrics, False, fingerprint
+    return run
+
+
 @dataclass(slots=True)
 class ArtifactFile:
     path: str          # relative, '/'-separated

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, artifacts, charts, jobs
+from . import __version__, artifacts, charts, format as fmt, jobs
 from .config import BuildOptions
-from .model import Experiment, MetricHistory, Run, Store
+from .model import Experiment, MetricHistory, Run, Store, run_from_summary
 from .plan import make_plan
 from .readers import default_store_uri, get_reader, redact
 from .render import Pages, make_env, model_dir, run_dir
@@ -132,12 +132,19 @@ class ManifestReuse:
         self.runs_kept = runs_kept or {}
 
     def get_run(self, folder: str, fingerprint: str) -> Run | None:
-        """A run read by the previous build of this process whose files did not change."""
+        """An unchanged run: as this process last read it, else as the last build's manifest
+        summed it up (only its metrics' latest points; full histories are loaded if drawn)."""
         kept = self.runs_kept.get(folder)
-        if kept is None or kept.fingerprint != fingerprint or not kept.metrics_complete:
+        if kept is not None and kept.fingerprint == fingerprint and kept.metrics_complete:
+            return dataclasses.replace(kept, artifacts=[], artifact_dir=None, warnings=[],
+                                       inputs=list(kept.inputs))
+        old = self.runs.get(folder)
+        if old is None or old.get("fp") != fingerprint or "run" not in old or "latest" not in old:
             return None
-        return dataclasses.replace(kept, artifacts=[], artifact_dir=None, warnings=[],
-                                   inputs=list(kept.inputs))
+        try:
+            return run_from_summary(old["run"], _latest(old), fingerprint)
+        except (KeyError, TypeError, ValueError):
+            return None     # a manifest from another version, or edited by hand: read the run
 
     def get(self, run_id: str, fingerprint: str):
         kept = self.memory.get(run_id)
@@ -146,8 +153,11 @@ class ManifestReuse:
         old = self.runs.get(run_id)
         if old is None or old.get("fp") != fingerprint or "latest" not in old:
             return None
-        return {k: MetricHistory(k, [p[0]], [p[1]], [_from_json(p[2])])
-                for k, p in old["latest"].items()}, False
+        return _latest(old), False
+
+
+def _latest(entry: dict) -> dict[str, MetricHistory]:
+    return {k: MetricHistory(k, [p[0]], [p[1]], [_from_json(p[2])]) for k, p in entry["latest"].items()}
 
 
 def _from_json(v):
@@ -228,6 +238,8 @@ class SiteBuilder:
         if plan.full and writer.reused:
             writer.abort()
             writer = SiteWriter(out, incremental=False)
+        elif not plan.full:    # same version and options: its markdown conversions still hold
+            fmt.seed_markdown(previous.get("markdown"))
         # Full histories for what is drawn: re-rendered runs and the compared runs.
         needed = list(plan.render_runs)
         for exp in store.experiments:
@@ -267,6 +279,7 @@ class SiteBuilder:
             for rid in store.unreadable_runs:   # keep what we knew of runs unreadable right now
                 if previous and rid in previous.get("runs", {}):
                     manifest["runs"][rid] = previous["runs"][rid]
+            manifest["markdown"] = fmt.markdown_rendered()
             writer.commit({"generator": "trackreport", "version": __version__, "store": redact(uri),
                            "manifest": manifest})
         except BaseException:

@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass, field
 
 from . import __version__
-from .model import Experiment, Run, Store
+from .model import Experiment, Run, Store, run_summary
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 
 
 def _h(*parts) -> str:
@@ -47,7 +47,8 @@ def _run_entry(run: Run, key: str) -> dict:
         if p is not None:
             v = p.value
             latest[k] = [p.step, p.timestamp, v if math.isfinite(v) else repr(v)]
-    return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest}
+    return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest,
+            "run": run_summary(run)}
 
 
 def _logged(m) -> tuple:
@@ -60,7 +61,7 @@ def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
     return _h(run.fingerprint, run.lifecycle_stage, exp.name,
               [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
               (parent.run_id, parent.display_name) if parent else None,
-              [(c.run_id, c.display_name, c.status) for c in children], run.warnings,
+              [(c.run_id, c.display_name, c.status, c.fingerprint) for c in children], run.warnings,
               [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions],
               [_logged(m) for m in logged_models])
 

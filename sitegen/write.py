@@ -241,7 +241,7 @@ class SiteWriter:
 
     # ---- the end ----
     def commit(self, marker_info: dict) -> None:
-        self.write_text(MARKER, json.dumps(marker_info, indent=1, sort_keys=True) + "\n")
+        self.write_text(MARKER, json.dumps(marker_info, sort_keys=True, separators=(",", ":")) + "\n")
         if self.reused:
             for rel_dir, staged in self._staged.items():
                 final = self.out / rel_dir

@@ -68,3 +68,11 @@ def _work_in_tmp(tmp_path, monkeypatch):
     """Every test runs in its own folder: nothing (MLflow's default ./mlflow.db, a default
     ./site) is ever written into the checkout."""
     monkeypatch.chdir(tmp_path)
+
+
+def lonely_run(exp_dir: Path) -> Path:
+    """A run with metrics, no parent and no children (their pages show its latest values)."""
+    parents = {t.read_text() for t in exp_dir.glob("*/tags/mlflow.parentRunId")}
+    return next(p for p in sorted(exp_dir.iterdir()) if (p / "metrics").is_dir() and p.name not in parents
+                and not (p / "tags" / "mlflow.parentRunId").exists()
+                and "lifecycle_stage: deleted" not in (p / "meta.yaml").read_text())

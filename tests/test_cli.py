@@ -11,6 +11,8 @@ from click.testing import CliRunner
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 
+from conftest import lonely_run
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -213,8 +215,7 @@ def test_incremental_rebuild_touches_only_changed_run(file_store, tmp_path):
     stamp = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     second = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     assert second.runs_rendered == 0
-    changed = next(p for p in (file_store / "714191891224900804").iterdir()
-                   if (p / "metrics").is_dir())
+    changed = lonely_run(file_store / "714191891224900804")
     metric = next(p for p in (changed / "metrics").rglob("*") if p.is_file())
     with open(metric, "a") as f:
         f.write("1800000000000 0.25 999\n")
@@ -232,6 +233,34 @@ def test_incremental_rebuild_touches_only_changed_run(file_store, tmp_path):
         "999" in (run_dirs / changed.name / "run.json").read_text()
 
 
+def test_incremental_build_reads_only_changed_run_and_matches_clean_build(file_store, tmp_path, monkeypatch):
+    """A new process (a new build() here) reuses unchanged runs from the manifest without
+    opening their files, and makes the same pages as a clean build."""
+    from sitegen.readers import filestore
+
+    out, clean = tmp_path / "site", tmp_path / "clean"
+    build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    changed = lonely_run(file_store / "714191891224900804")
+    with open(next(p for p in (changed / "metrics").rglob("*") if p.is_file()), "a") as f:
+        f.write("1800000000000 0.25 999\n")
+    (changed / "tags" / "reviewed").write_text("yes <b>really</b>")
+    opened: list[Path] = []
+    real_open = filestore._load_yaml
+    monkeypatch.setattr(filestore, "_load_yaml", lambda path, warn: opened.append(path) or real_open(path, warn))
+    result = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
+    assert result.runs_rendered == 1
+    run_metas = [p for p in opened if p.parent.parent.name == "714191891224900804" and p.name == "meta.yaml"
+                 and "lifecycle_stage: deleted" not in p.read_text()]     # hidden runs are not kept
+    assert run_metas == [changed / "meta.yaml"], "unchanged runs were read again"
+    monkeypatch.undo()
+    build(BuildOptions(store=str(file_store), out=str(clean), jobs=1))
+    pages = sorted(p.relative_to(clean) for p in clean.rglob("*") if p.is_file() and p.name != ".trackreport-site")
+    assert pages == sorted(p.relative_to(out) for p in out.rglob("*")
+                           if p.is_file() and p.name != ".trackreport-site")
+    for rel in pages:
+        assert (out / rel).read_bytes() == (clean / rel).read_bytes(), f"{rel} differs from a clean build"
+
+
 def test_deleted_run_pages_disappear(file_store, tmp_path):
     out = tmp_path / "site"
     build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
@@ -247,8 +276,7 @@ def test_failed_incremental_build_keeps_previous_site(file_store, tmp_path, monk
     out = tmp_path / "site"
     build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    run = next(p for p in (file_store / "714191891224900804").iterdir()
-               if (p / "metrics").is_dir() and "stage: active" in (p / "meta.yaml").read_text())
+    run = lonely_run(file_store / "714191891224900804")
     metric = next(p for p in (run / "metrics").rglob("*") if p.is_file())
     with open(metric, "a") as f:
         f.write("1800000000000 0.5 1234\n")

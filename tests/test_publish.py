@@ -9,6 +9,8 @@ from sitegen import BuildOptions, build
 from sitegen.cli import main
 from sitegen.publish import EXIT_REJECTED, pages_url, publish
 
+from conftest import lonely_run
+
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 
 
@@ -80,8 +82,7 @@ def test_publish_twice_then_rejected(project, tmp_path):
 
     # one run changes: one commit, touching that run's files and the pages listing it
     exp = "714191891224900804"
-    run_dir = next(p for p in (store / exp).iterdir()
-                   if (p / "metrics").is_dir() and "stage: active" in (p / "meta.yaml").read_text())
+    run_dir = lonely_run(store / exp)
     metric = next(p for p in (run_dir / "metrics").rglob("*") if p.is_file())
     with open(metric, "a") as f:
         f.write("1900000000000 0.125 777\n")

@@ -378,16 +378,23 @@ def _read_registry(folder: Path, warn: _Warn) -> list[RegisteredModel]:
 
 def _fingerprint(run_dir: Path) -> str:
     """Sizes and mtimes of the run's files (not its artifacts): cheap change detection."""
-    h = hashlib.blake2b(digest_size=12)
-    top = str(run_dir)
-    for dirpath, dirs, files in os.walk(top):
-        if dirpath == top and "artifacts" in dirs:
-            dirs.remove("artifacts")
-        dirs.sort()
-        for name in sorted(files):
+    parts: list[str] = []
+
+    def scan(folder: str, rel: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        for e in entries:
             try:
-                st = os.stat(os.path.join(dirpath, name))
+                if e.is_dir():
+                    if rel or e.name != "artifacts":
+                        scan(e.path, f"{rel}{e.name}/")
+                    continue
+                st = e.stat()
             except OSError:
                 continue
-            h.update(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    return h.hexdigest()
+            parts.append(f"{rel}{e.name}:{st.st_size}:{st.st_mtime_ns}")
+
+    scan(str(run_dir), "")
+    return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
