@@ -369,6 +369,8 @@ class Store:
     unreadable_runs: set[str] = field(default_factory=set)
     # The model registry (registered models with their versions), where the store has one.
     models: list[RegisteredModel] = field(default_factory=list)
+    # What the reader wants back at the next build (kept in the site's manifest), or None.
+    reader_state: Optional[dict] = None
 
     def run_by_id(self) -> dict[str, Run]:
         return {r.run_id: r for e in self.experiments for r in e.runs}

@@ -128,6 +128,7 @@ class ManifestReuse:
     def __init__(self, previous: dict | None, memory: dict | None = None,
                  runs_kept: dict | None = None):
         self.runs = (previous or {}).get("runs", {})
+        self.reader_state = (previous or {}).get("reader")
         self.memory = memory or {}
         self.runs_kept = runs_kept or {}
 
@@ -280,6 +281,8 @@ class SiteBuilder:
                 if previous and rid in previous.get("runs", {}):
                     manifest["runs"][rid] = previous["runs"][rid]
             manifest["markdown"] = fmt.markdown_rendered()
+            if store.reader_state is not None:
+                manifest["reader"] = store.reader_state
             writer.commit({"generator": "trackreport", "version": __version__, "store": redact(uri),
                            "manifest": manifest})
         except BaseException:

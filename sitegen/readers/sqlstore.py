@@ -1,11 +1,14 @@
 """Reader for MLflow's SQL entity store, SQLite first (every schema revision since 1.x).
 
 The store is never written, locked for long, or given a journal: the database is
-opened read-only and copied page by page into a private snapshot with SQLite's
-online-backup API (a brief shared lock, like any reader), and all queries run on
-that snapshot. A writer logging at the same time only ever waits for the copy.
-Every table is read in one bulk query, so the number of queries does not grow
-with the number of runs. Columns are read only where the schema revision has them.
+opened read-only. A first (or --clean) build copies it page by page into a private
+snapshot with SQLite's online-backup API (a brief shared lock, like any reader) and
+queries the copy, so a writer logging at the same time only ever waits for the copy.
+An incremental build reads little (the rows added since, see ``sqlitedelta``, and the
+histories it draws), in one short read transaction on the store itself, ended as soon
+as the last history is read. Every table is read in one bulk query, so the number of
+queries does not grow with the number of runs. Columns are read only where the schema
+revision has them.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
+from . import sqlitedelta
 from ..model import (LOGGED_MODEL_STATUS, DatasetInput, Experiment, LoggedModel, MetricHistory,
                      ModelVersion, RegisteredModel, Run, Store)
 
@@ -102,12 +106,25 @@ class SqliteStoreReader:
         self.path, self.uri, self.include_deleted = path, uri, include_deleted
         self.conn: sqlite3.Connection | None = None
         self._tmp: str | None = None
+        self._in_txn = False
 
     def read(self, reuse=None) -> Store:
         from . import StoreError
 
         self.close()
-        self.conn, self._tmp = _snapshot(self.path)
+        state = getattr(reuse, "reader_state", None)
+        state = state if isinstance(state, dict) and state.get("db") == str(self.path.resolve()) else None
+        if state is not None:
+            # An incremental build reads little: a short read transaction on the store itself
+            # costs the writer less than copying the whole database would.
+            try:
+                self.conn = _connect_readonly(self.path)
+                self.conn.execute("BEGIN")
+            except sqlite3.DatabaseError as e:
+                raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
+            self._in_txn = True
+        else:
+            self.conn, self._tmp = _snapshot(self.path)
         try:
             schema = _Schema.of_sqlite(self.conn)
             missing = {"experiments", "runs"} - schema.tables
@@ -115,16 +132,29 @@ class SqliteStoreReader:
                 raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): "
                                  f"{self.path}")
             store = Store(uri=self.uri, kind="sqlite", base_dir=str(self.path.resolve().parent))
-            self._sql = SqlReader(self.conn, schema)
+            self._sql = SqlReader(self.conn, schema, rowid_state=state or {})
             self._sql.read(store, self.include_deleted, reuse)
+            if store.reader_state is not None:
+                store.reader_state["db"] = str(self.path.resolve())
             return store
         except sqlite3.DatabaseError as e:
+            self.close()
             raise StoreError(f"cannot read SQLite store {self.path}: {e}") from e
 
     def load_metrics(self, runs: list[Run]) -> None:
-        self._sql.load_metrics([r for r in runs if not r.metrics_complete])
+        try:
+            self._sql.load_metrics([r for r in runs if not r.metrics_complete])
+        finally:
+            self._end_txn()     # the build reads nothing more: let writers go on
+
+    def _end_txn(self) -> None:
+        if self._in_txn and self.conn is not None:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self.conn.execute("COMMIT")
+        self._in_txn = False
 
     def close(self) -> None:
+        self._end_txn()
         if self.conn is not None:
             self.conn.close()
             self.conn = None
@@ -137,8 +167,10 @@ class SqliteStoreReader:
 class SqlReader:
     """MLflow's tables read with dialect-neutral SQL over a DB-API connection."""
 
-    def __init__(self, conn, schema: _Schema):
+    def __init__(self, conn, schema: _Schema, rowid_state: dict | None = None):
         self.conn, self.s = conn, schema
+        # SQLite only: the last build's metric counts ({} for none yet), see sqlitedelta
+        self.rowid_state = rowid_state
 
     def read(self, store: Store, include_deleted: bool, reuse=None) -> None:
         conn, s = self.conn, self.s
@@ -196,12 +228,13 @@ class SqlReader:
         if {"datasets", "inputs"} <= s.tables:
             _read_inputs(conn, s, runs)
 
-        counts: dict[str, list] = defaultdict(list)
+        counts: dict[str, list] = {}
         if "metrics" in s.tables:
-            for rid, key, n, last in conn.execute(
-                    f"SELECT {q('run_uuid')}, {q('key')}, count(*), max({q('timestamp')})"
-                    f" FROM {q('metrics')} GROUP BY {q('run_uuid')}, {q('key')}"):
-                counts[rid].append((key, int(n), _int(last)))
+            if self.rowid_state is not None:     # SQLite: count only what was added since
+                counts, store.reader_state = sqlitedelta.count_since(conn, q, self.rowid_state or None,
+                                                                     list(runs))
+            else:
+                counts = sqlitedelta.count_all(conn, q)
         need = []
         for run in runs.values():
             run.fingerprint = _fingerprint(run, sorted(counts.get(run.run_id, [])))

@@ -1,0 +1,89 @@
+"""Which runs of a SQLite store got new metric points since the last build, without a scan.
+
+A run's fingerprint includes, per metric, the number of points and the last timestamp.
+Counting them all is a scan of the whole ``metrics`` table (0.3 s for 500,000 points),
+which would dominate an incremental build. SQLite gives every inserted row a larger
+rowid, so the rows added since the last build are ``rowid > last_max`` (an index range),
+and only the runs they belong to need counting again. The counts of the last build are
+kept in the site's manifest as this reader's state.
+
+The shortcut is taken only when it is provably complete: the table's row count must equal
+the last count plus the new rows (no row was deleted, so no rowid was reused); else every
+run is counted again, as on a first build.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+
+STATE_FORMAT = 1
+
+Counts = dict[str, list[tuple[str, int, int | None]]]   # run id → [(key, points, last timestamp)]
+
+
+def _int(v) -> int | None:
+    return None if v is None else int(v)
+
+
+def _group(rows) -> Counts:
+    counts: Counts = defaultdict(list)
+    for rid, key, n, last in rows:
+        counts[rid].append((key, int(n), _int(last)))
+    return counts
+
+
+def count_all(conn, q) -> Counts:
+    """Points and last timestamp of every run's every metric (one scan of the table)."""
+    return _group(conn.execute(
+        f"SELECT {q('run_uuid')}, {q('key')}, count(*), max({q('timestamp')})"
+        f" FROM {q('metrics')} GROUP BY {q('run_uuid')}, {q('key')}"))
+
+
+def table_mark(conn) -> tuple[int, int] | None:
+    """(largest rowid, row count) of ``metrics``, or None if it has no rowid."""
+    try:   # two statements: max(rowid) alone is one b-tree descent, count(*) walks an index
+        (max_rowid,) = conn.execute("SELECT max(rowid) FROM metrics").fetchone()
+        (total,) = conn.execute("SELECT count(*) FROM metrics").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return int(max_rowid or 0), int(total)
+
+
+def count_since(conn, q, state: dict | None, run_ids) -> tuple[Counts, dict | None]:
+    """Counts for ``run_ids``: from ``state`` where nothing changed, counted anew for runs with
+    rows added since, or for every run when ``state`` cannot be trusted.
+    Returns (counts, the state for the next build)."""
+    mark = table_mark(conn)
+    counts, _shortcut = _count_since(conn, q, state, run_ids, mark)
+    return counts, _new_state(mark, counts)
+
+
+def _count_since(conn, q, state: dict | None, run_ids, mark) -> tuple[Counts, bool]:
+    old = state.get("counts") if isinstance(state, dict) else None
+    if (mark is None or not isinstance(old, dict) or state.get("format") != STATE_FORMAT
+            or not isinstance(state.get("max_rowid"), int) or not isinstance(state.get("total"), int)):
+        return count_all(conn, q), False
+    last_max, last_total = state["max_rowid"], state["total"]
+    # No DISTINCT: it would make SQLite walk the run_uuid index instead of the rowid range.
+    added = [r[0] for r in conn.execute(f"SELECT {q('run_uuid')} FROM {q('metrics')} WHERE rowid > ?",
+                                        (last_max,))]
+    new_runs, new_rows = set(added), len(added)
+    if mark[1] != last_total + new_rows or mark[0] < last_max:
+        return count_all(conn, q), False      # rows were deleted (or the table rebuilt)
+    again = sorted(new_runs | {rid for rid in run_ids if rid not in old})
+    counts: Counts = {rid: [tuple(c) for c in old[rid]] for rid in run_ids if rid in old and rid not in new_runs}
+    for i in range(0, len(again), 500):
+        chunk = again[i:i + 500]
+        counts.update(_group(conn.execute(
+            f"SELECT {q('run_uuid')}, {q('key')}, count(*), max({q('timestamp')}) FROM {q('metrics')}"
+            f" WHERE {q('run_uuid')} IN ({','.join('?' * len(chunk))}) GROUP BY {q('run_uuid')}, {q('key')}",
+            chunk)))
+    return counts, True
+
+
+def _new_state(mark: tuple[int, int] | None, counts: Counts) -> dict | None:
+    """What the next build needs: the table's mark and every run's counts."""
+    if mark is None:
+        return None
+    return {"format": STATE_FORMAT, "max_rowid": mark[0], "total": mark[1],
+            "counts": {rid: [list(c) for c in sorted(v)] for rid, v in counts.items()}}

@@ -1,0 +1,111 @@
+"""Incremental builds of a SQLite store: only the metric rows added since the last build are
+looked at (by rowid), never at the cost of a stale page, and the store is never touched."""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import tree_digest
+from sitegen import BuildOptions, build
+from sitegen.readers import sqlitedelta
+
+mlflow = pytest.importorskip("mlflow")
+
+
+def _pages(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in site.rglob("*")
+            if p.is_file() and p.name != ".trackreport-site"}
+
+
+@pytest.fixture
+def store(corpus_copy, tmp_path):
+    dst = tmp_path / "store"
+    shutil.copytree(corpus_copy / "3.17.2" / "sqlite", dst)
+    return dst
+
+
+def _lonely_runs(db: Path) -> list[str]:
+    """Active runs with metrics and no parent or children."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        related = {r[0] for r in con.execute("SELECT run_uuid FROM tags WHERE key='mlflow.parentRunId'")}
+        related |= {r[0] for r in con.execute("SELECT value FROM tags WHERE key='mlflow.parentRunId'")}
+        return [r[0] for r in con.execute(
+            "SELECT DISTINCT r.run_uuid FROM runs r JOIN metrics m ON m.run_uuid = r.run_uuid"
+            " WHERE r.lifecycle_stage = 'active' ORDER BY r.run_uuid") if r[0] not in related]
+    finally:
+        con.close()
+
+
+def _counting(monkeypatch) -> list[int]:
+    scans: list[int] = []
+    real = sqlitedelta.count_all
+    monkeypatch.setattr(sqlitedelta, "count_all", lambda *a: scans.append(1) or real(*a))
+    return scans
+
+
+def test_new_points_found_by_rowid_and_pages_match_clean_build(store, tmp_path, monkeypatch):
+    db = store / "mlflow.db"
+    uri = f"sqlite:///{db}"
+    out = tmp_path / "site"
+    build(BuildOptions(store=uri, out=str(out), jobs=1))
+    run_id = _lonely_runs(db)[0]
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    client.log_metric(run_id, "late_metric", 0.75, step=7)
+    client.log_metric(run_id, "late_metric", 0.5, step=3)      # an earlier step, logged later
+    mlflow_files = tree_digest(store)
+
+    scans = _counting(monkeypatch)
+    result = build(BuildOptions(store=uri, out=str(out), jobs=1))
+    assert scans == [] and result.runs_rendered == 1
+    assert tree_digest(store) == mlflow_files          # read in place, still never written
+    assert not [p for p in store.iterdir() if p.name.endswith(("-journal", "-wal", "-shm"))]
+    page = next(out.glob(f"experiments/*/runs/{run_id}/run.json")).read_text()
+    assert "late_metric" in page
+
+    clean = tmp_path / "clean"
+    build(BuildOptions(store=uri, out=str(clean), jobs=1))
+    assert _pages(out) == _pages(clean)
+
+
+def test_deleted_rows_fall_back_to_counting_everything(store, tmp_path, monkeypatch):
+    """``mlflow gc`` deletes rows, after which SQLite may reuse rowids: every run is counted."""
+    db = store / "mlflow.db"
+    uri = f"sqlite:///{db}"
+    out = tmp_path / "site"
+    build(BuildOptions(store=uri, out=str(out), jobs=1))
+    victim, other = _lonely_runs(db)[:2]
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    client.delete_run(victim)
+    env = dict(os.environ, MLFLOW_TRACKING_URI=uri)
+    gc = subprocess.run([sys.executable, "-m", "mlflow", "gc", "--backend-store-uri", uri,
+                         "--run-ids", victim], capture_output=True, text=True, env=env, timeout=300)
+    assert gc.returncode == 0, gc.stderr[-2000:]
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    assert con.execute("SELECT count(*) FROM metrics WHERE run_uuid = ?", (victim,)).fetchone() == (0,)
+    con.close()
+    client.log_metric(other, "after_gc", 1.5, step=1)
+
+    scans = _counting(monkeypatch)
+    build(BuildOptions(store=uri, out=str(out), jobs=1))
+    assert scans == [1]
+    assert not list(out.glob(f"experiments/*/runs/{victim}"))
+    assert "after_gc" in next(out.glob(f"experiments/*/runs/{other}/run.json")).read_text()
+    clean = tmp_path / "clean"
+    build(BuildOptions(store=uri, out=str(clean), jobs=1))
+    assert _pages(out) == _pages(clean)
+
+
+def test_clean_build_ignores_the_kept_counts(store, tmp_path, monkeypatch):
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    out = tmp_path / "site"
+    build(BuildOptions(store=uri, out=str(out), jobs=1))
+    scans = _counting(monkeypatch)
+    build(BuildOptions(store=uri, out=str(out), jobs=1, clean=True))
+    assert scans == [1]
