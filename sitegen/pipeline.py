@@ -8,7 +8,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import time
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
@@ -336,15 +335,7 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     base = run_dir(run.experiment_id, run.run_id)
     out_dir = writer.stage(base)
     artifacts.attach_previews(run)
-    for a in run.artifacts:
-        if a.skipped:
-            continue
-        try:
-            writer.link_or_copy(os.path.join(run.artifact_dir, a.path), f"{base}/artifacts/{a.path}")
-            result.artifacts += 1
-        except OSError as e:
-            a.skipped = f"could not be copied ({e.strerror})"
-            run.warnings.append(f"artifact {a.path} could not be copied ({e.strerror})")
+    result.artifacts += artifacts.copy_into_site(run, base, writer)
     for key, hist in run.metrics.items():
         if len(hist):
             writer.claim(f"{base}/charts/{jobs.chart_name(key)}")
