@@ -212,8 +212,8 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
 
 
 def copy_into_site(owner, base: str, writer) -> int:
-    """Put a run's files into the site under ``<base>/artifacts/`` (hard links where
-    possible); returns how many. A file that cannot be copied is marked."""
+    """Put the files of a run (or a logged model) into the site under ``<base>/artifacts/``
+    (hard links where possible); returns how many. A file that cannot be copied is marked."""
     copied = 0
     for a in owner.artifacts:
         if a.skipped:
@@ -279,7 +279,7 @@ def make_preview(path: str, kind: str) -> Preview | None:
 
 
 def attach_previews(run: Run) -> None:
-    """Read previews of the run's text-like artifacts (bounded in size and number)."""
+    """Read previews of the run's (or logged model's) text-like artifacts (bounded in size and number)."""
     if not run.artifact_dir:
         return
     budget = MAX_PREVIEWS
