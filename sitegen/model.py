@@ -200,7 +200,9 @@ class Run:
 
     @property
     def system_tags(self) -> dict[str, str]:
-        return {k: v for k, v in sorted(self.tags.items()) if k.startswith("mlflow.")}
+        """``mlflow.*`` tags, but the description (``mlflow.note.content``, shown as such)."""
+        return {k: v for k, v in sorted(self.tags.items())
+                if k.startswith("mlflow.") and k != "mlflow.note.content"}
 
     @property
     def latest_metrics(self) -> dict[str, float]:
