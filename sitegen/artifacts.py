@@ -211,6 +211,22 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
                             "pass --artifacts DIR with a local copy")
 
 
+def copy_into_site(owner, base: str, writer) -> int:
+    """Put the files of a run (or a logged model) into the site under ``<base>/artifacts/``
+    (hard links where possible); returns how many. A file that cannot be copied is marked."""
+    copied = 0
+    for a in owner.artifacts:
+        if a.skipped:
+            continue
+        try:
+            writer.link_or_copy(os.path.join(owner.artifact_dir, a.path), f"{base}/artifacts/{a.path}")
+            copied += 1
+        except OSError as e:
+            a.skipped = f"could not be copied ({e.strerror})"
+            owner.warnings.append(f"artifact {a.path} could not be copied ({e.strerror})")
+    return copied
+
+
 PREVIEW_BYTES = 64 * 1024
 PREVIEW_ROWS = 100
 MAX_PREVIEWS = 40
@@ -263,7 +279,7 @@ def make_preview(path: str, kind: str) -> Preview | None:
 
 
 def attach_previews(run: Run) -> None:
-    """Read previews of the run's text-like artifacts (bounded in size and number)."""
+    """Read previews of the run's (or logged model's) text-like artifacts (bounded in size and number)."""
     if not run.artifact_dir:
         return
     budget = MAX_PREVIEWS

@@ -200,7 +200,9 @@ class Run:
 
     @property
     def system_tags(self) -> dict[str, str]:
-        return {k: v for k, v in sorted(self.tags.items()) if k.startswith("mlflow.")}
+        """``mlflow.*`` tags, but the description (``mlflow.note.content``, shown as such)."""
+        return {k: v for k, v in sorted(self.tags.items())
+                if k.startswith("mlflow.") and k != "mlflow.note.content"}
 
     @property
     def latest_metrics(self) -> dict[str, float]:
@@ -264,6 +266,17 @@ class Preview:
     truncated: bool = False
 
 
+class ModelMetric(NamedTuple):
+    """One metric point of a logged model: which run logged it, on which dataset."""
+    key: str
+    value: float
+    timestamp: int
+    step: int
+    run_id: Optional[str] = None
+    dataset_name: Optional[str] = None
+    dataset_digest: Optional[str] = None
+
+
 @dataclass(slots=True)
 class LoggedModel:
     """An MLflow 3 logged model (``mlflow.<flavor>.log_model`` / ``initialize_logged_model``)."""
@@ -277,17 +290,40 @@ class LoggedModel:
     creation_time: Optional[int] = None
     last_updated_time: Optional[int] = None
     artifact_location: Optional[str] = None
+    lifecycle_stage: str = "active"
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    metrics: dict[str, MetricHistory] = field(default_factory=dict)
+    metrics: list[ModelMetric] = field(default_factory=list)   # every point, as read
+    # Filled by the artifact stage, not by readers (as for a run).
+    artifacts: list["ArtifactFile"] = field(default_factory=list)
+    artifact_dir: Optional[str] = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.model_id
+
+    @property
+    def deleted(self) -> bool:
+        return self.lifecycle_stage == "deleted"
 
     @property
     def user_tags(self) -> dict[str, str]:
         return {k: v for k, v in sorted(self.tags.items()) if not k.startswith("mlflow.")}
 
     @property
-    def latest_metrics(self) -> dict[str, float]:
-        return {k: h.latest.value for k, h in sorted(self.metrics.items()) if h.latest is not None}
+    def system_tags(self) -> dict[str, str]:
+        return {k: v for k, v in sorted(self.tags.items()) if k.startswith("mlflow.")}
+
+    @property
+    def metric_rows(self) -> list[tuple[ModelMetric, int]]:
+        """MLflow's view of the metrics: per key and dataset the latest point (the max of
+        step, timestamp, value), with the number of points; sorted by key, then dataset."""
+        groups: dict[tuple, list[ModelMetric]] = {}
+        for m in self.metrics:
+            groups.setdefault((m.key, m.dataset_name or "", m.dataset_digest or ""), []).append(m)
+        return [(max(pts, key=lambda m: (m.step, m.timestamp, _sort_value(m.value))), len(pts))
+                for _k, pts in sorted(groups.items())]
 
 
 @dataclass(slots=True)
@@ -336,8 +372,24 @@ class ModelVersion:
     status: Optional[str] = None
     status_message: Optional[str] = None
     run_link: Optional[str] = None
+    model_id: Optional[str] = None    # MLflow 3: the logged model this version was made from
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+
+    @property
+    def logged_model_ref(self) -> Optional[str]:
+        """The logged model id this version points at: its ``model_id``, else the id in a
+        ``models:/<id>`` source (SQL stores keep no model_id column). Possibly not a logged
+        model at all (``models:/<name>`` also names a registered model): match it against
+        the store's logged models."""
+        if self.model_id:
+            return self.model_id
+        src = self.source or ""
+        if src.startswith("models:/"):
+            rest = src[len("models:/"):]
+            if rest and "/" not in rest and "@" not in rest:
+                return rest
+        return None
 
 
 @dataclass(slots=True)
@@ -367,6 +419,8 @@ class Store:
     # Runs present in the store but unreadable right now (e.g. meta.yaml half-written):
     # an incremental build keeps their previous pages.
     unreadable_runs: set[str] = field(default_factory=set)
+    # Likewise logged models (by model id) whose meta.yaml cannot be read right now.
+    unreadable_models: set[str] = field(default_factory=set)
     # The model registry (registered models with their versions), where the store has one.
     models: list[RegisteredModel] = field(default_factory=list)
     # What the reader wants back at the next build (kept in the site's manifest), or None.
@@ -374,3 +428,6 @@ class Store:
 
     def run_by_id(self) -> dict[str, Run]:
         return {r.run_id: r for e in self.experiments for r in e.runs}
+
+    def logged_models(self) -> list[LoggedModel]:
+        return [m for e in self.experiments for m in e.logged_models]

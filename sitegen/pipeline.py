@@ -8,14 +8,13 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import time
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, artifacts, charts, format as fmt, jobs
+from . import __version__, artifacts, charts, format as fmt, jobs, loggedmodels
 from .config import BuildOptions
 from .model import Experiment, MetricHistory, Run, Store, run_from_summary
 from .plan import make_plan
@@ -217,11 +216,13 @@ class SiteBuilder:
                   len(all_runs), redact(uri), time.perf_counter() - t0)
         artifacts.attach_artifacts(all_runs, store_kind=store.kind, store_dir=store.base_dir,
                                    artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
+        loggedmodels.attach_artifacts(store, artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
         result = BuildResult(out=Path(options.out), store_uri=uri, experiments=len(store.experiments),
                              runs=len(all_runs))
         result.warnings.extend(store.warnings)
         with_uri = [r for r in all_runs if r.artifact_uri]
-        if with_uri and not any(r.artifact_dir for r in with_uri):
+        found_any = any(r.artifact_dir for r in with_uri) or any(m.artifact_dir for m in store.logged_models())
+        if with_uri and not found_any:   # MLflow 3 runs often log only models, found apart
             result.warnings.append(f"no artifact folder was found for any of the {len(with_uri)} runs: "
                                    "none were logged, or the store was moved (then pass --artifacts DIR)")
 
@@ -235,7 +236,10 @@ class SiteBuilder:
             for v in model.versions:
                 if v.run_id:
                     versions_by_run.setdefault(v.run_id, []).append(v)
-        plan = make_plan(store, rel, previous if writer.reused else None, site_key, versions_by_run)
+        models_by_run = loggedmodels.by_source_run(store)
+        versions_by_model = loggedmodels.registered_versions(store)
+        plan = make_plan(store, rel, previous if writer.reused else None, site_key, versions_by_run,
+                         models_by_run, versions_by_model)
         if plan.full and writer.reused:
             writer.abort()
             writer = SiteWriter(out, incremental=False)
@@ -253,14 +257,20 @@ class SiteBuilder:
         prunes: list[str] = []   # folders whose leftovers from an older build go once charts are drawn
         try:
             _remove_stale(writer, store)
+            loggedmodels.remove_stale(writer, store)
             run_futures: list[Future] = []
             for run in plan.render_runs:
                 run_futures += _build_run(run, store, rel, writer, self.pages, pool, result, prunes,
-                                          versions_by_run.get(run.run_id, []), options.chart_format)
+                                          versions_by_run.get(run.run_id, []),
+                                          models_by_run.get(run.run_id, []), options.chart_format)
             futures += run_futures
             for exp in store.experiments:
                 futures += _build_experiment(exp, rel, writer, self.pages, pool, plan, result, prunes,
                                              options.chart_format)
+            made, copied = loggedmodels.build_pages(store, plan.render_models, writer, self.pages,
+                                                    versions_by_model)
+            result.pages += made
+            result.artifacts += copied
             writer.write_text("index.html", self.pages.index(store, store.experiments))
             result.pages += 1
             result.pages += _build_models(store, writer, self.pages)
@@ -280,6 +290,9 @@ class SiteBuilder:
             for rid in store.unreadable_runs:   # keep what we knew of runs unreadable right now
                 if previous and rid in previous.get("runs", {}):
                     manifest["runs"][rid] = previous["runs"][rid]
+            for mid in store.unreadable_models:   # and of logged models
+                if previous and mid in previous.get("models", {}):
+                    manifest["models"][mid] = previous["models"][mid]
             manifest["markdown"] = fmt.markdown_rendered()
             if store.reader_state is not None:
                 manifest["reader"] = store.reader_state
@@ -297,6 +310,8 @@ class SiteBuilder:
         result.runs_rendered = len(plan.render_runs)
         for run in all_runs:
             result.warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
+        for m in store.logged_models():
+            result.warnings.extend(f"logged model {m.model_id}: {w}" for w in m.warnings)
         result.seconds = time.perf_counter() - t0
         return result
 
@@ -341,28 +356,22 @@ def _build_models(store: Store, writer: SiteWriter, pages: Pages) -> int:
             writer.remove("models/index.html")
         return 0
     runs = store.run_by_id()
+    logged = {m.model_id: m for m in store.logged_models()}
     writer.write_text("models/index.html", pages.models(store.models))
     for model in store.models:
-        writer.write_text(f"{model_dir(model.name)}/index.html", pages.model(model, runs))
+        writer.write_text(f"{model_dir(model.name)}/index.html", pages.model(model, runs, logged))
     return 1 + len(store.models)
 
 
 def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool,
-               result: BuildResult, prunes: list[str], model_versions: list, fmt: str) -> list:
+               result: BuildResult, prunes: list[str], model_versions: list,
+               logged_models: list, fmt: str) -> list:
     """Copy the run's artifacts here; charts, page and run.json are made by a worker."""
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
     base = run_dir(run.experiment_id, run.run_id)
     out_dir = writer.stage(base)
     artifacts.attach_previews(run)
-    for a in run.artifacts:
-        if a.skipped:
-            continue
-        try:
-            writer.link_or_copy(os.path.join(run.artifact_dir, a.path), f"{base}/artifacts/{a.path}")
-            result.artifacts += 1
-        except OSError as e:
-            a.skipped = f"could not be copied ({e.strerror})"
-            run.warnings.append(f"artifact {a.path} could not be copied ({e.strerror})")
+    result.artifacts += artifacts.copy_into_site(run, base, writer)
     for key, hist in run.metrics.items():
         if len(hist):
             writer.claim(f"{base}/charts/{jobs.chart_name(key, fmt)}")
@@ -372,8 +381,7 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     result.pages += 1
     parent, children = rel[run.run_id]
     job = jobs.RunJob(run, jobs.experiment_stub(exp), jobs.stub(parent) if parent else None,
-                      [jobs.stub(c) for c in children], str(out_dir), model_versions,
-                      [m for m in exp.logged_models if m.source_run_id == run.run_id], fmt)
+                      [jobs.stub(c) for c in children], str(out_dir), model_versions, logged_models, fmt)
     if pool is None:
         done: Future = Future()
         done.set_result(jobs.render_run(job, pages))

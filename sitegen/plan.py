@@ -3,8 +3,10 @@
 A run's page, charts, run.json and artifact copies are redone only when its render key
 changes: the run's own fingerprint in the store (sizes/mtimes of its files, or its row
 counts and last timestamps in a database), its artifact listing, and everything else
-its page shows (experiment name, parent and children). A change of trackreport's
-version, of the theme or of an output option invalidates everything.
+its page shows (experiment name, parent and children). A logged model's page, model.json
+and artifact copies likewise, from everything its page shows (the model is read whole
+each build: there are few). A change of trackreport's version, of the theme or of an
+output option invalidates everything.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from . import __version__
-from .model import Experiment, Run, Store, run_summary
+from .model import Experiment, LoggedModel, Run, Store, run_summary
 
 MANIFEST_FORMAT = 2
 
@@ -29,14 +31,17 @@ class Plan:
     site_key: str
     run_keys: dict[str, str]                 # run_id → render key
     experiment_keys: dict[str, str]          # experiment_id → key of its comparison charts
+    model_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # model_id → (exp, key)
     render_runs: list[Run] = field(default_factory=list)
     render_experiments: set[str] = field(default_factory=set)
+    render_models: list[LoggedModel] = field(default_factory=list)
     full: bool = True
 
     def manifest(self, runs_by_id: dict[str, Run]) -> dict:
         return {"format": MANIFEST_FORMAT, "version": __version__, "site_key": self.site_key,
                 "runs": {rid: _run_entry(runs_by_id[rid], k) for rid, k in sorted(self.run_keys.items())},
-                "experiments": dict(sorted(self.experiment_keys.items()))}
+                "experiments": dict(sorted(self.experiment_keys.items())),
+                "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(self.model_keys.items())}}
 
 
 def _run_entry(run: Run, key: str) -> dict:
@@ -51,9 +56,20 @@ def _run_entry(run: Run, key: str) -> dict:
             "run": run_summary(run)}
 
 
-def _logged(m) -> tuple:
-    return (m.model_id, m.name, m.status, m.last_updated_time, sorted(m.params.items()),
-            sorted(m.tags.items()), sorted(m.latest_metrics.items()))
+def _logged(m: LoggedModel) -> tuple:
+    """What lists of logged models (run and experiment pages) show of one."""
+    return (m.model_id, m.experiment_id, m.name, m.status, m.status_message, m.model_type,
+            m.lifecycle_stage, m.last_updated_time, sorted(m.params.items()), sorted(m.tags.items()),
+            m.metric_rows)
+
+
+def logged_model_key(m: LoggedModel, exp: Experiment, runs: dict[str, Run], versions=()) -> str:
+    """Everything a logged model's page shows: the model, the runs it links, its versions."""
+    run_ids = sorted({m.source_run_id or ""} | {p.run_id or "" for p in m.metrics})
+    return _h(_logged(m), m.creation_time, m.artifact_location, exp.name,
+              [(rid, runs[rid].experiment_id, runs[rid].display_name) for rid in run_ids if rid in runs],
+              [(v.name, v.version, v.current_stage, v.aliases) for v in versions],
+              [(a.path, a.size, a.mtime_ns, a.skipped) for a in m.artifacts], m.warnings)
 
 
 def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
@@ -67,23 +83,31 @@ def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
 
 
 def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
-              previous: dict | None, site_key: str, versions_by_run: dict | None = None) -> Plan:
-    run_keys, exp_keys = {}, {}
-    versions_by_run = versions_by_run or {}
+              previous: dict | None, site_key: str, versions_by_run: dict | None = None,
+              models_by_run: dict | None = None, versions_by_model: dict | None = None) -> Plan:
+    """``versions_by_run``/``versions_by_model``: registered versions made from a run or a
+    logged model; ``models_by_run``: logged models by source run id."""
+    run_keys, exp_keys, model_keys = {}, {}, {}
+    versions_by_run, models_by_run = versions_by_run or {}, models_by_run or {}
+    versions_by_model = versions_by_model or {}
+    runs = store.run_by_id()
     for exp in store.experiments:
         for run in exp.runs:
             parent, children = relations[run.run_id]
-            logged = [m for m in exp.logged_models if m.source_run_id == run.run_id]
-            run_keys[run.run_id] = run_key(run, exp, parent, children,
-                                           versions_by_run.get(run.run_id, ()), logged)
+            run_keys[run.run_id] = run_key(run, exp, parent, children, versions_by_run.get(run.run_id, ()),
+                                           models_by_run.get(run.run_id, ()))
         exp_keys[exp.experiment_id] = _h(exp.name, exp.lifecycle_stage, sorted(exp.tags.items()),
                                          [run_keys[r.run_id] for r in exp.runs],
                                          [_logged(m) for m in exp.logged_models])
+        for m in exp.logged_models:
+            model_keys[m.model_id] = (m.experiment_id, logged_model_key(
+                m, exp, runs, versions_by_model.get(m.model_id, ())))
     usable = (previous is not None and previous.get("format") == MANIFEST_FORMAT
               and previous.get("version") == __version__ and previous.get("site_key") == site_key)
-    plan = Plan(site_key, run_keys, exp_keys, full=not usable)
+    plan = Plan(site_key, run_keys, exp_keys, model_keys, full=not usable)
     old_runs = previous.get("runs", {}) if usable else {}
     old_exps = previous.get("experiments", {}) if usable else {}
+    old_models = previous.get("models", {}) if usable else {}
     for exp in store.experiments:
         if old_exps.get(exp.experiment_id) != exp_keys[exp.experiment_id]:
             plan.render_experiments.add(exp.experiment_id)
@@ -91,4 +115,8 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
             old = old_runs.get(run.run_id)
             if not (old and old.get("key") == run_keys[run.run_id] and old.get("exp") == run.experiment_id):
                 plan.render_runs.append(run)
+        for m in exp.logged_models:
+            old = old_models.get(m.model_id)
+            if not (old and [old.get("exp"), old.get("key")] == list(model_keys[m.model_id])):
+                plan.render_models.append(m)
     return plan

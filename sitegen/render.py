@@ -17,7 +17,7 @@ import jinja2
 
 from . import __version__, format as fmt
 from .cache import user_cache_dir
-from .model import Experiment, Run, Store
+from .model import Experiment, LoggedModel, Run, Store
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
@@ -43,6 +43,7 @@ def make_env(chain: list[Path]) -> jinja2.Environment:
                        duration=fmt.duration, size=fmt.size, urlpath=fmt.urlpath,
                        excerpt=fmt.excerpt, sorted_dict=lambda d: dict(sorted(d.items())), md=lambda t: jinja2.filters.Markup(fmt.markdown(t)))
     env.globals.update(version=__version__, safe_http_url=fmt.safe_http_url, model_dir=model_dir,
+                       logged_model_url=logged_model_url, run_url=run_url,
                        stage=lambda v: v if v and v != "None" else "")
     return env
 
@@ -61,10 +62,28 @@ def run_url(exp_id: str, run_id: str) -> str:
     return f"{run_dir(exp_id, run_id)}/index.html"
 
 
+def _slug(text: str) -> str:
+    """Safe characters + a short hash of the text: a stable folder name for any text."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.")[:60] or "model"
+    return f"{slug}-{hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}"
+
+
 def model_dir(name: str) -> str:
     """Stable folder of a registered model's page (any name → safe characters + short hash)."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_.")[:60] or "model"
-    return f"models/{slug}-{hashlib.blake2b(name.encode(), digest_size=4).hexdigest()}"
+    return f"models/{_slug(name)}"
+
+
+def logged_model_slug(model_id: str) -> str:
+    """A logged model's folder name: its id (``m-<hex>``) as it is when that is safe."""
+    return model_id if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}", model_id) else _slug(model_id)
+
+
+def logged_model_dir(exp_id: str, model_id: str) -> str:
+    return f"experiments/{exp_id}/models/{logged_model_slug(model_id)}"
+
+
+def logged_model_url(exp_id: str, model_id: str) -> str:
+    return f"{logged_model_dir(exp_id, model_id)}/index.html"
 
 
 # ---- run.json ----
@@ -97,6 +116,23 @@ def run_json(run: Run) -> str:
     return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+def logged_model_json(m: LoggedModel) -> str:
+    """model.json: a logged model as MLflow's client returns it, with every metric point."""
+    doc = {
+        "model_id": m.model_id, "experiment_id": m.experiment_id, "name": m.name,
+        "artifact_location": m.artifact_location, "creation_timestamp": m.creation_time,
+        "last_updated_timestamp": m.last_updated_time, "model_type": m.model_type,
+        "source_run_id": m.source_run_id, "status": m.status, "status_message": m.status_message,
+        "lifecycle_stage": m.lifecycle_stage,
+        "params": dict(sorted(m.params.items())), "tags": dict(sorted(m.tags.items())),
+        "metrics": [dict(p._asdict(), value=_json_num(p.value)) for p in sorted(
+            m.metrics, key=lambda p: (p.key, p.dataset_name or "", p.dataset_digest or "", p.step,
+                                      p.timestamp, p.run_id or ""))],
+        "artifacts": [{"path": a.path, "size": a.size} for a in m.artifacts],
+    }
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 # ---- pages ----
 
 class Pages:
@@ -115,8 +151,12 @@ class Pages:
     def models(self, models: list) -> str:
         return self._render("models.html", "../", models=models)
 
-    def model(self, model, runs: dict[str, Run]) -> str:
-        return self._render("model.html", "../../", model=model, runs=runs, run_url=run_url)
+    def model(self, model, runs: dict[str, Run], logged: dict[str, LoggedModel]) -> str:
+        return self._render("model.html", "../../", model=model, runs=runs, logged=logged)
+
+    def logged_model(self, m: LoggedModel, exp: Experiment, runs: dict[str, Run], versions: list) -> str:
+        return self._render("logged_model.html", "../../../../", m=m, exp=exp, runs=runs,
+                            source=runs.get(m.source_run_id or ""), versions=versions)
 
     def experiment(self, exp: Experiment, groups, param_keys, metric_keys, comparison) -> str:
         return self._render("experiment.html", "../../", exp=exp, groups=groups,

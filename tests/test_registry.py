@@ -71,4 +71,7 @@ def test_logged_models_shown_on_run_and_experiment(kind, tmp_path):
     assert "ready" in run_page and "acc" in run_page
     exp_page = (site / "experiments" / exp_id / "index.html").read_text()
     assert f'href="runs/{run.info.run_id}/index.html">trainer</a>' in exp_page
+    page = f"experiments/{exp_id}/models/{model.model_id}/index.html"
+    assert (site / page).is_file()                                    # each has a page, linked
+    assert f'href="../../../../{page}"' in run_page and f'href="../../{page}"' in exp_page
     assert broken_links(site) == []

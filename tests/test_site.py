@@ -110,3 +110,13 @@ def test_dataset_inputs_on_run_page(built_sites, name):
     section = re.search(r"<h2>Datasets.*?</section>", page, re.S).group(0)
     assert "<td>toy</td>" in section and "<td>training</td>" in section
     assert "mlflow_colspec" in section          # schema shown
+
+
+@pytest.mark.parametrize("name", ["3.17.2-file", "3.17.2-sqlite"])
+def test_description_not_repeated_among_tags(built_sites, name):
+    site, _ = built_sites[name]
+    parent = _page_with(site, "<title>sweep-parent").read_text(encoding="utf-8")
+    assert "<strong>bold</strong>" in parent                     # shown as the description
+    tags = re.search(r'<h2 id="tags">.*?</section>', parent, re.S).group(0)
+    assert "mlflow.note.content" not in tags and "Parent of the sweep" not in tags
+    assert "mlflow.user" in tags                                 # other system tags stay

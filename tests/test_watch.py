@@ -98,6 +98,15 @@ def test_watch_follows_a_logging_client(store, tmp_path):
         wait_for(lambda: "<strong>notes</strong>" in
                  (site / "experiments" / exp_id / "index.html").read_text(), "edited description")
 
+        # a logged model gets its page, which follows the model and goes with it
+        mid = client.create_logged_model(exp_id, source_run_id=rid, name="live-model").model_id
+        model_page = site / "experiments" / exp_id / "models" / mid / "index.html"
+        wait_for(lambda: "live-model" in model_page.read_text(), "logged model page")
+        client.finalize_logged_model(mid, "READY")
+        wait_for(lambda: "status-ready" in model_page.read_text(), "logged model finalized")
+        client.delete_logged_model(mid)
+        wait_for(lambda: not model_page.parent.exists(), "deleted logged model gone")
+
         # a deleted run disappears
         client.delete_run(other)
         wait_for(lambda: not (site / "experiments" / exp_id / "runs" / other).exists(), "deleted run gone")

@@ -5,6 +5,8 @@ Layout and quirks are described in MLflow's ``file_store.py``; in short::
     <exp>/meta.yaml, <exp>/tags/<key>
     <exp>/<run>/meta.yaml, params/<key>, tags/<key>, metrics/<key>, inputs/<id>/meta.yaml
     <exp>/datasets/<id>/meta.yaml
+    <exp>/models/<model_id>/meta.yaml, params/, tags/, metrics/   MLflow 3 logged models
+    models/<name>/meta.yaml, version-<n>/meta.yaml                  the model registry
     .trash/<exp>/...                  deleted experiments
 
 Keys containing '/' are nested folders. No sub-folder is required: stores that went
@@ -19,8 +21,8 @@ from pathlib import Path
 import yaml
 
 from ..model import (LOGGED_MODEL_STATUS, SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput,
-                     Experiment, LoggedModel, MetricHistory, ModelVersion, RegisteredModel, Run,
-                     Store)
+                     Experiment, LoggedModel, MetricHistory, ModelMetric, ModelVersion,
+                     RegisteredModel, Run, Store)
 
 try:  # the C loader is 5-10x faster; fall back silently where libyaml is missing
     _Loader = yaml.CSafeLoader
@@ -75,7 +77,8 @@ class FileStoreReader:
             if exp is None or (exp.deleted and not self.include_deleted):
                 continue
             exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
-            exp.logged_models = _read_logged_models(exp_dir / "models", warn, self.include_deleted)
+            exp.logged_models = _read_logged_models(exp_dir / "models", exp.experiment_id, warn,
+                                                    self.include_deleted, store.unreadable_models)
             store.experiments.append(exp)
         if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
@@ -224,22 +227,51 @@ def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse=None) -> Run | 
     return run
 
 
-def _read_metrics(folder: Path, warn: _Warn) -> dict[str, MetricHistory]:
-    out: dict[str, MetricHistory] = {}
+def _metric_files(folder: Path, warn: _Warn):
+    """(key, content, path) of each metric file; keys with '/' are nested folders."""
     if not folder.is_dir():
-        return out
+        return
     for dirpath, _dirs, files in os.walk(folder):
         for name in files:
             path = Path(dirpath, name)
-            key = path.relative_to(folder).as_posix()
             try:
                 with open(path, "rb") as f:
                     data = f.read()
             except OSError as e:
                 warn(path, f"unreadable ({_short(e)}); skipped")
                 continue
-            out[key] = parse_metric_lines(key, data, path, warn)
+            yield path.relative_to(folder).as_posix(), data, path
+
+
+def _read_metrics(folder: Path, warn: _Warn) -> dict[str, MetricHistory]:
+    out = {key: parse_metric_lines(key, data, path, warn) for key, data, path in _metric_files(folder, warn)}
     return dict(sorted(out.items()))
+
+
+def _complete(data: bytes) -> bytes:
+    """A metric file without a trailing partial line (being appended to right now)."""
+    if not data.endswith(b"\n"):
+        cut = data.rfind(b"\n")
+        data = data[: cut + 1] if cut >= 0 else b""
+    return data
+
+
+def _read_model_metrics(folder: Path, warn: _Warn) -> list[ModelMetric]:
+    """A logged model's metric files: "<timestamp> <value> <step> <run_id> [<dataset> <digest>]"."""
+    out = []
+    for key, data, path in sorted(_metric_files(folder, warn)):
+        for lineno, line in enumerate(_complete(data).splitlines(), 1):
+            parts = line.decode("utf-8", "replace").split()
+            if not parts:
+                continue
+            try:
+                if len(parts) not in (4, 6):
+                    raise ValueError("expected 'timestamp value step run_id [dataset digest]'")
+                out.append(ModelMetric(key, float(parts[1]), int(parts[0]), int(parts[2]), parts[3],
+                                       *(parts[4:6] if len(parts) == 6 else ())))
+            except ValueError:
+                warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); skipped")
+    return out
 
 
 def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) -> MetricHistory:
@@ -247,10 +279,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
     hist = MetricHistory(key)
     if not data:
         return hist
-    if not data.endswith(b"\n"):
-        # Being appended to right now: only complete lines count.
-        cut = data.rfind(b"\n")
-        data = data[: cut + 1] if cut >= 0 else b""
+    data = _complete(data)   # being appended to right now: only complete lines count
     lines = data.splitlines()
     fields = data.split()
     if len(fields) == 3 * len(lines):
@@ -266,7 +295,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
         if not parts:
             continue
         try:
-            if len(parts) >= 3:   # 3.x logged models add the run id (and dataset) after the step
+            if len(parts) >= 3:   # 3.x may add the dataset (name, digest) after the step
                 ts, value, step = int(parts[0]), float(parts[1]), int(parts[2])
             elif len(parts) == 2:  # very old files: no step
                 ts, value, step = int(parts[0]), float(parts[1]), 0
@@ -304,8 +333,9 @@ def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[D
     return out
 
 
-def _meta_folders(folder: Path, warn: _Warn, prefix: str = ""):
-    """(sub-folder, its meta.yaml as a dict) for each sub-folder with a readable meta.yaml."""
+def _meta_folders(folder: Path, warn: _Warn, prefix: str = "", unreadable: set | None = None):
+    """(sub-folder, its meta.yaml as a dict) for each sub-folder with a readable meta.yaml;
+    the names of those whose meta.yaml cannot be read go into ``unreadable``."""
     if not folder.is_dir():
         return
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
@@ -315,28 +345,31 @@ def _meta_folders(folder: Path, warn: _Warn, prefix: str = ""):
         meta = _load_yaml(meta_path, warn)
         if meta is not None:
             yield Path(entry.path), meta
+        elif unreadable is not None:
+            unreadable.add(entry.name)
 
 
-def _read_logged_models(folder: Path, warn: _Warn, include_deleted: bool) -> list[LoggedModel]:
+def _read_logged_models(folder: Path, exp_id: str, warn: _Warn, include_deleted: bool,
+                        unreadable: set[str]) -> list[LoggedModel]:
     """MLflow 3 logged models: ``<exp>/models/<model_id>/`` (meta.yaml, params, tags, metrics)."""
     out = []
-    for entry, meta in _meta_folders(folder, warn):
-        stage = meta.get("lifecycle_stage") or "active"
+    for entry, meta in _meta_folders(folder, warn, unreadable=unreadable):
+        stage = str(meta.get("lifecycle_stage") or "active")
         if stage == "deleted" and not include_deleted:
             continue
         status = meta.get("status")
         out.append(LoggedModel(
             model_id=str(meta.get("model_id") or entry.name), name=str(meta.get("name") or ""),
-            experiment_id=str(meta.get("experiment_id") or folder.parent.name),
+            experiment_id=exp_id,
             source_run_id=meta.get("source_run_id") or None, model_type=meta.get("model_type") or None,
             status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
             status_message=meta.get("status_message") or None,
             creation_time=_int_or_none(meta.get("creation_timestamp")),
             last_updated_time=_int_or_none(meta.get("last_updated_timestamp")),
-            artifact_location=meta.get("artifact_location") or None,
+            artifact_location=meta.get("artifact_location") or None, lifecycle_stage=stage,
             params=_read_kv_folder(entry / "params", warn),
             tags=_read_kv_folder(entry / "tags", warn),
-            metrics=_read_metrics(entry / "metrics", warn)))
+            metrics=_read_model_metrics(entry / "metrics", warn)))
     return out
 
 
@@ -368,7 +401,7 @@ def _read_registry(folder: Path, warn: _Warn) -> list[RegisteredModel]:
                 current_stage=vm.get("current_stage") or None, source=vm.get("source") or None,
                 run_id=vm.get("run_id") or None, status=vm.get("status") or None,
                 status_message=vm.get("status_message") or None, run_link=vm.get("run_link") or None,
-                tags=_read_kv_folder(vdir / "tags", warn))
+                model_id=vm.get("model_id") or None, tags=_read_kv_folder(vdir / "tags", warn))
             mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
             model.versions.append(mv)
         model.versions.sort(key=lambda v: -v.version)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from . import sqlitedelta
 from ..model import (LOGGED_MODEL_STATUS, DatasetInput, Experiment, LoggedModel, MetricHistory,
-                     ModelVersion, RegisteredModel, Run, Store)
+                     ModelMetric, ModelVersion, RegisteredModel, Run, Store)
 
 # Snapshots larger than this go to a temporary file instead of memory.
 _MEMORY_SNAPSHOT_LIMIT = 512 * 1024 * 1024
@@ -274,7 +274,8 @@ class SqlReader:
                 model_id=row[0], name=row[2] or "", experiment_id=eid, artifact_location=row[3],
                 creation_time=_int(row[4]), last_updated_time=_int(row[5]),
                 status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
-                model_type=row[8] or None, source_run_id=row[9] or None, status_message=row[10] or None)
+                model_type=row[8] or None, source_run_id=row[9] or None, status_message=row[10] or None,
+                lifecycle_stage=row[7] or "active")
         for table, key, value, attr in (("logged_model_params", "param_key", "param_value", "params"),
                                         ("logged_model_tags", "tag_key", "tag_value", "tags")):
             if table in s.tables:
@@ -282,16 +283,17 @@ class SqlReader:
                     if mid in models:
                         getattr(models[mid], attr)[k] = v or ""
         if "logged_model_metrics" in s.tables:
-            for mid, name, ts, step, value in conn.execute(
+            t = "logged_model_metrics"
+            for mid, name, ts, step, value, rid, ds_name, ds_digest in conn.execute(
                     f"SELECT {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')},"
-                    f" {q('metric_step')}, {q('metric_value')} FROM {q('logged_model_metrics')}"
+                    f" {q('metric_step')}, {q('metric_value')}, {s.col(t, 'run_id')},"
+                    f" {s.col(t, 'dataset_name')}, {s.col(t, 'dataset_digest')} FROM {q(t)}"
                     f" ORDER BY {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')}, {q('metric_step')}"):
                 m = models.get(mid)
                 if m is not None:
-                    h = m.metrics.setdefault(name, MetricHistory(name))
-                    h.steps.append(int(step or 0))
-                    h.timestamps.append(int(ts))
-                    h.values.append(float("nan") if value is None else float(value))
+                    m.metrics.append(ModelMetric(name, float("nan") if value is None else float(value),
+                                                 int(ts), int(step or 0), rid or None, ds_name or None,
+                                                 ds_digest or None))
         for m in models.values():
             exps[m.experiment_id].logged_models.append(m)
 
@@ -323,7 +325,7 @@ class SqlReader:
         versions: dict[tuple[str, int], ModelVersion] = {}
         if "model_versions" in s.tables:
             cols = ["creation_time", "last_updated_time", "description", "user_id", "current_stage",
-                    "source", "run_id", "status", "status_message", "run_link"]
+                    "source", "run_id", "status", "status_message", "run_link", "model_id"]
             for row in conn.execute(
                     f"SELECT {q('name')}, {q('version')}, " + ", ".join(c('model_versions', x) for x in cols)
                     + f" FROM {q('model_versions')}"):
