@@ -18,7 +18,6 @@ import math
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from .write import write_file
 
@@ -35,9 +34,11 @@ INF_LIMIT = 1.7976931348623157e308
 @dataclass(slots=True)
 class Series:
     label: str
-    steps: np.ndarray          # float64, sorted by step
-    values: np.ndarray         # float64; NaN / ±inf kept
+    steps: list[float]         # sorted by step
+    values: list[float]        # finite values only, the points drawn as a line
     color: str = PALETTE[0]
+    # steps of the points that are drawn as marks instead: "NaN", "+inf", "-inf" → steps
+    marks: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -61,14 +62,29 @@ class ChartSpec:
 
 
 def make_series(label: str, steps, values, color: str = PALETTE[0]) -> Series:
-    x = np.asarray(steps, dtype=np.float64)
-    y = np.asarray(values, dtype=np.float64)
-    order = np.argsort(x, kind="stable")
-    x, y = x[order], y[order]
-    big = np.abs(y) >= INF_LIMIT
-    if big.any():
-        y = np.where(big, np.sign(y) * np.inf, y)
-    return Series(label, x, y, color)
+    """A series sorted by step, its non-finite points split off as marks.
+
+    Plain lists and built-ins that loop in C (sorted, min, max, map): a chart is laid out
+    and drawn without numpy, whose import alone would cost more than most charts."""
+    x = list(map(float, steps))
+    y = list(map(float, values))
+    if x != sorted(x):                      # logged out of order: stable sort by step
+        order = sorted(range(len(x)), key=x.__getitem__)
+        x, y = [x[i] for i in order], [y[i] for i in order]
+    if y and all(map(math.isfinite, y)) and -INF_LIMIT < min(y) and max(y) < INF_LIMIT:
+        return Series(label, x, y, color)
+    fx, fy, marks = [], [], {}
+    for step, v in zip(x, y):
+        if v != v:
+            marks.setdefault("NaN", []).append(step)
+        elif v >= INF_LIMIT:                # SQL stores keep +inf as DBL_MAX
+            marks.setdefault("+inf", []).append(step)
+        elif v <= -INF_LIMIT:
+            marks.setdefault("-inf", []).append(step)
+        else:
+            fx.append(step)
+            fy.append(v)
+    return Series(label, fx, fy, color, {k: marks[k] for k in ("NaN", "+inf", "-inf") if k in marks})
 
 
 def fmt_tick(v: float, span: float) -> str:
@@ -110,17 +126,16 @@ def _ticks(lo: float, hi: float, n: int, integer: bool) -> list[Tick]:
 def layout(out_path: str, series: list[Series], width: int = WIDTH_PX,
            height: int = HEIGHT_PX) -> ChartSpec:
     """Limits, ticks and flag counts for a chart of ``series`` (runs in the main process)."""
-    xs = [s.steps for s in series if len(s.steps)]
-    finite = [s.values[np.isfinite(s.values)] for s in series]
-    finite = [f for f in finite if len(f)]
+    xs = [x for s in series for x in (s.steps, *s.marks.values()) if x]
+    finite = [s.values for s in series if s.values]
     if xs:
-        xlo, xhi = min(float(x[0]) for x in xs), max(float(x[-1]) for x in xs)
+        xlo, xhi = min(min(x) for x in xs), max(max(x) for x in xs)
     else:
         xlo, xhi = 0.0, 1.0
     if xhi - xlo < 1:
         xlo, xhi = xlo - 1, xhi + 1
     if finite:
-        ylo, yhi = min(float(f.min()) for f in finite), max(float(f.max()) for f in finite)
+        ylo, yhi = min(min(f) for f in finite), max(max(f) for f in finite)
     else:
         ylo, yhi = 0.0, 1.0
     if yhi - ylo <= abs(yhi) * 1e-12:
@@ -130,49 +145,38 @@ def layout(out_path: str, series: list[Series], width: int = WIDTH_PX,
     ylo, yhi, xlo, xhi = ylo - ypad, yhi + ypad, xlo - xpad, xhi + xpad
     flags: dict[str, int] = {}
     for s in series:
-        for name, mask in (("NaN", np.isnan(s.values)), ("+inf", np.isposinf(s.values)),
-                           ("-inf", np.isneginf(s.values))):
-            c = int(mask.sum())
-            if c:
-                flags[name] = flags.get(name, 0) + c
+        for name, steps in s.marks.items():
+            flags[name] = flags.get(name, 0) + len(steps)
     return ChartSpec(out_path, series, (xlo, xhi), (ylo, yhi),
                      xticks=_ticks(xlo, xhi, 6, True), yticks=_ticks(ylo, yhi, 4, False),
                      flags=flags, width=width, height=height)
 
 
-def decimate(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+def decimate(x: list[float], y: list[float], buckets: int) -> tuple[list[float], list[float]]:
     """Keep first/min/max/last of each of ``buckets`` column groups (same drawn line)."""
     n = len(x)
     if n <= 4 * buckets:
         return x, y
-    edges = np.linspace(0, n, buckets + 1, dtype=np.int64)
-    starts, ends = edges[:-1], edges[1:] - 1
-    mins = np.minimum.reduceat(y, starts)
-    maxs = np.maximum.reduceat(y, starts)
-    # index of min / max inside each bucket
-    idx = []
-    for a, b, lo, hi in zip(starts, ends, mins, maxs):
-        seg = y[a:b + 1]
-        i_lo, i_hi = a + int(np.argmax(seg == lo)), a + int(np.argmax(seg == hi))
-        idx.extend(sorted({int(a), i_lo, i_hi, int(b)}))
-    idx = np.asarray(idx, dtype=np.int64)
-    return x[idx], y[idx]
+    idx: list[int] = []
+    for b in range(buckets):
+        a, e = n * b // buckets, n * (b + 1) // buckets
+        if e <= a:
+            continue
+        seg = y[a:e]
+        idx.extend(sorted({a, a + seg.index(min(seg)), a + seg.index(max(seg)), e - 1}))
+    return [x[i] for i in idx], [y[i] for i in idx]
 
 
-def edge_markers(spec: ChartSpec, s: Series) -> list[tuple[np.ndarray, float, str]]:
+def edge_markers(spec: ChartSpec, s: Series) -> list[tuple[list[float], float, str]]:
     """(steps, y, kind) of the points that cannot be drawn as values: NaN, +inf, -inf."""
     ylo, yhi = spec.ylim
     edge = (yhi - ylo) * 0.03
-    out = []
-    for kind, mask, y in (("NaN", np.isnan(s.values), ylo + edge), ("+inf", np.isposinf(s.values), yhi - edge),
-                          ("-inf", np.isneginf(s.values), ylo + edge)):
-        if mask.any():
-            out.append((s.steps[mask], y, kind))
-    return out
+    at = {"NaN": ylo + edge, "+inf": yhi - edge, "-inf": ylo + edge}
+    return [(steps, at[kind], kind) for kind, steps in s.marks.items()]
 
 
-def _coords(px: np.ndarray, py: np.ndarray) -> str:
-    return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px.tolist(), py.tolist()))
+def _coords(px: list[float], py: list[float]) -> str:
+    return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
 
 
 _FLAG_PATHS = {   # a mark centred on 0,0: ×, ▲, ▼
@@ -187,19 +191,18 @@ def svg_chart(spec: ChartSpec) -> bytes:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
            '<g fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">']
     for s in spec.series:
-        finite = np.isfinite(s.values)
-        xf, yf = decimate(s.steps[finite], s.values[finite], w)
-        px, py = (xf - xlo) * sx, (yhi - yf) * sy
+        xf, yf = decimate(s.steps, s.values, w)
+        px, py = [(v - xlo) * sx for v in xf], [(yhi - v) * sy for v in yf]
         if len(xf) > 1:
             out.append(f'<polyline stroke="{s.color}" points="{_coords(px, py)}"/>')
         if 0 < len(xf) <= FEW_POINTS:
             r = 2.5 if len(xf) > 1 else 3.5
             dots = "".join(f"M{a - r:.1f},{b:.1f}a{r},{r} 0 1 0 {2 * r},0a{r},{r} 0 1 0 {-2 * r},0"
-                           for a, b in zip(px.tolist(), py.tolist()))
+                           for a, b in zip(px, py))
             out.append(f'<path fill="{s.color}" stroke="none" d="{dots}"/>')
         for xs, y, kind in edge_markers(spec, s):
             marks = "".join(f"M{a:.1f},{(yhi - y) * sy:.1f}{_FLAG_PATHS[kind]}"
-                            for a in ((xs - xlo) * sx).tolist())
+                            for a in ((v - xlo) * sx for v in xs))
             fill = "none" if kind == "NaN" else FLAG_COLOR
             out.append(f'<path stroke="{FLAG_COLOR}" stroke-width="2" fill="{fill}" d="{marks}"/>')
     out.append("</g></svg>\n")

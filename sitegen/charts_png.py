@@ -73,8 +73,7 @@ def render_png(spec: ChartSpec) -> str:
 
     # Grid lines are drawn by the page (HTML/CSS), like the tick labels: fewer pixels here.
     for s in spec.series:
-        finite = np.isfinite(s.values)
-        xf, yf = decimate(s.steps[finite], s.values[finite], spec.width)
+        xf, yf = decimate(s.steps, s.values, spec.width)
         few = len(xf) <= FEW_POINTS
         draw(xf, yf, color=s.color, linewidth=1.6, marker="o" if few else "None",
              markersize=5 if len(xf) == 1 else 3, markerfacecolor=s.color, markeredgecolor=s.color)
