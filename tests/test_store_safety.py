@@ -1,4 +1,5 @@
 """Building never changes a store, and never blocks or damages a SQLite writer."""
+import json
 import os
 import sqlite3
 import subprocess
@@ -79,6 +80,10 @@ def test_concurrent_sqlite_writer_is_not_blocked_or_damaged(corpus_copy, tmp_pat
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT count(*) FROM metrics WHERE key='live/metric'").fetchone()[0] == writes
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("live.db")] == ["live.db"]
+    # the last build (incremental, after the writer finished) has every point
+    run = conn.execute("SELECT run_uuid FROM runs LIMIT 1").fetchone()[0]
+    data = json.loads(next((tmp_path / "site").glob(f"experiments/*/runs/{run}/run.json")).read_text())
+    assert len(data["metrics"]["live/metric"]) == writes
 
 
 def test_large_database_snapshot_goes_to_a_temporary_file(corpus_copy, tmp_path, monkeypatch):
