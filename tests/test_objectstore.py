@@ -50,8 +50,8 @@ def test_s3_artifacts_shown_and_cached(s3, tmp_path, monkeypatch):
     assert doc["artifacts"] == [{"path": "big.bin", "size": 50_000}, {"path": "docs/notes.txt", "size": 14}]
     assert broken_links(site) == []
     cached = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()
-              and not p.name.endswith(".etags.json")}
+              and not p.name.endswith(".index.json")}
     again = build(BuildOptions(store=uri, out=str(site), jobs=1, max_artifact_size=10_000))
     assert again.runs_rendered == 0
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()
-            and not p.name.endswith(".etags.json")} == cached                     # nothing downloaded again
+            and not p.name.endswith(".index.json")} == cached                     # nothing downloaded again
