@@ -1,7 +1,9 @@
-"""Artifacts in object stores, fetched into a local cache.
+"""Artifacts in object stores (S3, Google Cloud Storage, Azure Blob / ADLS Gen2), fetched into
+a local cache.
 
-Clients that log straight to a bucket record ``s3://…`` artifact locations. One code path
-serves every store, with a small adapter per store (module ``s3`` here): each run's objects are listed, files over
+Clients that log straight to a bucket record ``s3://…``, ``gs://…``, ``wasbs://…`` or
+``abfss://…`` artifact locations. One code path serves them all, with a small adapter per
+store (modules ``s3``, ``gcs``, ``azure`` here): each run's objects are listed, files over
 ``--max-artifact-size`` are never downloaded, the rest are downloaded in parallel (across
 runs) into ``~/.cache/trackreport/objects/<store>/…``, and a file whose size and version
 (ETag, MD5, generation or last-modified time: what the store gives) did not change is not
@@ -39,7 +41,7 @@ from ..model import ArtifactFile, Run
 CONCURRENCY = 8
 PROBE_TIMEOUT = 10.0
 # scheme → adapter module (sitegen.objectstore.<name>); each imports its extra only in connect().
-SCHEMES = {"s3": "s3", "s3a": "s3"}
+SCHEMES = {"s3": "s3", "s3a": "s3", "gs": "gcs", "wasbs": "azure", "abfss": "azure"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def message(e: BaseException) -> str:
             secrets.update(re.findall(r"(?:AccountKey|SharedAccessSignature)=([^;]+)", value))
     for s in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
         text = text.replace(s, "***")
-    return re.sub(r"(?i)\b(sig|signature|X-Amz-Signature|X-Amz-Security-Token)=[^&\s]+", r"\1=***", text)[:500]
+    text = re.sub(r"(?i)\b(sig|signature|X-Amz-Signature|X-Amz-Security-Token)=[^&\s]+", r"\1=***", text)
+    return text[:500]
 
 
 @dataclass
