@@ -118,7 +118,8 @@ def candidate_dirs(run: Run, *, store_kind: str, store_dir: str | None,
 
 def artifact_roots(store, artifacts_dir: str | None) -> set[Path]:
     """Local folders that hold (or will hold) the store's artifacts: experiments' artifact
-    locations and the folders runs' artifacts were found in."""
+    locations and the folders runs' artifacts were found in. Caches of downloaded artifacts
+    (object stores, tracking servers) are left out: the build itself writes there."""
     roots: set[Path] = set()
     base = Path(store.base_dir) if store.base_dir else Path.cwd()
     for exp in store.experiments:
@@ -126,7 +127,7 @@ def artifact_roots(store, artifacts_dir: str | None) -> set[Path]:
         if loc is not None:
             roots.add(loc if loc.is_absolute() else (base / loc))
         for run in exp.runs:
-            if run.artifact_dir:
+            if run.artifact_dir and not run.artifacts_remote:   # not the download caches
                 roots.add(Path(run.artifact_dir).parent.parent)
     if artifacts_dir:
         roots.add(Path(artifacts_dir))
