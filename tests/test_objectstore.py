@@ -181,4 +181,4 @@ def test_warnings_mask_secrets(monkeypatch):
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_connection_string(1))
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cret-aws-key")
     error = OSError(f"denied: key={AZURITE_KEY} aws=s3cret-aws-key url=https://a/b?sv=1&sig=abcDEF%3D\nmore")
-    assert message(error) == "denied: key=*** aws=*** url=https://a/b?sv=1&sig=***"
+    assert message(error) == "OSError: denied: key=*** aws=*** url=https://a/b?sv=1&sig=***"

@@ -88,8 +88,10 @@ def safe_rel(rel: str) -> bool:
 
 
 def message(e: BaseException) -> str:
-    """One line for a warning: the error's first line, with secrets from the environment masked."""
-    text = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    """One line for a warning: the error's kind and first line, secrets from the environment masked."""
+    kind = type(e).__name__
+    text = (str(e).strip().splitlines() or [""])[0]
+    text = text if text.startswith(kind) else f"{kind}: {text}" if text else kind
     secrets = set()
     for name in SCHEMES.values():
         for var in adapter(name).SECRET_VARS:
@@ -236,7 +238,7 @@ def unreachable(endpoint: str) -> str | None:
         return None
     if isinstance(reason, (ConnectionRefusedError, socket.gaierror, TimeoutError)) or \
             getattr(reason, "errno", None) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-        return message(reason) if str(reason) else type(reason).__name__
+        return message(reason)
     return None
 
 
