@@ -118,7 +118,8 @@ def candidate_dirs(run: Run, *, store_kind: str, store_dir: str | None,
 
 def artifact_roots(store, artifacts_dir: str | None) -> set[Path]:
     """Local folders that hold (or will hold) the store's artifacts: experiments' artifact
-    locations and the folders runs' artifacts were found in."""
+    locations and the folders runs' artifacts were found in. Caches of downloaded artifacts
+    (object stores, tracking servers) are left out: the build itself writes there."""
     roots: set[Path] = set()
     base = Path(store.base_dir) if store.base_dir else Path.cwd()
     for exp in store.experiments:
@@ -126,7 +127,7 @@ def artifact_roots(store, artifacts_dir: str | None) -> set[Path]:
         if loc is not None:
             roots.add(loc if loc.is_absolute() else (base / loc))
         for run in exp.runs:
-            if run.artifact_dir:
+            if run.artifact_dir and not run.artifacts_remote:   # not the download caches
                 roots.add(Path(run.artifact_dir).parent.parent)
     if artifacts_dir:
         roots.add(Path(artifacts_dir))
@@ -182,33 +183,40 @@ def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[Artifa
 def attach_artifacts(runs, *, store_kind: str, store_dir: str | None, artifacts_dir: str | None,
                      max_size: int | None) -> None:
     """Resolve, list and mark (too large) each run's artifacts, in place."""
+    in_objectstores = []
     for run in runs:
         if not run.artifacts_remote:      # a tracking server's reader listed them already
-            _find_artifacts(run, store_kind, store_dir, artifacts_dir, max_size)
-        if max_size is not None:
+            if _find_artifacts(run, store_kind, store_dir, artifacts_dir):
+                in_objectstores.append(run)
+    if in_objectstores:                   # fetched together: listings and downloads in parallel
+        from . import objectstore
+        objectstore.fetch_artifacts(in_objectstores, max_size)
+    if max_size is not None:
+        for run in runs:
             for a in run.artifacts:
                 if a.size > max_size:
                     a.skipped = f"larger than --max-artifact-size ({a.size:,} bytes)"
 
 
-def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_dir: str | None,
-                    max_size: int | None) -> None:
+def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_dir: str | None) -> bool:
+    """List a run's local artifact folder; True when its artifacts are in an object store instead."""
     folder = resolve_artifact_dir(run, store_kind=store_kind, store_dir=store_dir,
                                   artifacts_dir=artifacts_dir)
     if folder is not None:
         run.artifact_dir = str(folder)
         run.artifacts = list_artifacts(folder, run.warnings)
-        return
+        return False
     # A local folder that is missing usually means the run logged nothing (empty folders
     # do not survive git or rsync filters); the build warns once for the whole store when
     # no folder is found at all. Object stores are fetched.
     uri = run.artifact_uri or ""
     from . import objectstore
     if objectstore.supported(uri):
-        objectstore.fetch_run_artifacts(run, max_size)
-    elif uri and _local_path(uri) is None and not uri.startswith("mlflow-artifacts:"):
+        return True
+    if uri and _local_path(uri) is None and not uri.startswith("mlflow-artifacts:"):
         run.warnings.append(f"artifacts are in {uri}, which this build cannot read; "
                             "pass --artifacts DIR with a local copy")
+    return False
 
 
 def copy_into_site(owner, base: str, writer) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dbservers import MariaDB, Postgres, postgres_bin
+from dbservers import MariaDB, Postgres, postgres_bin, require
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 
@@ -17,23 +17,16 @@ FIELDS = ["run_id", "experiment_id", "run_name", "status", "start_time", "end_ti
           "user_id", "artifact_uri", "parent_run_id", "params", "tags", "metrics", "artifacts"]
 
 
-def _require(ok: bool, what: str):
-    if not ok:
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} is required in CI (.ci/run installs it)")
-        pytest.skip(f"{what} not installed")
-
-
 @pytest.fixture(scope="module", params=["postgresql", "mariadb"])
 def server(request, tmp_path_factory):
     pytest.importorskip("mlflow")
     base = tmp_path_factory.mktemp(request.param)
     if request.param == "postgresql":
-        _require(postgres_bin() is not None, "PostgreSQL")
+        require(postgres_bin() is not None, "PostgreSQL")
         pytest.importorskip("psycopg2")
         srv = Postgres(base).start()
     else:
-        _require(MariaDB.available(), "MariaDB")
+        require(MariaDB.available(), "MariaDB")
         pytest.importorskip("pymysql")
         srv = MariaDB(base).start()
     yield srv
