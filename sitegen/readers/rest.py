@@ -1,35 +1,25 @@
 """Reader for a running MLflow tracking server, through its REST API (``http(s)://…``).
 
-For teams whose members only get the server's URL. Uses MLflow's own client environment
-variables: ``MLFLOW_TRACKING_TOKEN`` (bearer token), ``MLFLOW_TRACKING_USERNAME`` /
-``MLFLOW_TRACKING_PASSWORD`` (basic auth), ``MLFLOW_TRACKING_INSECURE_TLS`` and
-``MLFLOW_TRACKING_SERVER_CERT_PATH``. Requests run in a bounded pool, with timeouts and
-retries with backoff on 429/5xx and dropped connections. Artifacts are listed through the
-server and downloaded (``get-artifact``, which also serves proxied ``mlflow-artifacts:``
-locations) into a local cache, so a second build downloads only what changed; files over
-``--max-artifact-size`` are listed, never downloaded.
+For teams whose members only get the server's URL. Auth (MLflow's client variables), TLS,
+timeouts and retries with backoff: ``resthttp``. Requests run in a bounded pool. Artifacts are
+listed through the server and downloaded (``get-artifact``, which also serves proxied
+``mlflow-artifacts:`` locations) into a local cache, so a second build downloads only what
+changed; files over ``--max-artifact-size`` are listed, never downloaded.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
-import ssl
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..cache import user_cache_dir
 from ..model import (ArtifactFile, DatasetInput, Experiment, MetricHistory, ModelVersion,
                      RegisteredModel, Run, Store)
+from .resthttp import HttpClient, HttpError
 
 CONCURRENCY = 8
-TIMEOUT = 60
-RETRIES = 5
 PAGE = 1000
 
 
@@ -47,74 +37,9 @@ class RestStoreReader:
         self.max_artifact_size = max_artifact_size
         host_key = hashlib.blake2b(self.base.encode(), digest_size=8).hexdigest()
         self.cache = Path(cache_dir) if cache_dir else user_cache_dir("rest") / host_key
-        self._headers = {"User-Agent": "trackreport", "Content-Type": "application/json"}
-        token = os.environ.get("MLFLOW_TRACKING_TOKEN")
-        user, password = os.environ.get("MLFLOW_TRACKING_USERNAME"), os.environ.get("MLFLOW_TRACKING_PASSWORD")
-        if token:
-            self._headers["Authorization"] = f"Bearer {token}"
-        elif user and password:
-            cred = base64.b64encode(f"{user}:{password}".encode()).decode()
-            self._headers["Authorization"] = f"Basic {cred}"
-        self._ssl = None
-        if self.base.startswith("https"):
-            if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
-                self._ssl = ssl._create_unverified_context()  # noqa: S323 - the user asked for it
-            else:
-                self._ssl = ssl.create_default_context(cafile=os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"))
+        self.http = HttpClient(self.base)
         self._pool = ThreadPoolExecutor(CONCURRENCY)
         self._runs: dict[str, Run] = {}
-
-    # ---- HTTP ----
-    def _request(self, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
-                 raw: bool = False):
-        from . import StoreError
-
-        url = f"{self.base}/{path.lstrip('/')}"
-        if params:
-            url += "?" + urllib.parse.urlencode(params)
-        data = json.dumps(body).encode() if body is not None else None
-        delay = 0.5
-        for attempt in range(RETRIES):
-            req = urllib.request.Request(url, data=data, method=method, headers=self._headers)
-            try:
-                with urllib.request.urlopen(req, timeout=TIMEOUT, context=self._ssl) as resp:
-                    payload = resp.read()
-                return payload if raw else json.loads(payload or b"{}")
-            except urllib.error.HTTPError as e:
-                if e.code in (401, 403):
-                    raise StoreError(f"the tracking server {self.base} refused access ({e.code}): set "
-                                     "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD") from None
-                if e.code == 429 or e.code >= 500:
-                    if attempt + 1 < RETRIES:
-                        time.sleep(delay)
-                        delay *= 2
-                        continue
-                detail = e.read()[:300].decode("utf-8", "replace")
-                raise _HttpError(e.code, f"{method} {path}: HTTP {e.code} {detail}") from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-                if attempt + 1 < RETRIES:
-                    time.sleep(delay)
-                    delay *= 2
-                    continue
-                reason = getattr(e, "reason", e)
-                raise StoreError(f"cannot reach the tracking server {self.base}: {reason}") from None
-        raise StoreError(f"the tracking server {self.base} kept failing")  # pragma: no cover
-
-    def _api(self, method: str, endpoint: str, **kw):
-        return self._request(method, f"api/2.0/mlflow/{endpoint}", **kw)
-
-    def _pages(self, method: str, endpoint: str, key: str, body: dict):
-        token = None
-        while True:
-            req = dict(body, **({"page_token": token} if token else {}))
-            if method == "GET":
-                resp = self._api("GET", endpoint, params=req)
-            else:
-                resp = self._api("POST", endpoint, body=req)
-            yield from resp.get(key, [])
-            token = resp.get("next_page_token")
-            if not token:
-                return
 
     # ---- reading ----
     def read(self, reuse=None) -> Store:
@@ -124,15 +49,15 @@ class RestStoreReader:
         view = "ALL" if self.include_deleted else "ACTIVE_ONLY"
         try:
             exps = [self._experiment(e) for e in
-                    self._pages("POST", "experiments/search", "experiments",
-                                {"max_results": PAGE, "view_type": view})]
-        except _HttpError as e:
+                    self.http.pages("POST", "experiments/search", "experiments",
+                                    {"max_results": PAGE, "view_type": view})]
+        except HttpError as e:
             raise StoreError(f"{self.base} does not answer like an MLflow tracking server ({e})") from None
         by_id = {e.experiment_id: e for e in exps}
         ids = list(by_id)
         for i in range(0, len(ids), 100):
-            for r in self._pages("POST", "runs/search", "runs",
-                                 {"experiment_ids": ids[i:i + 100], "max_results": PAGE, "run_view_type": view}):
+            for r in self.http.pages("POST", "runs/search", "runs",
+                                     {"experiment_ids": ids[i:i + 100], "max_results": PAGE, "run_view_type": view}):
                 run = self._run(r)
                 if run.experiment_id in by_id:
                     by_id[run.experiment_id].runs.append(run)
@@ -168,8 +93,8 @@ class RestStoreReader:
 
     def _history(self, run: Run, key: str) -> MetricHistory:
         h = MetricHistory(key)
-        for m in self._pages("GET", "metrics/get-history", "metrics",
-                             {"run_id": run.run_id, "metric_key": key, "max_results": 25000}):
+        for m in self.http.pages("GET", "metrics/get-history", "metrics",
+                                 {"run_id": run.run_id, "metric_key": key, "max_results": 25000}):
             h.steps.append(int(m.get("step", 0)))
             h.timestamps.append(int(m.get("timestamp", 0)))
             h.values.append(_num(m.get("value", "NaN")))
@@ -213,7 +138,7 @@ class RestStoreReader:
     def _list(self, run_id: str, path: str | None = None) -> list[tuple[str, int]]:
         params = {"run_id": run_id, **({"path": path} if path else {})}
         out = []
-        for f in self._api("GET", "artifacts/list", params=params).get("files", []):
+        for f in self.http.api("GET", "artifacts/list", params=params).get("files", []):
             if f.get("is_dir"):
                 out += self._list(run_id, f["path"])
             else:
@@ -223,7 +148,7 @@ class RestStoreReader:
     def _artifacts(self, run: Run) -> None:
         try:
             files = sorted(self._list(run.run_id))
-        except _HttpError as e:
+        except HttpError as e:
             run.warnings.append(f"could not list artifacts through the server ({e})")
             return
         folder = self.cache / run.run_id
@@ -241,23 +166,23 @@ class RestStoreReader:
                 if local.is_file() and local.stat().st_size == size:
                     a.mtime_ns = local.stat().st_mtime_ns
                     continue      # already in the cache
-                data = self._request("GET", "get-artifact", params={"path": path, "run_uuid": run.run_id},
-                                     raw=True)
+                data = self.http.request("GET", "get-artifact", params={"path": path, "run_uuid": run.run_id},
+                                         raw=True)
                 local.parent.mkdir(parents=True, exist_ok=True)
                 tmp = local.with_name(local.name + ".part")
                 tmp.write_bytes(data)
                 os.replace(tmp, local)
                 a.mtime_ns = local.stat().st_mtime_ns
-            except (_HttpError, OSError) as e:
+            except (HttpError, OSError) as e:
                 run.warnings.append(f"artifact {path} could not be downloaded ({e})")
 
     # ---- model registry ----
     def _registry(self) -> list[RegisteredModel]:
         models = []
         try:
-            found = list(self._pages("GET", "registered-models/search", "registered_models",
-                                     {"max_results": PAGE}))
-        except _HttpError:
+            found = list(self.http.pages("GET", "registered-models/search", "registered_models",
+                                         {"max_results": PAGE}))
+        except HttpError:
             return models           # no registry behind this server
         for m in found:
             model = RegisteredModel(name=m["name"], creation_time=_int(m.get("creation_timestamp")),
@@ -266,7 +191,7 @@ class RestStoreReader:
                                     tags={t["key"]: t.get("value", "") for t in m.get("tags", [])},
                                     aliases={a["alias"]: int(a["version"]) for a in m.get("aliases", [])})
             name_filter = "name='" + model.name.replace("'", "\\'") + "'"
-            for v in self._pages("GET", "model-versions/search", "model_versions",
+            for v in self.http.pages("GET", "model-versions/search", "model_versions",
                                  {"filter": name_filter, "max_results": 200000}):
                 mv = ModelVersion(name=model.name, version=int(v["version"]),
                                   creation_time=_int(v.get("creation_timestamp")),
@@ -282,12 +207,6 @@ class RestStoreReader:
             model.versions.sort(key=lambda v: -v.version)
             models.append(model)
         return models
-
-
-class _HttpError(Exception):
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 def _int(v) -> int | None:
