@@ -1,78 +1,28 @@
-"""Building through a real `mlflow server`'s REST API (proxied artifacts, and basic auth)."""
+"""Building through a real `mlflow server`'s REST API (proxied artifacts, basic auth, metric
+histories in bulk from a SQL store and per run from a file store). Older servers:
+test_rest_versions.py."""
 import json
-import os
-import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from dbservers import free_port
+from mlflowserver import Server, build_and_compare, require_mlflow_cli, run_jsons
 from sitecheck import broken_links
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 
 CORPUS_SCRIPT = Path(__file__).parent / "corpus" / "make_corpus.py"
-FIELDS = ["run_id", "experiment_id", "run_name", "status", "start_time", "end_time", "lifecycle_stage",
-          "user_id", "artifact_uri", "parent_run_id", "params", "tags", "metrics", "artifacts"]
-
-
-def _mlflow_cli() -> str | None:
-    exe = Path(sys.executable).with_name("mlflow")
-    if exe.exists():
-        try:
-            import flask  # noqa: F401  (the server needs the full mlflow package, not mlflow-skinny)
-            return str(exe)
-        except ImportError:
-            return None
-    return None
-
-
-class Server:
-    def __init__(self, base: Path, *extra: str, env: dict | None = None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.base = base
-        base.mkdir(parents=True, exist_ok=True)
-        self.log = open(base / "server.log", "w")
-        self.proc = subprocess.Popen(
-            [_mlflow_cli(), "server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-             "--backend-store-uri", f"sqlite:///{base / 'mlflow.db'}",
-             "--artifacts-destination", str(base / "mlartifacts"), *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=base, env={**os.environ, **(env or {})})
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError((base / "server.log").read_text()[-3000:])
-            try:
-                urllib.request.urlopen(self.url + "/health", timeout=2)
-                return
-            except OSError as e:
-                if getattr(e, "code", None) == 401:
-                    return
-                time.sleep(0.2)
-        raise RuntimeError("mlflow server did not start: " + (base / "server.log").read_text()[-3000:])
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if _mlflow_cli() is None:
-        if os.environ.get("CI"):
-            pytest.fail("the full mlflow package (with its server) is required in CI")
-        pytest.skip("mlflow server not installed")
+    require_mlflow_cli()
     srv = Server(tmp_path_factory.mktemp("mlflow-server"))
+    _log_histories(srv.url)         # before the corpus: its truth.json has these runs too
     out = tmp_path_factory.mktemp("written")
     proc = subprocess.run([sys.executable, str(CORPUS_SCRIPT), srv.url, str(out)], capture_output=True,
                           text=True, timeout=600, cwd=out)
@@ -81,39 +31,19 @@ def server(tmp_path_factory):
     srv.stop()
 
 
-def _run_jsons(site: Path) -> dict:
-    return {json.loads(p.read_text())["run_id"]: json.loads(p.read_text())
-            for p in site.glob("experiments/*/runs/*/run.json")}
-
-
 def test_rest_build_matches_client_and_database(server, tmp_path, monkeypatch):
+    """Histories came in bulk here (a SQL store); one test, so the server starts once per worker."""
     srv, truth = server
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    site = tmp_path / "site"
-    result = build(BuildOptions(store=srv.url, out=str(site), include_deleted=True, jobs=1))
-    assert result.warnings == [] and result.artifacts == 10
-    got = _run_jsons(site)
-    expected = {r["run_id"]: r for r in truth["runs"]}
-    assert set(got) == set(expected)
-    for rid, exp in expected.items():
-        assert list(got[rid]) == FIELDS
-        for field in FIELDS:
-            want = exp[field]
-            if field == "artifacts":   # the REST API leaves out the size of empty files
-                want = [{**a, "size": a["size"] or 0} for a in want]
-            assert got[rid][field] == want, f"{exp['run_name']}: {field}"
-    # the same store read from the server's database directly gives the same run.json
-    direct = tmp_path / "direct"
-    build(BuildOptions(store=f"sqlite:///{srv.base / 'mlflow.db'}", out=str(direct), include_deleted=True,
-                       artifacts=str(srv.base / "mlartifacts"), jobs=1))
-    assert _run_jsons(direct) == got
+    site = build_and_compare(srv.url, truth, f"sqlite:///{srv.base / 'mlflow.db'}", srv.base / "mlartifacts",
+                             tmp_path)
     assert broken_links(site) == []
-    assert (next(site.glob("experiments/*/runs/*/artifacts/reports/sub/x.txt"))).read_text() == "nested\n"
     # a second build downloads nothing: the cache already has every file
     cached = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()}
     again = build(BuildOptions(store=srv.url, out=str(site), include_deleted=True, jobs=1))
     assert again.runs_rendered == 0
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()} == cached
+    _check_histories_in_bulk(srv.url, tmp_path, monkeypatch)
 
 
 def test_unreachable_server_is_one_line(tmp_path):
@@ -123,10 +53,7 @@ def test_unreachable_server_is_one_line(tmp_path):
 
 
 def test_basic_auth_server(tmp_path_factory, tmp_path, monkeypatch):
-    if _mlflow_cli() is None:
-        if os.environ.get("CI"):
-            pytest.fail("the full mlflow package (with its server) is required in CI")
-        pytest.skip("mlflow server not installed")
+    require_mlflow_cli()
     base = tmp_path_factory.mktemp("auth-server")
     ini = base / "auth.ini"
     ini.write_text("[mlflow]\ndefault_permission = READ\n"
@@ -148,8 +75,101 @@ def test_basic_auth_server(tmp_path_factory, tmp_path, monkeypatch):
         run = client.create_run(exp, run_name="r")
         client.log_metric(run.info.run_id, "m", 1.5)
         result = build(BuildOptions(store=srv.url, out=str(tmp_path / "site"), jobs=1))
-        doc = _run_jsons(tmp_path / "site")[run.info.run_id]
+        doc = run_jsons(tmp_path / "site")[run.info.run_id]
         assert doc["metrics"]["m"][0][2] == 1.5
         assert result.runs == 1
+        # read in bulk: the ajax-api path takes the same credentials
+        histories, requests = _read_histories(srv.url, tmp_path)
+        assert requests == {"bulk": 1, "per_run": 0} and histories[(run.info.run_id, "m")][0][2] == 1.5
     finally:
         srv.stop()
+
+
+# ---- metric histories: in bulk from SQL stores, per run from file stores ----
+
+TRICKY = [  # (timestamp, step, value): out of logged order, ties, NaN beside 0.0, ±inf, duplicates
+    (1000, 5, 1.0), (900, 6, 2.0), (1000, 1, 3.0), (1000, 1, 0.0), (1000, 1, float("nan")),
+    (800, 9, float("inf")), (1000, 1, -1.0), (700, 2, float("-inf")), (1000, 5, 1.0), (650, 0, 0.5)]
+
+
+def _log_histories(url: str) -> None:
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=url)
+    exp = client.create_experiment("histories")
+    tricky = client.create_run(exp, run_name="tricky").info.run_id
+    client.log_batch(tricky, metrics=[Metric("m", v, ts, st) for ts, st, v in TRICKY])
+    client.log_batch(tricky, metrics=[Metric("long", float(i % 7), 10_000 - i, i // 3) for i in range(60)])
+    for n in range(30):        # 20 points a run, steps 0..4: a batch guessed from steps comes back cut off
+        rid = client.create_run(exp, run_name=f"r{n}").info.run_id
+        client.log_batch(rid, metrics=[Metric("loss", n + i / 100, 5000 + i, i % 5) for i in range(20)]
+                         + [Metric("once", float(n), 4000, 0)])
+
+
+@pytest.fixture(scope="module")
+def file_history_server(tmp_path_factory):
+    require_mlflow_cli()
+    base = tmp_path_factory.mktemp("hist-file")
+    srv = Server(base, store=["--backend-store-uri", str(base / "mlruns")], env={"MLFLOW_ALLOW_FILE_STORE": "true"})
+    try:
+        _log_histories(srv.url)
+        yield srv
+    finally:
+        srv.stop()
+
+
+def _points(history) -> list:
+    return [[s, t, "NaN" if v != v else v] for s, t, v in zip(history.steps, history.timestamps, history.values)]
+
+
+def _read_histories(url: str, tmp_path) -> tuple[dict, dict]:
+    from sitegen.readers.rest import RestStoreReader
+
+    reader = RestStoreReader(url, cache_dir=tmp_path / "cache")
+    try:
+        store = reader.read()
+        return ({(r.run_id, k): _points(h) for e in store.experiments for r in e.runs for k, h in r.metrics.items()},
+                dict(reader.histories.requests))
+    finally:
+        reader.close()
+
+
+def _client_histories(url: str) -> dict:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=url)
+    out = {}
+    for exp in client.search_experiments():
+        for run in client.search_runs([exp.experiment_id], max_results=1000):
+            for key in run.data.metrics:
+                hist = client.get_metric_history(run.info.run_id, key)
+                out[(run.info.run_id, key)] = [[m.step, m.timestamp, "NaN" if m.value != m.value else m.value]
+                                               for m in hist]
+    return out
+
+
+def _check_histories_in_bulk(url: str, tmp_path, monkeypatch) -> None:
+    """A SQL store's server (3.9+ says so) answers get-history-bulk in the client's order: read in
+    bulk, cut-off answers continued, a history longer than an answer read per run."""
+    from sitegen.readers import resthistory
+
+    client = _client_histories(url)
+    got, requests = _read_histories(url, tmp_path / "bulk")
+    assert got == client
+    assert requests == {"bulk": len({key for _, key in got}), "per_run": 0}     # a request a key
+    monkeypatch.setattr(resthistory, "BULK_MAX", 25)
+    got, requests = _read_histories(url, tmp_path / "bulk-cut")
+    assert got == client
+    assert requests["per_run"] == sum(len(h) >= 25 for h in client.values()) > 0
+    assert len({key for _, key in got}) < requests["bulk"] < len(got) - requests["per_run"]
+
+
+def test_file_store_server_is_read_per_run_in_logged_order(file_history_server, tmp_path):
+    """A file store's server sorts bulk answers, but its client gets points as logged: per run."""
+    url = file_history_server.url
+    got, requests = _read_histories(url, tmp_path)
+    assert got == _client_histories(url)
+    assert requests == {"bulk": 0, "per_run": 62}
+    tricky = next(v for (rid, k), v in got.items() if k == "m")
+    assert [p[1] for p in tricky] == [ts for ts, _, _ in TRICKY]      # logged order, not sorted

@@ -1,8 +1,9 @@
 """Reader for a running MLflow tracking server, through its REST API (``http(s)://…``).
 
 For teams whose members only get the server's URL. Auth (MLflow's client variables), TLS,
-timeouts and retries with backoff: ``resthttp``. Requests run in a bounded pool. Artifacts are
-listed through the server and downloaded (``get-artifact``, which also serves proxied
+timeouts and retries with backoff: ``resthttp``; metric histories (in bulk where that gives what
+MLflow's client gets): ``resthistory``. Requests run in a bounded pool. Artifacts are listed
+through the server and downloaded (``get-artifact``, which also serves proxied
 ``mlflow-artifacts:`` locations) into a local cache, so a second build downloads only what
 changed; files over ``--max-artifact-size`` are listed, never downloaded.
 """
@@ -17,14 +18,11 @@ from pathlib import Path
 from ..cache import user_cache_dir
 from ..model import (ArtifactFile, DatasetInput, Experiment, MetricHistory, ModelVersion,
                      RegisteredModel, Run, Store)
+from .resthistory import Histories, bulk_orders_like_client, num
 from .resthttp import HttpClient, HttpError
 
 CONCURRENCY = 8
 PAGE = 1000
-
-
-def _num(v) -> float:
-    return float(v)       # "NaN", "Infinity", "-Infinity" and numbers alike
 
 
 class RestStoreReader:
@@ -40,6 +38,7 @@ class RestStoreReader:
         self.http = HttpClient(self.base)
         self._pool = ThreadPoolExecutor(CONCURRENCY)
         self._runs: dict[str, Run] = {}
+        self.histories: Histories | None = None     # made on the first read (it asks the server)
 
     # ---- reading ----
     def read(self, reuse=None) -> Store:
@@ -77,28 +76,25 @@ class RestStoreReader:
         return store
 
     def load_metrics(self, runs: list[Run], force: bool = False) -> None:
-        jobs = [(run, key) for run in runs if force or not run.metrics_complete for key in run.metrics]
-        results = list(self._pool.map(lambda job: self._history(*job), jobs))
-        for run in runs:
-            if force or not run.metrics_complete:
-                run.metrics = {}
-        for (run, key), hist in zip(jobs, results):
-            run.metrics[key] = hist
+        todo = [run for run in runs if force or not run.metrics_complete]
+        jobs = []
+        for run in todo:     # an incomplete run has the run search's latest point of each key
+            for key, h in run.metrics.items():
+                latest = (h.steps[-1], h.timestamps[-1], h.values[-1]) if not run.metrics_complete else None
+                jobs.append((run, key, latest))
+        if jobs and self.histories is None:
+            self.histories = Histories(self.http, self._pool, bulk_orders_like_client(self.http))
+        found = self.histories.load(jobs) if jobs else {}
+        for run in todo:
+            run.metrics = {}
+        for run, key, _ in jobs:
+            run.metrics[key] = found[(run.run_id, key)]
         for run in runs:
             run.metrics = dict(sorted(run.metrics.items()))
             run.metrics_complete = True
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-
-    def _history(self, run: Run, key: str) -> MetricHistory:
-        h = MetricHistory(key)
-        for m in self.http.pages("GET", "metrics/get-history", "metrics",
-                                 {"run_id": run.run_id, "metric_key": key, "max_results": 25000}):
-            h.steps.append(int(m.get("step", 0)))
-            h.timestamps.append(int(m.get("timestamp", 0)))
-            h.values.append(_num(m.get("value", "NaN")))
-        return h
 
     @staticmethod
     def _experiment(e: dict) -> Experiment:
@@ -120,7 +116,7 @@ class RestStoreReader:
                   user_id=info.get("user_id") or None, artifact_uri=info.get("artifact_uri") or None,
                   params={p["key"]: p.get("value", "") for p in data.get("params", [])}, tags=tags)
         latest = {m["key"]: MetricHistory(m["key"], [int(m.get("step", 0))], [int(m.get("timestamp", 0))],
-                                          [_num(m.get("value", "NaN"))]) for m in data.get("metrics", [])}
+                                          [num(m.get("value", "NaN"))]) for m in data.get("metrics", [])}
         run.metrics, run.metrics_complete = latest, False
         for di in (r.get("inputs") or {}).get("dataset_inputs", []):
             ds = di.get("dataset", {})
