@@ -1,11 +1,12 @@
 """Reader for a running MLflow tracking server, through its REST API (``http(s)://…``).
 
-For teams whose members only get the server's URL. Auth (MLflow's client variables), TLS,
-timeouts and retries with backoff: ``resthttp``; metric histories (in bulk where that gives what
-MLflow's client gets): ``resthistory``. Requests run in a bounded pool. Artifacts are listed
-through the server and downloaded (``get-artifact``, which also serves proxied
-``mlflow-artifacts:`` locations) into a local cache, so a second build downloads only what
-changed; files over ``--max-artifact-size`` are listed, never downloaded.
+For teams whose members only get the server's URL. MLflow servers from 1.x to 3.x: what older
+ones lack (``experiments/search`` before 1.28, run names before 1.29, dataset inputs before 2.4)
+is read the older way or left empty. Auth, TLS and retries: ``resthttp``; metric histories (in
+bulk where that gives what MLflow's client gets): ``resthistory``. Requests run in a bounded
+pool. Artifacts are listed through the server and downloaded (``get-artifact``, which also serves
+proxied ``mlflow-artifacts:`` locations) into a local cache, so a second build downloads only
+what changed; files over ``--max-artifact-size`` are listed, never downloaded.
 """
 from __future__ import annotations
 
@@ -47,9 +48,7 @@ class RestStoreReader:
         store = Store(uri=self.base, kind="rest", base_dir=None)
         view = "ALL" if self.include_deleted else "ACTIVE_ONLY"
         try:
-            exps = [self._experiment(e) for e in
-                    self.http.pages("POST", "experiments/search", "experiments",
-                                    {"max_results": PAGE, "view_type": view})]
+            exps = [self._experiment(e) for e in self._experiments(view)]
         except HttpError as e:
             raise StoreError(f"{self.base} does not answer like an MLflow tracking server ({e})") from None
         by_id = {e.experiment_id: e for e in exps}
@@ -74,6 +73,16 @@ class RestStoreReader:
         store.experiments = exps
         store.models = self._registry()
         return store
+
+    def _experiments(self, view: str) -> list[dict]:
+        try:
+            return list(self.http.pages("POST", "experiments/search", "experiments",
+                                        {"max_results": PAGE, "view_type": view}))
+        except HttpError as e:
+            if e.code not in (404, 405, 501):
+                raise
+        # MLflow before 1.28 only lists them (and pages only since 1.13: no max_results here)
+        return list(self.http.pages("GET", "experiments/list", "experiments", {"view_type": view}))
 
     def load_metrics(self, runs: list[Run], force: bool = False) -> None:
         todo = [run for run in runs if force or not run.metrics_complete]
