@@ -6,7 +6,9 @@ Generates the workload (make_store.py, SQLite), starts a throw-away PostgreSQL o
 (``mlflow db upgrade``) and copies the rows in, then starts ``mlflow server`` on that
 database. For each store it prints how long trackreport's reader takes to read everything
 (runs, params, tags, every metric history) and how long MLflow's client takes to do the same
-(``search_runs`` + ``get_metric_history`` for every metric of every run).
+(``search_runs`` + ``get_metric_history`` for every metric of every run). Through the server,
+trackreport reads a second time with every history asked for per run and key, as it does from
+servers that cannot give them in bulk, and prints how many history requests each read sent.
 
 Needs: the full ``mlflow`` package (for its server and client), psycopg2, and PostgreSQL.
 
@@ -32,7 +34,7 @@ sys.path.insert(0, str(REPO / "tests"))
 import make_store  # noqa: E402
 from dbservers import Postgres, free_port  # noqa: E402
 
-from sitegen.readers import open_store  # noqa: E402
+from sitegen.readers import get_reader, rest  # noqa: E402
 
 TABLES = ["experiments", "experiment_tags", "runs", "params", "tags", "metrics", "latest_metrics"]
 
@@ -84,11 +86,27 @@ print(time.perf_counter() - t, n)
     return float(out.stdout.split()[0])
 
 
-def trackreport_read(uri: str) -> tuple[float, int]:
+def trackreport_read(uri: str) -> tuple[float, int, dict | None]:
+    """Seconds, points read, and (through REST) how many history requests were sent."""
     t = time.perf_counter()
-    store = open_store(uri, include_deleted=True)
+    reader = get_reader(uri, include_deleted=True)
+    try:
+        store = reader.read()
+    finally:
+        reader.close()
     points = sum(len(h) for e in store.experiments for r in e.runs for h in r.metrics.values())
-    return time.perf_counter() - t, points
+    histories = getattr(reader, "histories", None)
+    return time.perf_counter() - t, points, histories and dict(histories.requests)
+
+
+def trackreport_read_per_run(url: str) -> tuple[float, int, dict | None]:
+    """The REST read with every history asked for per run and key (as before bulk reads)."""
+    ask = rest.bulk_orders_like_client
+    rest.bulk_orders_like_client = lambda http: False
+    try:
+        return trackreport_read(url)
+    finally:
+        rest.bulk_orders_like_client = ask
 
 
 def main() -> int:
@@ -106,7 +124,7 @@ def main() -> int:
             uri = pg.create_db("bench")
             subprocess.run(["mlflow", "db", "upgrade", uri], check=True, capture_output=True)
             copy_to_postgres(tmp / "store" / "sqlite" / "mlflow.db", uri)
-            t, n = trackreport_read(uri)
+            t, n, _ = trackreport_read(uri)
             rows.append(("PostgreSQL", t, mlflow_read(uri), n))
             port = free_port()
             server = subprocess.Popen(["mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
@@ -120,9 +138,15 @@ def main() -> int:
                     break
                 except OSError:
                     time.sleep(0.3)
-            os.environ["XDG_CACHE_HOME"] = str(tmp / "cache")
-            t, n = trackreport_read(url)
-            rows.append(("REST (server on PostgreSQL)", t, mlflow_read(url), n))
+            os.environ["XDG_CACHE_HOME"] = str(tmp / "cache")        # artifacts downloaded by each
+            t, n, requests = trackreport_read(url)
+            theirs = mlflow_read(url)
+            rows.append(("REST (server on PostgreSQL)", t, theirs, n))
+            print(f"REST history requests: {requests}")
+            os.environ["XDG_CACHE_HOME"] = str(tmp / "cache-per-run")
+            t, n, requests = trackreport_read_per_run(url)
+            rows.append(("REST, histories per run", t, theirs, n))
+            print(f"REST history requests, per run: {requests}")
         finally:
             if server is not None:
                 server.terminate()
@@ -134,8 +158,9 @@ def main() -> int:
     for name, ours, theirs, n in rows:
         print(f"{name:30} {ours:11.2f}s {theirs:13.2f}s {ours / theirs:7.2f} {n:9,}")
     print("\n(trackreport: readers.open_store, in-process; MLflow: search_runs + get_metric_history for every "
-          "metric of every run, fresh process, import excluded. Through REST, trackreport also lists each "
-          "run's artifacts.)")
+          "metric of every run, fresh process, import excluded. Through REST, trackreport also lists and "
+          "downloads each run's artifacts; \"histories per run\" asks for each history on its own, as "
+          "servers without bulk reads (and trackreport before them) do.)")
     return 0
 
 
