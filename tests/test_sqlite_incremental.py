@@ -109,3 +109,27 @@ def test_clean_build_ignores_the_kept_counts(store, tmp_path, monkeypatch):
     scans = _counting(monkeypatch)
     build(BuildOptions(store=uri, out=str(out), jobs=1, clean=True))
     assert scans == [1]
+
+
+def test_many_histories_to_read_come_from_a_snapshot(store, tmp_path, monkeypatch):
+    """An incremental build that must read many points does not hold the store's lock for it."""
+    from sitegen.readers import sqlstore
+
+    db = store / "mlflow.db"
+    uri = f"sqlite:///{db}"
+    out = tmp_path / "site"
+    build(BuildOptions(store=uri, out=str(out), jobs=1))
+    mlflow.MlflowClient(tracking_uri=uri).log_metric(_lonely_runs(db)[0], "late_metric", 1.0, step=1)
+    snapshots: list[int] = []
+    real = sqlstore._snapshot
+    monkeypatch.setattr(sqlstore, "_snapshot", lambda path: snapshots.append(1) or real(path))
+    build(BuildOptions(store=uri, out=str(out), jobs=1))
+    assert snapshots == []                       # little to read: in place
+    mlflow.MlflowClient(tracking_uri=uri).log_metric(_lonely_runs(db)[0], "late_metric", 2.0, step=2)
+    monkeypatch.setattr(sqlstore, "LARGE_LOAD_ROWS", 0)
+    build(BuildOptions(store=uri, out=str(out), jobs=1))
+    assert snapshots == [1]
+    monkeypatch.undo()
+    clean = tmp_path / "clean"
+    build(BuildOptions(store=uri, out=str(clean), jobs=1))
+    assert _pages(out) == _pages(clean)

@@ -25,6 +25,9 @@ from . import sqlitedelta
 from ..model import (LOGGED_MODEL_STATUS, DatasetInput, Experiment, LoggedModel, MetricHistory,
                      ModelMetric, ModelVersion, RegisteredModel, Run, Store)
 
+# An incremental build reads in a transaction on the store itself, unless it must read
+# more metric points than this (about 0.2 s): then from a snapshot, as a first build does.
+LARGE_LOAD_ROWS = 100_000
 # Snapshots larger than this go to a temporary file instead of memory.
 _MEMORY_SNAPSHOT_LIMIT = 512 * 1024 * 1024
 
@@ -107,6 +110,7 @@ class SqliteStoreReader:
         self.conn: sqlite3.Connection | None = None
         self._tmp: str | None = None
         self._in_txn = False
+        self._direct: sqlite3.Connection | None = None
 
     def read(self, reuse=None) -> Store:
         from . import StoreError
@@ -132,7 +136,8 @@ class SqliteStoreReader:
                 raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): "
                                  f"{self.path}")
             store = Store(uri=self.uri, kind="sqlite", base_dir=str(self.path.resolve().parent))
-            self._sql = SqlReader(self.conn, schema, rowid_state=state or {})
+            self._sql = SqlReader(self.conn, schema, rowid_state=state or {},
+                                  on_large_load=self._to_snapshot if self._in_txn else None)
             self._sql.read(store, self.include_deleted, reuse)
             if store.reader_state is not None:
                 store.reader_state["db"] = str(self.path.resolve())
@@ -147,6 +152,14 @@ class SqliteStoreReader:
         finally:
             self._end_txn()     # the build reads nothing more: let writers go on
 
+    def _to_snapshot(self) -> sqlite3.Connection:
+        """Many histories to read after all: from a snapshot, not holding the store's lock for
+        that long. (Points logged meanwhile may show; their runs are redone next build.)"""
+        self._end_txn()
+        self._direct = self.conn       # kept open until close(): the schema reads through it
+        self.conn, self._tmp = _snapshot(self.path)
+        return self.conn
+
     def _end_txn(self) -> None:
         if self._in_txn and self.conn is not None:
             with contextlib.suppress(sqlite3.DatabaseError):
@@ -155,9 +168,10 @@ class SqliteStoreReader:
 
     def close(self) -> None:
         self._end_txn()
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        for conn in (self.conn, self._direct):
+            if conn is not None:
+                conn.close()
+        self.conn = self._direct = None
         if self._tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self._tmp)
@@ -167,8 +181,11 @@ class SqliteStoreReader:
 class SqlReader:
     """MLflow's tables read with dialect-neutral SQL over a DB-API connection."""
 
-    def __init__(self, conn, schema: _Schema, rowid_state: dict | None = None):
+    def __init__(self, conn, schema: _Schema, rowid_state: dict | None = None, on_large_load=None):
         self.conn, self.s = conn, schema
+        self.counts: dict[str, list] = {}
+        # Called (and its connection used) before reading more than LARGE_LOAD_ROWS points
+        self.on_large_load = on_large_load
         # SQLite only: the last build's metric counts ({} for none yet), see sqlitedelta
         self.rowid_state = rowid_state
 
@@ -235,6 +252,7 @@ class SqlReader:
                                                                      list(runs))
             else:
                 counts = sqlitedelta.count_all(conn, q)
+        self.counts = counts
         need = []
         for run in runs.values():
             run.fingerprint = _fingerprint(run, sorted(counts.get(run.run_id, [])))
@@ -354,6 +372,9 @@ class SqlReader:
             for run in runs:
                 run.metrics_complete = True
             return
+        if self.on_large_load is not None and \
+                sum(n for r in runs for _k, n, _t in self.counts.get(r.run_id, ())) > LARGE_LOAD_ROWS:
+            self.conn, self.on_large_load = self.on_large_load(), None
         q = self.s.q
         by_id = {r.run_id: r for r in runs}
         is_nan = self.s.col("metrics", "is_nan", "0")
