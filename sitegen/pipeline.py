@@ -250,7 +250,7 @@ class SiteBuilder:
         for exp in store.experiments:
             if exp.experiment_id in plan.render_experiments:
                 needed += [r for _k, runs in _comparison_runs(exp) for r in runs]
-        reader.load_metrics([r for r in needed if not r.metrics_complete])
+        reader.load_metrics(list({r.run_id: r for r in needed if not r.metrics_complete}.values()))
         # A few runs are drawn in-process: starting worker processes would cost more.
         pool = self._pool or (self.pool() if len(plan.render_runs) > INLINE_RUNS else None)
         futures = []

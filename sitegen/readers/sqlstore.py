@@ -373,7 +373,8 @@ class SqlReader:
                 run.metrics_complete = True
             return
         if self.on_large_load is not None and \
-                sum(n for r in runs for _k, n, _t in self.counts.get(r.run_id, ())) > LARGE_LOAD_ROWS:
+                sum(n for rid in {r.run_id for r in runs} for _k, n, _t in self.counts.get(rid, ())) \
+                > LARGE_LOAD_ROWS:
             self.conn, self.on_large_load = self.on_large_load(), None
         q = self.s.q
         by_id = {r.run_id: r for r in runs}
