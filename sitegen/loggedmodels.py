@@ -33,7 +33,7 @@ class _ArtifactOwner:
 def attach_artifacts(store: Store, *, artifacts_dir: str | None, max_size: int | None) -> None:
     """Find, list and mark (too large) each logged model's files, in place."""
     for m in store.logged_models():
-        if not m.artifact_location:
+        if not m.artifact_location or m.artifacts_remote:
             continue
         owner = _ArtifactOwner(m.artifact_location, m.experiment_id,
                                str(PurePosixPath("models", m.model_id)))

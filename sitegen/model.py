@@ -294,9 +294,11 @@ class LoggedModel:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: list[ModelMetric] = field(default_factory=list)   # every point, as read
-    # Filled by the artifact stage, not by readers (as for a run).
+    # Filled by the artifact stage, not by readers (as for a run) ...
     artifacts: list["ArtifactFile"] = field(default_factory=list)
     artifact_dir: Optional[str] = None
+    # ... but by a tracking server's reader, which lists and downloads them itself.
+    artifacts_remote: bool = False
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -25,11 +25,15 @@ class Echo(mlflow.pyfunc.PythonModel):
 
 @pytest.fixture(params=["file", "sqlite"])
 def store(request, tmp_path):
+    uri = str(tmp_path / "mlruns") if request.param == "file" else f"sqlite:///{tmp_path / 'mlflow.db'}"
+    return log_models(uri)
+
+
+def log_models(uri: str) -> dict:
     """A trained model (files, params, tags, metrics on a dataset, registered), a metric
     logged for it by a second run, and a bare model made with initialize_logged_model."""
     import pandas as pd
 
-    uri = str(tmp_path / "mlruns") if request.param == "file" else f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
@@ -169,3 +173,32 @@ def test_half_written_model_keeps_its_page(tmp_path, rendered):
     rendered.clear()
     build(BuildOptions(store=uri, out=str(site), jobs=1))
     assert rendered == []                                      # what it knew of it was kept too
+
+
+def test_logged_models_through_a_tracking_server(tmp_path_factory, tmp_path, monkeypatch):
+    """Read through a real `mlflow server`'s REST API (logged-models/search, the model's files
+    through the server): the same model.json and files as a build from its database."""
+    from mlflowserver import Server, require_mlflow_cli
+
+    require_mlflow_cli()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    srv = Server(tmp_path_factory.mktemp("lm-server"))
+    try:
+        ids = log_models(srv.url)
+        via_rest, direct = tmp_path / "rest", tmp_path / "direct"
+        result = build(BuildOptions(store=srv.url, out=str(via_rest), jobs=1))
+        build(BuildOptions(store=f"sqlite:///{srv.base / 'mlflow.db'}", out=str(direct), jobs=1,
+                           artifacts=str(srv.base / "mlartifacts")))
+    finally:
+        srv.stop()
+    assert result.warnings == []
+    for mid in (ids["model"], ids["bare"]):
+        got = json.loads((model_page(via_rest, ids["exp"], mid).parent / "model.json").read_text())
+        want = json.loads((model_page(direct, ids["exp"], mid).parent / "model.json").read_text())
+        assert got == want
+    model_dir = model_page(via_rest, ids["exp"], ids["model"]).parent
+    assert (model_dir / "artifacts" / "MLmodel").read_bytes() == \
+        (model_page(direct, ids["exp"], ids["model"]).parent / "artifacts" / "MLmodel").read_bytes()
+    run_page = next(via_rest.glob(f"experiments/*/runs/{ids['train']}/index.html"))
+    assert f"models/{ids['model']}/index.html" in run_page.read_text(encoding="utf-8")
+    assert broken_links(via_rest) == []

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..cache import user_cache_dir
-from ..model import (ArtifactFile, DatasetInput, Experiment, MetricHistory, ModelVersion,
-                     RegisteredModel, Run, Store)
+from ..model import (ArtifactFile, DatasetInput, Experiment, LoggedModel, MetricHistory, ModelMetric,
+                     ModelVersion, RegisteredModel, Run, Store)
 from .resthistory import Histories, bulk_orders_like_client, num
 from .resthttp import HttpClient, HttpError
 
@@ -70,6 +70,8 @@ class RestStoreReader:
         self._runs = {r.run_id: r for e in exps for r in e.runs}
         self.load_metrics(need, force=True)
         list(self._pool.map(self._artifacts, list(self._runs.values())))
+        self._logged_models(by_id)
+        list(self._pool.map(self._model_artifacts, [m for e in exps for m in e.logged_models]))
         store.experiments = exps
         store.models = self._registry()
         return store
@@ -139,31 +141,50 @@ class RestStoreReader:
             sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
         return run
 
-    # ---- artifacts ----
-    def _list(self, run_id: str, path: str | None = None) -> list[tuple[str, int]]:
-        params = {"run_id": run_id, **({"path": path} if path else {})}
+    # ---- artifacts (of runs and of logged models) ----
+    def _list(self, endpoint: str, params: dict, path_param: str, path: str | None = None) -> list[tuple[str, int]]:
         out = []
-        for f in self.http.api("GET", "artifacts/list", params=params).get("files", []):
+        listing = self.http.api("GET", endpoint, params={**params, **({path_param: path} if path else {})})
+        for f in listing.get("files", []):
             if f.get("is_dir"):
-                out += self._list(run_id, f["path"])
+                out += self._list(endpoint, params, path_param, f["path"])
             else:
                 out.append((f["path"], int(f.get("file_size", 0) or 0)))
         return out
 
     def _artifacts(self, run: Run) -> None:
         try:
-            files = sorted(self._list(run.run_id))
+            files = sorted(self._list("artifacts/list", {"run_id": run.run_id}, "path"))
         except HttpError as e:
             run.warnings.append(f"could not list artifacts through the server ({e})")
             return
-        folder = self.cache / run.run_id
-        run.artifact_dir = str(folder)
+        run.artifact_dir = str(self.cache / run.run_id)
         run.artifacts_remote = True
+        run.artifacts = self._download(files, Path(run.artifact_dir), run.warnings, lambda path: self.http.request(
+            "GET", "get-artifact", params={"path": path, "run_uuid": run.run_id}, raw=True))
+
+    def _model_artifacts(self, m: LoggedModel) -> None:
+        try:
+            files = sorted(self._list(f"logged-models/{m.model_id}/artifacts/directories", {},
+                                      "artifact_directory_path"))
+        except HttpError as e:
+            m.warnings.append(f"could not list the model's files through the server ({e})")
+            return
+        m.artifact_dir = str(self.cache / "models" / m.model_id)
+        m.artifacts_remote = True
+        m.artifacts = self._download(files, Path(m.artifact_dir), m.warnings, lambda path: self.http.request(
+            "GET", f"ajax-api/2.0/mlflow/logged-models/{m.model_id}/artifacts/files",
+            params={"artifact_file_path": path}, raw=True))
+
+    def _download(self, files: list[tuple[str, int]], folder: Path, warnings: list[str], get) -> list[ArtifactFile]:
+        """The listed files, downloaded into ``folder`` where missing or of another size (never
+        the ones over --max-artifact-size)."""
         from ..artifacts import classify
 
+        out = []
         for path, size in files:
             a = ArtifactFile(path, size, classify(path))
-            run.artifacts.append(a)
+            out.append(a)
             if self.max_artifact_size is not None and size > self.max_artifact_size:
                 continue
             local = folder / path
@@ -171,15 +192,29 @@ class RestStoreReader:
                 if local.is_file() and local.stat().st_size == size:
                     a.mtime_ns = local.stat().st_mtime_ns
                     continue      # already in the cache
-                data = self.http.request("GET", "get-artifact", params={"path": path, "run_uuid": run.run_id},
-                                         raw=True)
+                data = get(path)
                 local.parent.mkdir(parents=True, exist_ok=True)
                 tmp = local.with_name(local.name + ".part")
                 tmp.write_bytes(data)
                 os.replace(tmp, local)
                 a.mtime_ns = local.stat().st_mtime_ns
             except (HttpError, OSError) as e:
-                run.warnings.append(f"artifact {path} could not be downloaded ({e})")
+                warnings.append(f"artifact {path} could not be downloaded ({e})")
+        return out
+
+    # ---- MLflow 3 logged models ----
+    def _logged_models(self, exps: dict[str, Experiment]) -> None:
+        ids = list(exps)
+        try:
+            for i in range(0, len(ids), 100):
+                for lm in self.http.pages("POST", "logged-models/search", "models",
+                                          {"experiment_ids": ids[i:i + 100], "max_results": 100}):
+                    m = _logged_model(lm)
+                    if m.experiment_id in exps:
+                        exps[m.experiment_id].logged_models.append(m)
+        except HttpError as e:
+            if e.code not in (404, 405, 501):     # servers before MLflow 3 have none
+                raise
 
     # ---- model registry ----
     def _registry(self) -> list[RegisteredModel]:
@@ -216,3 +251,25 @@ class RestStoreReader:
 
 def _int(v) -> int | None:
     return None if v in (None, "") else int(v)
+
+
+_MODEL_STATUS = {"LOGGED_MODEL_STATUS_UNSPECIFIED": "UNSPECIFIED", "LOGGED_MODEL_PENDING": "PENDING",
+                 "LOGGED_MODEL_READY": "READY", "LOGGED_MODEL_UPLOAD_FAILED": "FAILED"}
+
+
+def _logged_model(lm: dict) -> LoggedModel:
+    info, data = lm.get("info", {}), lm.get("data", {})
+    status = info.get("status")
+    return LoggedModel(
+        model_id=info["model_id"], name=info.get("name", ""), experiment_id=str(info.get("experiment_id", "")),
+        source_run_id=info.get("source_run_id") or None, model_type=info.get("model_type") or None,
+        status=_MODEL_STATUS.get(status, status) if status else None,
+        status_message=info.get("status_message") or None,
+        creation_time=_int(info.get("creation_timestamp_ms")),
+        last_updated_time=_int(info.get("last_updated_timestamp_ms")),
+        artifact_location=info.get("artifact_uri") or None,
+        params={p["key"]: p.get("value", "") for p in data.get("params", [])},
+        tags={t["key"]: t.get("value", "") for t in info.get("tags", [])},
+        metrics=[ModelMetric(m["key"], num(m.get("value", "NaN")), int(m.get("timestamp", 0)),
+                             int(m.get("step", 0)), m.get("run_id") or None, m.get("dataset_name") or None,
+                             m.get("dataset_digest") or None) for m in data.get("metrics", [])])
