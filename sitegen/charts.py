@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from .write import write_file
 
 WIDTH_PX, HEIGHT_PX = 640, 220
-CHART_FORMATS = ("svg", "png")
 FEW_POINTS = 40          # series this short get a marker on every point
 FLAG_COLOR = "#ef4444"
 PALETTE = ["#3b82f6", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308", "#06b6d4",

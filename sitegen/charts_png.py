@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from .charts import FEW_POINTS, FLAG_COLOR, ChartSpec, decimate, edge_markers
+from .charts import FEW_POINTS, FLAG_COLOR, HEIGHT_PX, WIDTH_PX, ChartSpec, decimate, edge_markers
 from .write import write_file
 
 DPI = 100
@@ -108,4 +108,4 @@ def encode_png(rgba: np.ndarray, level: int = 3) -> bytes:
 
 
 def warm() -> None:
-    _figure(640, 220)
+    _figure(WIDTH_PX, HEIGHT_PX)

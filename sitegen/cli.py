@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import BuildOptions, ConfigError, find_config, load_config, parse_size
+from .config import CHART_FORMATS, BuildOptions, ConfigError, find_config, load_config, parse_size
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_WARNINGS_SHOWN = 20
@@ -114,7 +114,7 @@ def build_options(f):
         click.option("--jobs", "-j", type=click.IntRange(1), metavar="N",
                      help="Worker processes for pages and charts [default: all cores]."),
         click.option("--clean", is_flag=True, help="Ignore the previous build and make every page anew."),
-        click.option("--chart-format", type=click.Choice(["svg", "png"]), default="svg", show_default=True,
+        click.option("--chart-format", type=click.Choice(CHART_FORMATS), default="svg", show_default=True,
                      help="Metric charts as SVG (sharp, fast; the default) or PNG drawn by matplotlib."),
         click.option("--config", "config_path", metavar="FILE",
                      help="Config file [default: ./trackreport.yml if present]."),

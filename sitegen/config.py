@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 CONFIG_NAMES = ("trackreport.yml", "trackreport.yaml")
+CHART_FORMATS = ("svg", "png")
 
 
 class ConfigError(Exception):
@@ -124,8 +125,8 @@ def _coerce(name: str, value):
             raise ValueError("expected a positive whole number")
         return value
     if name == "chart_format":
-        if value not in ("svg", "png"):
-            raise ValueError("expected svg or png")
+        if value not in CHART_FORMATS:
+            raise ValueError("expected " + " or ".join(CHART_FORMATS))
         return value
     if value is None:
         return None

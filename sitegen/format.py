@@ -148,8 +148,6 @@ def seed_markdown(rendered: dict) -> None:
 
 def markdown_rendered() -> dict[str, str]:
     """The most recently used conversions (what the next build may reuse)."""
-    for key in list(_rendered)[:-MARKDOWN_KEPT]:
-        del _rendered[key]
     return dict(_rendered)
 
 
@@ -162,6 +160,8 @@ def markdown(text: str | None) -> str:
     if html is None:
         html = _markdown_to_safe_html(text)
     _rendered[key] = html
+    if len(_rendered) > MARKDOWN_KEPT:        # bounded in long-lived processes too (watch, workers)
+        del _rendered[next(iter(_rendered))]
     return html
 
 

@@ -34,9 +34,22 @@ def _group(rows) -> Counts:
 
 def count_all(conn, q) -> Counts:
     """Points and last timestamp of every run's every metric (one scan of the table)."""
-    return _group(conn.execute(
-        f"SELECT {q('run_uuid')}, {q('key')}, count(*), max({q('timestamp')})"
-        f" FROM {q('metrics')} GROUP BY {q('run_uuid')}, {q('key')}"))
+    return _count(conn, q)
+
+
+def _count(conn, q, run_ids: list[str] | None = None) -> Counts:
+    """Points and last timestamp of each metric of ``run_ids`` (None: every run), in batches
+    of 500 ids."""
+    select = f"SELECT {q('run_uuid')}, {q('key')}, count(*), max({q('timestamp')}) FROM {q('metrics')}"
+    group = f" GROUP BY {q('run_uuid')}, {q('key')}"
+    if run_ids is None:
+        return _group(conn.execute(select + group))
+    counts: Counts = {}
+    for i in range(0, len(run_ids), 500):
+        chunk = run_ids[i:i + 500]
+        counts.update(_group(conn.execute(
+            f"{select} WHERE {q('run_uuid')} IN ({','.join('?' * len(chunk))}){group}", chunk)))
+    return counts
 
 
 def table_mark(conn) -> tuple[int, int] | None:
@@ -54,31 +67,26 @@ def count_since(conn, q, state: dict | None, run_ids) -> tuple[Counts, dict | No
     rows added since, or for every run when ``state`` cannot be trusted.
     Returns (counts, the state for the next build)."""
     mark = table_mark(conn)
-    counts, _shortcut = _count_since(conn, q, state, run_ids, mark)
+    counts = _count_since(conn, q, state, run_ids, mark)
     return counts, _new_state(mark, counts)
 
 
-def _count_since(conn, q, state: dict | None, run_ids, mark) -> tuple[Counts, bool]:
+def _count_since(conn, q, state: dict | None, run_ids, mark) -> Counts:
     old = state.get("counts") if isinstance(state, dict) else None
     if (mark is None or not isinstance(old, dict) or state.get("format") != STATE_FORMAT
             or not isinstance(state.get("max_rowid"), int) or not isinstance(state.get("total"), int)):
-        return count_all(conn, q), False
+        return count_all(conn, q)
     last_max, last_total = state["max_rowid"], state["total"]
     # No DISTINCT: it would make SQLite walk the run_uuid index instead of the rowid range.
     added = [r[0] for r in conn.execute(f"SELECT {q('run_uuid')} FROM {q('metrics')} WHERE rowid > ?",
                                         (last_max,))]
     new_runs, new_rows = set(added), len(added)
     if mark[1] != last_total + new_rows or mark[0] < last_max:
-        return count_all(conn, q), False      # rows were deleted (or the table rebuilt)
+        return count_all(conn, q)      # rows were deleted (or the table rebuilt)
     again = sorted(new_runs | {rid for rid in run_ids if rid not in old})
     counts: Counts = {rid: [tuple(c) for c in old[rid]] for rid in run_ids if rid in old and rid not in new_runs}
-    for i in range(0, len(again), 500):
-        chunk = again[i:i + 500]
-        counts.update(_group(conn.execute(
-            f"SELECT {q('run_uuid')}, {q('key')}, count(*), max({q('timestamp')}) FROM {q('metrics')}"
-            f" WHERE {q('run_uuid')} IN ({','.join('?' * len(chunk))}) GROUP BY {q('run_uuid')}, {q('key')}",
-            chunk)))
-    return counts, True
+    counts.update(_count(conn, q, again))
+    return counts
 
 
 def _new_state(mark: tuple[int, int] | None, counts: Counts) -> dict | None:
