@@ -40,8 +40,9 @@ _BESIDE_DB = ("mlruns", "mlartifacts", "artifacts")
 
 
 def classify(path: str) -> str:
-    p = PurePosixPath(path)
-    ext = p.suffix.lower()
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    ext = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
     if ext in IMAGE_EXT:
         return "image"
     if ext == ".csv":
@@ -52,9 +53,9 @@ def classify(path: str) -> str:
         return "markdown"
     if ext in (".html", ".htm"):
         return "html"
-    if ext in TEXT_EXT or p.name in TEXT_NAMES:
+    if ext in TEXT_EXT or name in TEXT_NAMES:
         return "text"
-    mime, _ = mimetypes.guess_type(p.name)
+    mime, _ = mimetypes.guess_type(name)
     if mime and mime.startswith("text/"):
         return "text"
     return "other"
@@ -145,12 +146,14 @@ def resolve_artifact_dir(run: Run, *, store_kind: str, store_dir: str | None,
 
 def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[ArtifactFile]:
     """Files under ``root``, sorted by path. Symlinks that leave ``root`` are never followed."""
-    real_root = os.path.realpath(root)
     out: list[ArtifactFile] = []
+    real_root: list[str] = []     # resolved once, and only if a symlink needs checking
 
     def inside(p: str) -> bool:
+        if not real_root:
+            real_root.append(os.path.realpath(root))
         real = os.path.realpath(p)
-        return real == real_root or real.startswith(real_root + os.sep)
+        return real == real_root[0] or real.startswith(real_root[0] + os.sep)
 
     def walk(folder: str, rel: str, depth: int) -> None:
         try:

@@ -33,6 +33,7 @@ class MetricHistory:
     values: list[float] = field(default_factory=list)
     _latest: "MetricPoint | None" = field(default=None, init=False, repr=False, compare=False)
     _range: "tuple | None" = field(default=None, init=False, repr=False, compare=False)
+    _last: "tuple | None" = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_points(cls, key: str, points) -> "MetricHistory":
@@ -79,13 +80,19 @@ class MetricHistory:
     def max(self) -> float | None:
         return self._stats()[1]
 
+    def _lasts(self) -> tuple:
+        """(largest step, latest timestamp), computed once."""
+        if self._last is None:
+            self._last = (max(self.steps, default=None), max(self.timestamps, default=None))
+        return self._last
+
     @property
     def last_step(self) -> int | None:
-        return max(self.steps, default=None)
+        return self._lasts()[0]
 
     @property
     def last_timestamp(self) -> int | None:
-        return max(self.timestamps, default=None)
+        return self._lasts()[1]
 
     @property
     def non_finite_count(self) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, artifacts, charts, format as fmt, jobs, loggedmodels
+from . import __version__, artifacts, charts, compare, format as fmt, jobs, loggedmodels
 from .config import BuildOptions
 from .model import Experiment, MetricHistory, Run, Store, run_from_summary
 from .plan import make_plan
@@ -27,8 +27,6 @@ log = logging.getLogger("trackreport")
 
 MAX_TABLE_PARAMS = 60
 MAX_TABLE_METRICS = 60
-MAX_COMPARE_METRICS = 12
-MAX_COMPARE_RUNS = 10
 INLINE_RUNS = 4      # up to this many changed runs are rendered without worker processes
 
 
@@ -94,31 +92,6 @@ def _previous_manifest(out: Path) -> dict | None:
         return json.loads((out / MARKER).read_text(encoding="utf-8")).get("manifest")
     except (OSError, ValueError, AttributeError):
         return None
-
-
-def _comparison_runs(exp: Experiment) -> list[tuple[str, list[Run]]]:
-    """The most common metrics of the experiment, each with the latest runs that logged it."""
-    counts: dict[str, int] = {}
-    for r in exp.runs:
-        for k, h in r.metrics.items():
-            if len(h):
-                counts[k] = counts.get(k, 0) + 1
-    keys = [k for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
-    latest_first = sorted(exp.runs, key=lambda r: (-(r.start_time or 0), r.run_id))
-    return [(key, [r for r in latest_first if key in r.metrics and len(r.metrics[key])][:MAX_COMPARE_RUNS])
-            for key in keys[:MAX_COMPARE_METRICS]]
-
-
-def _comparison_specs(exp: Experiment, charts_dir: Path, fmt: str) -> list[tuple[str, charts.ChartSpec, list]]:
-    """Overlay charts of the most common metrics across the experiment's latest runs."""
-    out = []
-    for key, runs in _comparison_runs(exp):
-        series = [charts.make_series(r.display_name, r.metrics[key].steps, r.metrics[key].values,
-                                     charts.PALETTE[i % len(charts.PALETTE)])
-                  for i, r in enumerate(runs)]
-        spec = charts.layout(str(charts_dir / jobs.chart_name(key, fmt)), series)
-        out.append((key, spec, runs))
-    return out
 
 
 class ManifestReuse:
@@ -245,11 +218,16 @@ class SiteBuilder:
             writer = SiteWriter(out, incremental=False)
         elif not plan.full:    # same version and options: its markdown conversions still hold
             fmt.seed_markdown(previous.get("markdown"))
-        # Full histories for what is drawn: re-rendered runs and the compared runs.
+        # Full histories for what is drawn: re-rendered runs, and the compared runs of the
+        # comparison charts that cannot be kept from the last build.
+        old_charts = (previous or {}).get("charts", {}) if not plan.full else {}
+        comparisons = {exp.experiment_id: compare.plan(
+            exp, options.chart_format, old_charts.get(exp.experiment_id),
+            writer.out / "experiments" / exp.experiment_id / "charts" if writer.reused else None)
+            for exp in store.experiments if exp.experiment_id in plan.render_experiments}
         needed = list(plan.render_runs)
-        for exp in store.experiments:
-            if exp.experiment_id in plan.render_experiments:
-                needed += [r for _k, runs in _comparison_runs(exp) for r in runs]
+        for comps in comparisons.values():
+            needed += compare.runs_to_read(comps)
         reader.load_metrics(list({r.run_id: r for r in needed if not r.metrics_complete}.values()))
         # A few runs are drawn in-process: starting worker processes would cost more.
         pool = self._pool or (self.pool() if len(plan.render_runs) > INLINE_RUNS else None)
@@ -265,8 +243,8 @@ class SiteBuilder:
                                           models_by_run.get(run.run_id, []), options.chart_format)
             futures += run_futures
             for exp in store.experiments:
-                futures += _build_experiment(exp, rel, writer, self.pages, pool, plan, result, prunes,
-                                             options.chart_format)
+                futures += _build_experiment(exp, rel, writer, self.pages, pool, result, prunes,
+                                             comparisons.get(exp.experiment_id))
             made, copied = loggedmodels.build_pages(store, plan.render_models, writer, self.pages,
                                                     versions_by_model)
             result.pages += made
@@ -293,6 +271,9 @@ class SiteBuilder:
             for mid in store.unreadable_models:   # and of logged models
                 if previous and mid in previous.get("models", {}):
                     manifest["models"][mid] = previous["models"][mid]
+            manifest["charts"] = {eid: (compare.manifest_entry(comparisons[eid]) if eid in comparisons
+                                        else old_charts.get(eid, {}))
+                                  for eid in sorted(e.experiment_id for e in store.experiments)}
             manifest["markdown"] = fmt.markdown_rendered()
             if store.reader_state is not None:
                 manifest["reader"] = store.reader_state
@@ -389,21 +370,20 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
     return [pool.submit(jobs.render_run, job)]
 
 
-def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool, plan,
-                      result: BuildResult, prunes: list[str], fmt: str) -> list:
-    if exp.experiment_id not in plan.render_experiments:
+def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool,
+                      result: BuildResult, prunes: list[str], comparisons: list | None) -> list:
+    if comparisons is None:
         return []          # nothing it shows changed: its page and charts stay as they are
     base = f"experiments/{exp.experiment_id}"
-    comparison = _comparison_specs(exp, writer.stage(f"{base}/charts"), fmt)
-    for _k, s, _r in comparison:
-        writer.claim(f"{base}/charts/{Path(s.out_path).name}")
+    specs = compare.lay_out(comparisons, writer.stage(f"{base}/charts"))
+    for c in comparisons:
+        writer.claim(f"{base}/charts/{c.file}")
     prunes.append(f"{base}/charts")
-    futures = charts.submit_charts(pool, [s for _k, s, _r in comparison]) if comparison else []
+    futures = charts.submit_charts(pool, specs) if specs else []
     param_keys = sorted({k for r in exp.runs for k in r.params})
     metric_keys = sorted({k for r in exp.runs for k in r.metrics})
-    comp_ctx = [{"key": k, "src": f"charts/{Path(s.out_path).name}", "spec": s, "runs": runs}
-                for k, s, runs in comparison]
     writer.write_text(f"{base}/index.html", pages.experiment(
-        exp, _groups(exp, rel), param_keys[:MAX_TABLE_PARAMS], metric_keys[:MAX_TABLE_METRICS], comp_ctx))
+        exp, _groups(exp, rel), param_keys[:MAX_TABLE_PARAMS], metric_keys[:MAX_TABLE_METRICS],
+        [c.context() for c in comparisons]))
     result.pages += 1
     return futures
