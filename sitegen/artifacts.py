@@ -63,6 +63,8 @@ def classify(path: str) -> str:
 
 def _local_path(uri: str) -> Path | None:
     """Local path for a recorded location, or None when it is not a local one."""
+    if uri.startswith("file:///") and not any(c in uri for c in "?#"):
+        return Path(unquote(uri[7:]) if "%" in uri else uri[7:])    # the usual case, without urlparse
     if uri.startswith("file:"):
         return Path(unquote(urlparse(uri).path))
     if "://" in uri or uri.startswith("mlflow-artifacts:"):
@@ -139,7 +141,7 @@ def resolve_artifact_dir(run: Run, *, store_kind: str, store_dir: str | None,
                          artifacts_dir: str | None) -> Path | None:
     for cand in candidate_dirs(run, store_kind=store_kind, store_dir=store_dir,
                                artifacts_dir=artifacts_dir):
-        if cand.is_dir():
+        if os.path.isdir(cand):
             return cand
     return None
 

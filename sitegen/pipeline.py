@@ -19,7 +19,7 @@ from .config import BuildOptions
 from .model import Experiment, MetricHistory, Run, Store, run_from_summary
 from .plan import make_plan
 from .readers import default_store_uri, get_reader, redact
-from .render import Pages, make_env, model_dir, run_dir
+from .render import Pages, RunRows, make_env, model_dir, run_dir
 from .themes import fingerprint as theme_fingerprint, static_files, theme_chain
 from .write import MARKER, SiteWriter
 
@@ -225,6 +225,8 @@ class SiteBuilder:
             exp, options.chart_format, old_charts.get(exp.experiment_id),
             writer.out / "experiments" / exp.experiment_id / "charts" if writer.reused else None)
             for exp in store.experiments if exp.experiment_id in plan.render_experiments}
+        old_rows = (previous or {}).get("rows", {}) if not plan.full else {}
+        rows: dict[str, RunRows] = {}      # experiment id → its runs table's rows
         needed = list(plan.render_runs)
         for comps in comparisons.values():
             needed += compare.runs_to_read(comps)
@@ -243,8 +245,9 @@ class SiteBuilder:
                                           models_by_run.get(run.run_id, []), options.chart_format)
             futures += run_futures
             for exp in store.experiments:
+                rows[exp.experiment_id] = RunRows(plan.run_keys, old_rows.get(exp.experiment_id))
                 futures += _build_experiment(exp, rel, writer, self.pages, pool, result, prunes,
-                                             comparisons.get(exp.experiment_id))
+                                             comparisons.get(exp.experiment_id), rows[exp.experiment_id])
             made, copied = loggedmodels.build_pages(store, plan.render_models, writer, self.pages,
                                                     versions_by_model)
             result.pages += made
@@ -274,6 +277,9 @@ class SiteBuilder:
             manifest["charts"] = {eid: (compare.manifest_entry(comparisons[eid]) if eid in comparisons
                                         else old_charts.get(eid, {}))
                                   for eid in sorted(e.experiment_id for e in store.experiments)}
+            manifest["rows"] = {eid: (rows[eid].used if eid in rows and eid in comparisons
+                                      else old_rows.get(eid, {}))
+                                for eid in sorted(e.experiment_id for e in store.experiments)}
             manifest["markdown"] = fmt.markdown_rendered()
             if store.reader_state is not None:
                 manifest["reader"] = store.reader_state
@@ -371,7 +377,8 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
 
 
 def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool,
-                      result: BuildResult, prunes: list[str], comparisons: list | None) -> list:
+                      result: BuildResult, prunes: list[str], comparisons: list | None,
+                      rows: RunRows) -> list:
     if comparisons is None:
         return []          # nothing it shows changed: its page and charts stay as they are
     base = f"experiments/{exp.experiment_id}"
@@ -384,6 +391,6 @@ def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, po
     metric_keys = sorted({k for r in exp.runs for k in r.metrics})
     writer.write_text(f"{base}/index.html", pages.experiment(
         exp, _groups(exp, rel), param_keys[:MAX_TABLE_PARAMS], metric_keys[:MAX_TABLE_METRICS],
-        [c.context() for c in comparisons]))
+        [c.context() for c in comparisons], rows))
     result.pages += 1
     return futures

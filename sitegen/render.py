@@ -135,6 +135,31 @@ def logged_model_json(m: LoggedModel) -> str:
 
 # ---- pages ----
 
+class RunRows:
+    """Rows of an experiment's runs table, kept between builds.
+
+    A row is keyed by its run's render key (everything the run's page shows, see plan.py),
+    its place in the table and the table's columns; rows of runs without a key are always
+    rendered. ``kept`` holds the last build's rows (key → HTML), ``used`` this build's."""
+
+    def __init__(self, run_keys: dict[str, str] | None = None, kept: dict[str, str] | None = None):
+        self.run_keys = run_keys or {}
+        self.kept = kept or {}
+        self.used: dict[str, str] = {}
+        self.rendered = 0
+
+    def get(self, run: Run, place: str, render) -> jinja2.filters.Markup:
+        run_key = self.run_keys.get(run.run_id)
+        key = f"{run_key}:{place}" if run_key else None
+        html = self.kept.get(key) if key else None
+        if html is None:
+            html = str(render())
+            self.rendered += 1
+        if key:
+            self.used[key] = html
+        return jinja2.filters.Markup(html)
+
+
 class Pages:
     def __init__(self, env: jinja2.Environment, site_title: str):
         self.env = env
@@ -158,10 +183,19 @@ class Pages:
         return self._render("logged_model.html", "../../../../", m=m, exp=exp, runs=runs,
                             source=runs.get(m.source_run_id or ""), versions=versions)
 
-    def experiment(self, exp: Experiment, groups, param_keys, metric_keys, comparison) -> str:
+    def experiment(self, exp: Experiment, groups, param_keys, metric_keys, comparison,
+                   rows: "RunRows | None" = None) -> str:
+        rows = rows or RunRows()
+        macro = self.env.get_template("run_row.html").module.run_row
+        columns = hashlib.blake2b(json.dumps([param_keys, metric_keys]).encode(), digest_size=8).hexdigest()
+
+        def run_row(run: Run, depth: int, group_size: int) -> jinja2.filters.Markup:
+            return rows.get(run, f"{depth}:{group_size}:{columns}",
+                            lambda: macro(run, depth, group_size, param_keys, metric_keys))
+
         return self._render("experiment.html", "../../", exp=exp, groups=groups,
                             param_keys=param_keys, metric_keys=metric_keys,
-                            comparison=comparison, run_dir=run_dir,
+                            comparison=comparison, run_dir=run_dir, run_row=run_row,
                             run_names={r.run_id: r.display_name for r in exp.runs})
 
     def run(self, run: Run, exp: Experiment, parent: Run | None, children: list[Run],

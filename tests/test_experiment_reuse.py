@@ -1,6 +1,7 @@
-"""An experiment's comparison charts are kept from the last build while the runs they compare
-are unchanged (their histories are then not read at all), and redrawn when one of them changes;
-either way the site is the same as a clean build's."""
+"""An experiment page redone because one of its runs changed reuses the last build's work for
+the others: comparison charts whose runs are unchanged are kept (their histories are not even
+read), and so are the runs table's rows of unchanged runs. Either way the site is the same as a
+clean build's."""
 from __future__ import annotations
 
 import os
@@ -11,6 +12,7 @@ import pytest
 
 from sitegen import BuildOptions, build
 from sitegen.readers import filestore
+from sitegen.render import RunRows
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.tracking import MlflowClient  # noqa: E402
@@ -113,3 +115,25 @@ def test_deleted_compared_run_and_stale_manifest_entries(store, tmp_path):
     build(BuildOptions(store=str(root), out=str(out), jobs=1))
     assert chart.is_file()
     _same_as_clean_build(root, out, tmp_path)
+
+
+def test_runs_table_rows_of_unchanged_runs_are_kept(store, tmp_path, monkeypatch):
+    root, client, exp_id, run_ids = store
+    out = tmp_path / "site"
+    build(BuildOptions(store=str(root), out=str(out), jobs=1))
+    rendered: list[str] = []
+    real = RunRows.get
+    monkeypatch.setattr(RunRows, "get", lambda self, run, place, render: real(
+        self, run, place, lambda: rendered.append(run.run_id) or render()))
+    client.set_tag(run_ids[3], "reviewed", "<b>yes</b>")
+    client.set_terminated(run_ids[4], status="FAILED")
+    build(BuildOptions(store=str(root), out=str(out), jobs=1))
+    assert sorted(rendered) == sorted(run_ids[3:5])
+    rendered.clear()
+    client.log_param(run_ids[5], "lr", "0.1")            # a new column: every row changes
+    build(BuildOptions(store=str(root), out=str(out), jobs=1))
+    assert sorted(rendered) == sorted(run_ids)
+    monkeypatch.undo()
+    _same_as_clean_build(root, out, tmp_path)
+    page = (out / "experiments" / exp_id / "index.html").read_text()
+    assert page.count('data-status="failed"') == 1 and page.count("<tr class=") == RUNS
