@@ -14,12 +14,12 @@ through git have lost their empty folders.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import yaml
 
+from .filescan import RunScanner
 from ..model import (LOGGED_MODEL_STATUS, SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput,
                      Experiment, LoggedModel, MetricHistory, ModelMetric, ModelVersion,
                      RegisteredModel, Run, Store)
@@ -53,6 +53,7 @@ class FileStoreReader:
             raise StoreError(f"not a file store folder: {root}")
         self.root, self.uri, self.include_deleted = root, uri, include_deleted
         self._run_dirs: dict[str, Path] = {}
+        self._scanner = RunScanner()
 
     def read(self, reuse=None) -> Store:
         from . import StoreError
@@ -63,6 +64,9 @@ class FileStoreReader:
         except OSError as e:
             raise StoreError(f"cannot read store {root}: {e.strerror}") from e
         store = Store(uri=self.uri, kind="file", base_dir=str(root.resolve()))
+        state = getattr(reuse, "reader_state", None)
+        kept = state.get("listings") if isinstance(state, dict) and state.get("root") == store.base_dir else None
+        self._scanner = RunScanner(kept)
         warn = _Warn(store.warnings)
         exp_dirs = [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
         if self.include_deleted and (root / ".trash").is_dir():
@@ -83,6 +87,7 @@ class FileStoreReader:
         if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
         store.models = _read_registry(root / "models", warn)
+        store.reader_state = {"root": store.base_dir, "listings": self._scanner.listings}
         return store
 
     def load_metrics(self, runs: list[Run]) -> None:
@@ -107,7 +112,7 @@ class FileStoreReader:
                 if len(entry.name) == 32:
                     warn(run_dir, "run folder without meta.yaml (half-written or damaged); skipped")
                 continue
-            run = _read_run(run_dir, exp, warn, reuse)
+            run = _read_run(run_dir, exp, warn, reuse, self._scanner)
             if run is None:
                 unreadable.add(run_dir.name)
                 continue
@@ -184,8 +189,9 @@ def _read_experiment(exp_dir: Path, warn: _Warn, in_trash: bool) -> Experiment |
     )
 
 
-def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse=None) -> Run | None:
-    fingerprint = _fingerprint(run_dir)
+def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse=None,
+              scanner: RunScanner | None = None) -> Run | None:
+    fingerprint = (scanner or RunScanner()).fingerprint(str(run_dir), run_dir.name)
     kept = getattr(reuse, "get_run", None)
     kept = kept(run_dir.name, fingerprint) if kept is not None else None
     if kept is not None:     # nothing in the run's folder changed since the last build
@@ -407,27 +413,3 @@ def _read_registry(folder: Path, warn: _Warn) -> list[RegisteredModel]:
         model.versions.sort(key=lambda v: -v.version)
         models.append(model)
     return models
-
-
-def _fingerprint(run_dir: Path) -> str:
-    """Sizes and mtimes of the run's files (not its artifacts): cheap change detection."""
-    parts: list[str] = []
-
-    def scan(folder: str, rel: str) -> None:
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            return
-        for e in entries:
-            try:
-                if e.is_dir():
-                    if rel or e.name != "artifacts":
-                        scan(e.path, f"{rel}{e.name}/")
-                    continue
-                st = e.stat()
-            except OSError:
-                continue
-            parts.append(f"{rel}{e.name}:{st.st_size}:{st.st_mtime_ns}")
-
-    scan(str(run_dir), "")
-    return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
