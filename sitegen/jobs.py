@@ -44,7 +44,7 @@ def stub(run: Run) -> Run:
     for k, h in run.metrics.items():
         p = h.latest
         if p is not None:
-            latest[k] = MetricHistory(k, [p.step], [p.timestamp], [p.value])
+            latest[k] = MetricHistory.latest_only(k, p.step, p.timestamp, p.value, h.last_timestamp)
     return dataclasses.replace(run, metrics=latest, artifacts=[], inputs=[], warnings=[])
 
 

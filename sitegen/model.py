@@ -44,6 +44,16 @@ class MetricHistory:
             h.values.append(p[2])
         return h
 
+    @classmethod
+    def latest_only(cls, key: str, step: int, timestamp: int, value: float,
+                    last_timestamp: int | None = None) -> "MetricHistory":
+        """A stand-in for a history of which only the latest point is known (and the time
+        of its last point, which may be later when a lower step was logged last)."""
+        h = cls(key, [step], [timestamp], [value])
+        if last_timestamp is not None and last_timestamp > timestamp:
+            h._last = (step, last_timestamp)
+        return h
+
     def __len__(self) -> int:
         return len(self.values)
 
@@ -346,6 +356,7 @@ class Experiment:
     tags: dict[str, str] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
     logged_models: list["LoggedModel"] = field(default_factory=list)
+    _activity: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def deleted(self) -> bool:
@@ -361,9 +372,13 @@ class Experiment:
 
     @property
     def last_activity(self) -> Optional[int]:
-        times = [t for r in self.runs for t in (r.end_time, r.start_time, r.last_logged) if t]
-        times += [t for t in (self.last_update_time, self.creation_time) if t]
-        return max(times, default=None)
+        """The latest time anything happened in the experiment (worked out once: pages ask
+        for it several times, and by then its runs are read)."""
+        if self._activity is None:
+            times = [t for r in self.runs for t in (r.end_time, r.start_time, r.last_logged) if t]
+            times += [t for t in (self.last_update_time, self.creation_time) if t]
+            self._activity = (max(times, default=None),)
+        return self._activity[0]
 
 
 @dataclass(slots=True)

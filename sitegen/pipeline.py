@@ -130,7 +130,9 @@ class ManifestReuse:
 
 
 def _latest(entry: dict) -> dict[str, MetricHistory]:
-    return {k: MetricHistory(k, [p[0]], [p[1]], [_from_json(p[2])]) for k, p in entry["latest"].items()}
+    """Each metric's latest point (and its last timestamp, when a later point has a lower step)."""
+    return {k: MetricHistory.latest_only(k, p[0], p[1], _from_json(p[2]), p[3] if len(p) > 3 else None)
+            for k, p in entry["latest"].items()}
 
 
 def _from_json(v):
@@ -267,7 +269,7 @@ class SiteBuilder:
                 result.charts += f.result()
             for rel_dir in prunes:
                 writer.prune(rel_dir)
-            manifest = plan.manifest(store.run_by_id())
+            manifest = plan.manifest(store.run_by_id(), previous)
             for rid in store.unreadable_runs:   # keep what we knew of runs unreadable right now
                 if previous and rid in previous.get("runs", {}):
                     manifest["runs"][rid] = previous["runs"][rid]

@@ -37,21 +37,31 @@ class Plan:
     render_models: list[LoggedModel] = field(default_factory=list)
     full: bool = True
 
-    def manifest(self, runs_by_id: dict[str, Run]) -> dict:
+    def manifest(self, runs_by_id: dict[str, Run], previous: dict | None = None) -> dict:
+        """What the next build needs; entries of runs unchanged since ``previous`` (the last
+        build's manifest, when this build could use it) are taken from it as they are."""
+        old_runs = (previous or {}).get("runs", {}) if not self.full else {}
         return {"format": MANIFEST_FORMAT, "version": __version__, "site_key": self.site_key,
-                "runs": {rid: _run_entry(runs_by_id[rid], k) for rid, k in sorted(self.run_keys.items())},
+                "runs": {rid: _run_entry(runs_by_id[rid], k, old_runs.get(rid))
+                         for rid, k in sorted(self.run_keys.items())},
                 "experiments": dict(sorted(self.experiment_keys.items())),
                 "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(self.model_keys.items())}}
 
 
-def _run_entry(run: Run, key: str) -> dict:
-    """What the next build needs of an unchanged run: its fingerprint and latest points."""
+def _run_entry(run: Run, key: str, old: dict | None = None) -> dict:
+    """What the next build needs of an unchanged run: its fingerprint and latest points, and
+    a summary of the rest (``old``: the last build's entry, reused if the run is unchanged)."""
+    if (isinstance(old, dict) and run.fingerprint and old.get("fp") == run.fingerprint
+            and old.get("exp") == run.experiment_id and "latest" in old and "run" in old):
+        return {**old, "key": key}
     latest = {}
     for k, h in run.metrics.items():
         p = h.latest
         if p is not None:
             v = p.value
             latest[k] = [p.step, p.timestamp, v if math.isfinite(v) else repr(v)]
+            if h.last_timestamp != p.timestamp:    # a later point at a lower step
+                latest[k].append(h.last_timestamp)
     return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest,
             "run": run_summary(run)}
 

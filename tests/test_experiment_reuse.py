@@ -12,6 +12,7 @@ import pytest
 
 from sitegen import BuildOptions, build
 from sitegen.readers import filestore
+from sitegen.format import when
 from sitegen.render import RunRows
 
 mlflow = pytest.importorskip("mlflow")
@@ -137,3 +138,20 @@ def test_runs_table_rows_of_unchanged_runs_are_kept(store, tmp_path, monkeypatch
     _same_as_clean_build(root, out, tmp_path)
     page = (out / "experiments" / exp_id / "index.html").read_text()
     assert page.count('data-status="failed"') == 1 and page.count("<tr class=") == RUNS
+
+
+def test_unchanged_run_keeps_its_last_logged_time(store, tmp_path):
+    """A run whose last point has a lower step than its latest one (logged out of order):
+    its time of last activity survives in the manifest, as a clean build shows it."""
+    root, client, exp_id, run_ids = store
+    other = client.create_experiment("out of order", artifact_location=str(tmp_path / "artifacts2"))
+    run = client.create_run(other, start_time=1_700_000_000_000)       # left RUNNING
+    late = 1_900_000_900_000                # later than anything else in the store
+    client.log_metric(run.info.run_id, "loss", 0.5, step=5, timestamp=late - 800_000)
+    client.log_metric(run.info.run_id, "loss", 0.7, step=3, timestamp=late)
+    out = tmp_path / "site"
+    build(BuildOptions(store=str(root), out=str(out), jobs=1))
+    client.log_metric(run_ids[0], "loss", 0.01, step=5)     # another experiment changes
+    build(BuildOptions(store=str(root), out=str(out), jobs=1))
+    _same_as_clean_build(root, out, tmp_path)
+    assert f'title="{when(late)}"' in (out / "index.html").read_text()
