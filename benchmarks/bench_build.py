@@ -59,11 +59,26 @@ import make_store  # noqa: E402  (benchmarks/ is not a package)
 
 # --------------------------------------------------------------------------- child processes
 
+# Modules a build imports lazily, imported before the clock starts (start-up and imports are
+# the same for every build; benchmarks/bench_watch.py times whole CLI processes).
+_BUILD_MODULES = ("sitegen.pipeline", "sitegen.render", "sitegen.charts", "sitegen.jobs",
+                  "sitegen.compare", "sitegen.artifacts", "sitegen.readers.filestore",
+                  "sitegen.readers.filescan", "sitegen.readers.sqlstore", "sitegen.readers.sqlitedelta",
+                  "jinja2", "yaml", "markdown", "sqlite3")
+
+
 def _child_build(spec: dict) -> dict:
     """Runs inside a fresh interpreter: one build, its timings and peak memory."""
+    import importlib
+
     import sitegen
     from sitegen import BuildOptions, build
 
+    for name in _BUILD_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     r = build(BuildOptions(store=spec["store"], out=spec["out"], jobs=spec["jobs"], clean=spec["clean"]))
@@ -173,10 +188,10 @@ def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
     return state
 
 
-def touch_one_run(kind: str, manifest: dict) -> None:
-    """Log one more point of one metric of one run, the way MLflow would write it."""
+def touch_one_run(kind: str, manifest: dict, n: int = 1) -> None:
+    """Log the ``n``-th extra point of one metric of one run, the way MLflow would write it."""
     t = manifest["touch"]
-    step, ts = t["last_step"] + 1, t["last_timestamp"] + make_store.STEP_MS
+    step, ts = t["last_step"] + n, t["last_timestamp"] + n * make_store.STEP_MS
     value = 0.123456
     if kind == "file":
         path = Path(manifest["stores"]["file"]["path"], t["file_experiment_id"], t["run_id"], "metrics", t["key"])
@@ -227,6 +242,20 @@ def _disk_usage(path: Path) -> int:
 
 
 # --------------------------------------------------------------------------- one workload
+
+def _median_of(measures: list[dict]) -> dict:
+    """The measurement with the median build time, plus every time (``all_seconds``) and the
+    worst of each check (so that one bad repetition still fails the checks)."""
+    ordered = sorted(measures, key=lambda m: m["seconds"])
+    out = dict(ordered[(len(ordered) - 1) // 2])
+    out["all_seconds"] = [m["seconds"] for m in measures]
+    out["min_rendered"] = min(m["runs_rendered"] for m in measures)
+    out["max_rendered"] = max(m["runs_rendered"] for m in measures)
+    out["warnings"] = max(m["warnings"] for m in measures)
+    if any(m["runs"] != out["runs"] for m in measures):
+        out["runs"] = -1
+    return out
+
 
 def bench_workload(runs: int, metrics: int, steps: int, work: Path, args, mlflow_ok: bool) -> dict:
     label = f"{runs}x{metrics}x{steps}"
@@ -279,17 +308,22 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
         site = wdir / f"site-{kind}"
         phase = "cold"
         try:
-            print(f"[{label}] {kind}: cold build ...", file=sys.stderr, flush=True)
-            r["cold"] = measure_build(uri, site, clean=True, jobs=args.jobs)
+            print(f"[{label}] {kind}: cold build x{args.cold_repeat} ...", file=sys.stderr, flush=True)
+            colds = [measure_build(uri, site, clean=True, jobs=args.jobs) for _ in range(args.cold_repeat)]
+            r["cold"] = _median_of(colds)
             if "mlflow" in r:
                 r["build_over_read"] = r["cold"]["seconds"] / r["mlflow"]["seconds"]
             phase = "nochange"
             print(f"[{label}] {kind}: no-change rebuild ...", file=sys.stderr, flush=True)
-            r["nochange"] = measure_build(uri, site, clean=False, jobs=args.jobs)
+            r["nochange"] = _median_of([measure_build(uri, site, clean=False, jobs=args.jobs)])
             phase = "touched"
-            touch_one_run(kind, manifest)
-            print(f"[{label}] {kind}: rebuild after touching one run ...", file=sys.stderr, flush=True)
-            r["touched"] = measure_build(uri, site, clean=False, jobs=args.jobs)
+            print(f"[{label}] {kind}: rebuild after touching one run x{args.repeat} ...", file=sys.stderr, flush=True)
+            touched = []
+            for n in range(1, args.repeat + 1):
+                touch_one_run(kind, manifest, n)
+                touched.append(measure_build(uri, site, clean=False, jobs=args.jobs))
+            r["touched"] = _median_of(touched)
+            r["touched_of_cold"] = r["touched"]["seconds"] / r["cold"]["seconds"]
         except ChildFailed as e:
             # Report it and go on with the other store: a crash is a finding, not the end.
             print(str(e), file=sys.stderr)
@@ -300,9 +334,9 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
 
         if r["cold"]["runs"] != runs:
             problems.append(f"{kind}: the build saw {r['cold']['runs']} runs, expected {runs}")
-        if r["nochange"]["runs_rendered"] != 0:
+        if r["nochange"]["max_rendered"] != 0:
             problems.append(f"{kind}: no-change rebuild re-rendered {r['nochange']['runs_rendered']} runs")
-        if r["touched"]["runs_rendered"] < 1:
+        if r["touched"]["min_rendered"] < 1:
             problems.append(f"{kind}: the touched run was not re-rendered")
         for phase in ("cold", "nochange", "touched"):
             if r[phase]["warnings"]:
@@ -330,7 +364,7 @@ def report(res: dict) -> str:
              f"{w['points']:,} points ({w['experiments']} experiments, {w['nested_runs']} nested runs); "
              f"stores generated in {res['generate_seconds']:.1f} s"]
     header = ["store", "cold build", "pages", "pages/s", "charts", "charts/s", "RSS parent",
-              "RSS worker", "no-change", "1 run touched", "MLflow read", "build/read"]
+              "RSS worker", "no-change", "1 run touched", "of cold", "MLflow read", "build/read"]
     rows = []
     for kind, r in res["stores"].items():
         m = r.get("mlflow")
@@ -342,7 +376,8 @@ def report(res: dict) -> str:
                  str(c["charts"]), f"{c['charts'] / c['seconds']:.1f}", _mb(c["rss_self_kb"]),
                  _mb(c["rss_children_kb"])] if c else missing("cold", 7))
         row.append(f"{n['seconds']:.2f} s" if n else missing("nochange", 1)[0])
-        row.append(f"{t['seconds']:.2f} s ({t['runs_rendered']} re-rendered)" if t else missing("touched", 1)[0])
+        row.append(f"{t['seconds']:.3f} s ({t['runs_rendered']} re-rendered)" if t else missing("touched", 1)[0])
+        row.append(f"{r['touched_of_cold']:.1%}" if "touched_of_cold" in r else "-")
         row.append(f"{m['seconds']:.2f} s" if m else "n/a")
         row.append(f"{r['build_over_read']:.2f}" if "build_over_read" in r else "n/a")
         rows.append(row)
@@ -358,6 +393,11 @@ def report(res: dict) -> str:
                            f"(import {m['import']:.1f} s not counted), RSS {_mb(m['rss_self_kb'])}")
         else:
             details.append(f"  {kind}: {sizes}")
+    for kind, r in res["stores"].items():
+        for phase, what in (("cold", "cold builds"), ("touched", "builds after one run changed")):
+            if r.get(phase, {}).get("all_seconds"):
+                times = ", ".join(f"{x:.3f}" for x in sorted(r[phase]["all_seconds"]))
+                details.append(f"  {kind}: {what} (median shown): {times} s")
     lines += details
     lines.append("  checks: " + ("all passed" if not res["problems"] else "; ".join(res["problems"])))
     return "\n".join(lines)
@@ -386,6 +426,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--experiments", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=None, help="chart worker processes (default: all cores)")
+    ap.add_argument("--repeat", type=int, default=7, metavar="N",
+                    help="builds after touching one run, each after one more point (median shown; default 7)")
+    ap.add_argument("--cold-repeat", type=int, default=3, metavar="N",
+                    help="cold builds (median shown; default 3)")
     ap.add_argument("--mlflow-python", default=DEFAULT_MLFLOW_PYTHON,
                     help="Python with mlflow installed, to time MLflow's client ('none' to skip; "
                          f"default {DEFAULT_MLFLOW_PYTHON} if it exists)")
