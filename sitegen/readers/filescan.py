@@ -29,6 +29,7 @@ class RunScanner:
         # run folder name → {folder relative to the run ('' or 'a/b/'): [mtime, ctime, files, dirs]}
         self.kept = kept if isinstance(kept, dict) else {}
         self.listings: dict[str, dict] = {}
+        self.root: tuple[list[str], list[str]] = ([], [])   # files and folders of the last run folder
         self._now = time.time_ns()
 
     def fingerprint(self, run_dir: str, name: str) -> str:
@@ -36,6 +37,7 @@ class RunScanner:
         old = old if isinstance(old, dict) else {}
         new: dict[str, list] = {}
         parts: list[str] = []
+        self.root = ([], [])
         stack = [""]
         while stack:
             rel = stack.pop()
@@ -59,6 +61,8 @@ class RunScanner:
                 files, dirs = _list(folder, rel, parts)
                 if files is None:
                     continue
+            if not rel:
+                self.root = (files, dirs)
             if self._now - max(mtime, ctime) > SETTLED_NS:
                 new[rel] = [mtime, ctime, files, dirs]
             if rel.count("/") < MAX_DEPTH:

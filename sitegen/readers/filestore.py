@@ -108,18 +108,20 @@ class FileStoreReader:
             if not entry.is_dir() or entry.name in _EXPERIMENT_CHILDREN:
                 continue
             run_dir = Path(entry.path)
-            if not (run_dir / "meta.yaml").is_file():
+            fingerprint = self._scanner.fingerprint(entry.path, entry.name)
+            files, dirs = self._scanner.root       # the run folder's listing, from the fingerprint
+            if "meta.yaml" not in files:
                 if len(entry.name) == 32:
                     warn(run_dir, "run folder without meta.yaml (half-written or damaged); skipped")
                 continue
-            run = _read_run(run_dir, exp, warn, reuse, self._scanner)
+            run = _read_run(run_dir, exp, warn, reuse, fingerprint)
             if run is None:
                 unreadable.add(run_dir.name)
                 continue
             if run.deleted and not self.include_deleted:
                 continue
             self._run_dirs[run.run_id] = run_dir
-            if (run_dir / "inputs").is_dir():
+            if "inputs" in dirs:
                 if datasets is None:
                     datasets = _read_datasets(exp_dir / "datasets", warn)
                 run.inputs = _read_inputs(run_dir / "inputs", datasets, warn)
@@ -190,8 +192,9 @@ def _read_experiment(exp_dir: Path, warn: _Warn, in_trash: bool) -> Experiment |
 
 
 def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse=None,
-              scanner: RunScanner | None = None) -> Run | None:
-    fingerprint = (scanner or RunScanner()).fingerprint(str(run_dir), run_dir.name)
+              fingerprint: str | None = None) -> Run | None:
+    if fingerprint is None:
+        fingerprint = RunScanner().fingerprint(str(run_dir), run_dir.name)
     kept = getattr(reuse, "get_run", None)
     kept = kept(run_dir.name, fingerprint) if kept is not None else None
     if kept is not None:     # nothing in the run's folder changed since the last build
