@@ -7,7 +7,10 @@ measures, per store:
   and of its largest chart worker process;
 * incremental rebuild with nothing changed;
 * incremental rebuild after one run got one more metric point (a line appended to a metric
-  file; a row inserted into ``metrics`` and ``latest_metrics`` updated, as MLflow does);
+  file; a row inserted into ``metrics`` and ``latest_metrics`` updated, as MLflow does), and
+  its share of the cold build. Cold and incremental builds take turns, ``--repeat`` times
+  (default 5), each incremental build compared with the cold build just before it; medians
+  are shown, every time is listed;
 * if a Python with ``mlflow`` is available (``--mlflow-python``), how long MLflow's own client
   takes to read the same store: ``search_runs`` over all experiments, then
   ``get_metric_history`` for every metric of every run (import time excluded). The SQLite
@@ -308,22 +311,26 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
         site = wdir / f"site-{kind}"
         phase = "cold"
         try:
-            print(f"[{label}] {kind}: cold build x{args.cold_repeat} ...", file=sys.stderr, flush=True)
-            colds = [measure_build(uri, site, clean=True, jobs=args.jobs) for _ in range(args.cold_repeat)]
-            r["cold"] = _median_of(colds)
-            if "mlflow" in r:
-                r["build_over_read"] = r["cold"]["seconds"] / r["mlflow"]["seconds"]
-            phase = "nochange"
-            print(f"[{label}] {kind}: no-change rebuild ...", file=sys.stderr, flush=True)
-            r["nochange"] = _median_of([measure_build(uri, site, clean=False, jobs=args.jobs)])
-            phase = "touched"
-            print(f"[{label}] {kind}: rebuild after touching one run x{args.repeat} ...", file=sys.stderr, flush=True)
-            touched = []
+            # Cold and touched builds take turns (cold, no-change, touched, cold, touched, ...):
+            # this machine's speed drifts, and each touched build is compared with the cold
+            # build just before it.
+            print(f"[{label}] {kind}: {args.repeat} x (cold build, then rebuild after touching one run) ...",
+                  file=sys.stderr, flush=True)
+            colds, touched = [], []
             for n in range(1, args.repeat + 1):
+                phase = "cold"
+                colds.append(measure_build(uri, site, clean=True, jobs=args.jobs))
+                if n == 1:
+                    phase = "nochange"
+                    r["nochange"] = _median_of([measure_build(uri, site, clean=False, jobs=args.jobs)])
+                phase = "touched"
                 touch_one_run(kind, manifest, n)
                 touched.append(measure_build(uri, site, clean=False, jobs=args.jobs))
-            r["touched"] = _median_of(touched)
-            r["touched_of_cold"] = r["touched"]["seconds"] / r["cold"]["seconds"]
+            r["cold"], r["touched"] = _median_of(colds), _median_of(touched)
+            ratios = sorted(t["seconds"] / c["seconds"] for c, t in zip(colds, touched))
+            r["touched_of_cold"] = ratios[(len(ratios) - 1) // 2]
+            if "mlflow" in r:
+                r["build_over_read"] = r["cold"]["seconds"] / r["mlflow"]["seconds"]
         except ChildFailed as e:
             # Report it and go on with the other store: a crash is a finding, not the end.
             print(str(e), file=sys.stderr)
@@ -396,8 +403,8 @@ def report(res: dict) -> str:
     for kind, r in res["stores"].items():
         for phase, what in (("cold", "cold builds"), ("touched", "builds after one run changed")):
             if r.get(phase, {}).get("all_seconds"):
-                times = ", ".join(f"{x:.3f}" for x in sorted(r[phase]["all_seconds"]))
-                details.append(f"  {kind}: {what} (median shown): {times} s")
+                times = ", ".join(f"{x:.3f}" for x in r[phase]["all_seconds"])
+                details.append(f"  {kind}: {what}, in order: {times} s")
     lines += details
     lines.append("  checks: " + ("all passed" if not res["problems"] else "; ".join(res["problems"])))
     return "\n".join(lines)
@@ -426,10 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--experiments", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=None, help="chart worker processes (default: all cores)")
-    ap.add_argument("--repeat", type=int, default=7, metavar="N",
-                    help="builds after touching one run, each after one more point (median shown; default 7)")
-    ap.add_argument("--cold-repeat", type=int, default=3, metavar="N",
-                    help="cold builds (median shown; default 3)")
+    ap.add_argument("--repeat", type=int, default=5, metavar="N",
+                    help="cold builds, each followed by a build after one more point was logged "
+                         "(medians shown; default 5)")
     ap.add_argument("--mlflow-python", default=DEFAULT_MLFLOW_PYTHON,
                     help="Python with mlflow installed, to time MLflow's client ('none' to skip; "
                          f"default {DEFAULT_MLFLOW_PYTHON} if it exists)")
