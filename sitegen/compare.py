@@ -16,7 +16,7 @@ from pathlib import Path
 from . import charts
 from .jobs import chart_name
 from .model import Experiment, Run
-from .plan import _h
+from .plan import digest
 
 MAX_COMPARE_METRICS = 12
 MAX_COMPARE_RUNS = 10
@@ -55,7 +55,7 @@ def plan(exp: Experiment, fmt: str, previous: dict | None, charts_dir: Path | No
     site's folder of these images) are marked kept, with their layout restored."""
     out = []
     for key, runs in compared_runs(exp):
-        ck = _h(key, fmt, [(r.run_id, r.fingerprint) for r in runs])
+        ck = digest(key, fmt, [(r.run_id, r.fingerprint) for r in runs])
         c = Comparison(key, runs, ck, chart_name(key, fmt))
         old = (previous or {}).get(key)
         if (old and old.get("key") == ck and all(r.fingerprint for r in runs) and charts_dir is not None

@@ -223,7 +223,7 @@ class SiteBuilder:
         # Full histories for what is drawn: re-rendered runs, and the compared runs of the
         # comparison charts that cannot be kept from the last build.
         old_charts = (previous or {}).get("charts", {}) if not plan.full else {}
-        comparisons = {exp.experiment_id: compare.plan(
+        comparisons = {exp.experiment_id: compare.plan(      # of the experiments to redo
             exp, options.chart_format, old_charts.get(exp.experiment_id),
             writer.out / "experiments" / exp.experiment_id / "charts" if writer.reused else None)
             for exp in store.experiments if exp.experiment_id in plan.render_experiments}
@@ -246,10 +246,12 @@ class SiteBuilder:
                                           versions_by_run.get(run.run_id, []),
                                           models_by_run.get(run.run_id, []), options.chart_format)
             futures += run_futures
-            for exp in store.experiments:
-                rows[exp.experiment_id] = RunRows(plan.run_keys, old_rows.get(exp.experiment_id))
-                futures += _build_experiment(exp, rel, writer, self.pages, pool, result, prunes,
-                                             comparisons.get(exp.experiment_id), rows[exp.experiment_id])
+            for exp in store.experiments:      # those where something their page shows changed
+                eid = exp.experiment_id
+                if eid in comparisons:
+                    rows[eid] = RunRows(plan.run_keys, old_rows.get(eid))
+                    futures += _build_experiment(exp, rel, writer, self.pages, pool, result, prunes,
+                                                 comparisons[eid], rows[eid])
             made, copied = loggedmodels.build_pages(store, plan.render_models, writer, self.pages,
                                                     versions_by_model)
             result.pages += made
@@ -279,8 +281,7 @@ class SiteBuilder:
             manifest["charts"] = {eid: (compare.manifest_entry(comparisons[eid]) if eid in comparisons
                                         else old_charts.get(eid, {}))
                                   for eid in sorted(e.experiment_id for e in store.experiments)}
-            manifest["rows"] = {eid: (rows[eid].used if eid in rows and eid in comparisons
-                                      else old_rows.get(eid, {}))
+            manifest["rows"] = {eid: (rows[eid].used if eid in rows else old_rows.get(eid, {}))
                                 for eid in sorted(e.experiment_id for e in store.experiments)}
             manifest["markdown"] = fmt.markdown_rendered()
             if store.reader_state is not None:
@@ -379,10 +380,9 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
 
 
 def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool,
-                      result: BuildResult, prunes: list[str], comparisons: list | None,
+                      result: BuildResult, prunes: list[str], comparisons: list,
                       rows: RunRows) -> list:
-    if comparisons is None:
-        return []          # nothing it shows changed: its page and charts stay as they are
+    """The experiment's page and the comparison charts that cannot be kept."""
     base = f"experiments/{exp.experiment_id}"
     specs = compare.lay_out(comparisons, writer.stage(f"{base}/charts"))
     for c in comparisons:

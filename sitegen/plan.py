@@ -21,7 +21,8 @@ from .model import Experiment, LoggedModel, Run, Store, run_summary
 MANIFEST_FORMAT = 2
 
 
-def _h(*parts) -> str:
+def digest(*parts) -> str:
+    """A short key for JSON-able parts (anything else by its str())."""
     return hashlib.blake2b(json.dumps(parts, sort_keys=True, default=str).encode(),
                            digest_size=12).hexdigest()
 
@@ -76,7 +77,7 @@ def _logged(m: LoggedModel) -> tuple:
 def logged_model_key(m: LoggedModel, exp: Experiment, runs: dict[str, Run], versions=()) -> str:
     """Everything a logged model's page shows: the model, the runs it links, its versions."""
     run_ids = sorted({m.source_run_id or ""} | {p.run_id or "" for p in m.metrics})
-    return _h(_logged(m), m.creation_time, m.artifact_location, exp.name,
+    return digest(_logged(m), m.creation_time, m.artifact_location, exp.name,
               [(rid, runs[rid].experiment_id, runs[rid].display_name) for rid in run_ids if rid in runs],
               [(v.name, v.version, v.current_stage, v.aliases) for v in versions],
               [(a.path, a.size, a.mtime_ns, a.skipped) for a in m.artifacts], m.warnings)
@@ -84,7 +85,7 @@ def logged_model_key(m: LoggedModel, exp: Experiment, runs: dict[str, Run], vers
 
 def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
             model_versions=(), logged_models=()) -> str:
-    return _h(run.fingerprint, run.lifecycle_stage, exp.name,
+    return digest(run.fingerprint, run.lifecycle_stage, exp.name,
               [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
               (parent.run_id, parent.display_name) if parent else None,
               [(c.run_id, c.display_name, c.status, c.fingerprint) for c in children], run.warnings,
@@ -106,7 +107,7 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
             parent, children = relations[run.run_id]
             run_keys[run.run_id] = run_key(run, exp, parent, children, versions_by_run.get(run.run_id, ()),
                                            models_by_run.get(run.run_id, ()))
-        exp_keys[exp.experiment_id] = _h(exp.name, exp.lifecycle_stage, sorted(exp.tags.items()),
+        exp_keys[exp.experiment_id] = digest(exp.name, exp.lifecycle_stage, sorted(exp.tags.items()),
                                          [run_keys[r.run_id] for r in exp.runs],
                                          [_logged(m) for m in exp.logged_models])
         for m in exp.logged_models:
