@@ -7,6 +7,7 @@ them (metric values are floats that may be NaN or ±inf).
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 from typing import NamedTuple, Optional
 
@@ -53,6 +54,17 @@ class MetricHistory:
         if last_timestamp is not None and last_timestamp > timestamp:
             h._last = (step, last_timestamp)
         return h
+
+    def compact(self) -> "MetricHistory":
+        """Hold the columns as typed arrays: a third of the memory of lists of Python numbers,
+        and cheap to send to worker processes. Readers call it once a history is complete; a
+        history with a step or timestamp beyond 64 bits stays as lists."""
+        try:
+            columns = (array("q", self.steps), array("q", self.timestamps), array("d", self.values))
+        except (OverflowError, TypeError, ValueError):
+            return self
+        self.steps, self.timestamps, self.values = columns
+        return self
 
     def __len__(self) -> int:
         return len(self.values)

@@ -296,7 +296,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
             hist.timestamps = list(map(int, fields[0::3]))
             hist.values = list(map(float, fields[1::3]))
             hist.steps = list(map(int, fields[2::3]))
-            return hist
+            return hist.compact()
         except ValueError:
             hist = MetricHistory(key)
     for lineno, line in enumerate(lines, 1):
@@ -317,7 +317,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
         hist.timestamps.append(ts)
         hist.values.append(value)
         hist.steps.append(step)
-    return hist
+    return hist.compact()
 
 
 def _read_datasets(folder: Path, warn: _Warn) -> dict[str, dict]:

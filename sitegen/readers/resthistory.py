@@ -35,7 +35,7 @@ def per_run(http: HttpClient, run_id: str, key: str) -> MetricHistory:
         h.steps.append(int(m.get("step", 0)))
         h.timestamps.append(int(m.get("timestamp", 0)))
         h.values.append(num(m.get("value", "NaN")))
-    return h
+    return h.compact()
 
 
 def bulk_orders_like_client(http: HttpClient) -> bool:
@@ -134,7 +134,7 @@ class Histories:
             for rid in complete:
                 h = got.get(rid, MetricHistory(key))
                 if _has(h, latest[rid]):
-                    done[(rid, key)] = h
+                    done[(rid, key)] = h.compact()
                 else:             # not what the run search said: read it the client's way
                     rest.append((rid, key))
             finished = set(complete)

@@ -403,7 +403,7 @@ class SqlReader:
                     h.values.append(nan if is_nan_ else float(val))
         for rid, run in by_id.items():
             by_key = hist.get(rid, {})
-            run.metrics = {k: by_key[k] for k in sorted(by_key)}
+            run.metrics = {k: by_key[k].compact() for k in sorted(by_key)}
             run.metrics_complete = True
 
 

@@ -1,0 +1,41 @@
+"""Metric histories are held as typed arrays once read (a third of the memory of lists),
+without changing a value, and stay lists where a number does not fit in 64 bits."""
+from __future__ import annotations
+
+import math
+import pickle
+from array import array
+
+from sitegen.model import MetricHistory
+from sitegen.readers.filestore import parse_metric_lines
+
+
+def test_file_store_histories_are_arrays_with_every_value(corpus_copy):
+    metrics = corpus_copy / "3.17.2" / "file" / "mlruns"
+    files = [p for p in metrics.glob("*/*/metrics/**/*") if p.is_file()]
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        h = parse_metric_lines("k", data)
+        assert isinstance(h.values, array) and isinstance(h.steps, array)
+        rows = [line.split() for line in data.decode().splitlines() if line.strip()]
+        assert list(h.timestamps) == [int(r[0]) for r in rows]
+        assert [repr(v) for v in h.values] == [repr(float(r[1])) for r in rows]
+        assert list(h.steps) == [int(r[2]) for r in rows]
+
+
+def test_special_values_survive_and_pickle():
+    h = MetricHistory("k", [0, 1, 2, 3], [10, 11, 12, 13],
+                      [float("nan"), float("inf"), -0.0, 1e-320]).compact()
+    assert isinstance(h.values, array)
+    back = pickle.loads(pickle.dumps(h))
+    assert math.isnan(back.values[0]) and back.values[1] == math.inf
+    assert math.copysign(1, back.values[2]) == -1 and back.values[3] == 1e-320
+    assert back.latest.step == 3 and back.last_timestamp == 13
+
+
+def test_numbers_beyond_64_bits_stay_lists():
+    data = b"1700000000000 0.5 1\n1700000000001 0.25 36893488147419103232\n"   # step 2**65
+    h = parse_metric_lines("k", data)
+    assert isinstance(h.steps, list) and h.steps[-1] == 2 ** 65
+    assert h.latest.value == 0.25
