@@ -8,16 +8,14 @@ copies of its experiment, parent and children). Workers keep one Jinja environme
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
-import re
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import charts
 from .model import Experiment, MetricHistory, Run
-from .render import Pages, make_env, run_json
+from .render import Pages, make_env, run_json, slug
 from .write import write_file
 
 _pages: Pages | None = None
@@ -25,8 +23,7 @@ _pages: Pages | None = None
 
 def chart_name(key: str, fmt: str = "svg") -> str:
     """Stable file name of a metric's chart (safe characters, unique by a short hash)."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("_")[:60] or "metric"
-    return f"{slug}-{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}.{fmt}"
+    return f"{slug(key, 'metric', '_')}.{fmt}"
 
 
 def run_chart_specs(run: Run, out_dir: Path, fmt: str = "svg") -> dict[str, charts.ChartSpec]:

@@ -129,6 +129,18 @@ class ManifestReuse:
         return _latest(old), False
 
 
+def _kept(previous: dict | None, plan, section: str) -> dict:
+    """A per-experiment section of the last build's manifest, if this build can use it."""
+    return (previous or {}).get(section, {}) if not plan.full else {}
+
+
+def _per_experiment(store: Store, made: dict, old: dict) -> dict:
+    """A manifest section by experiment: this build's entry for the experiments it redid, the
+    last build's for the others."""
+    return {eid: made[eid] if eid in made else old.get(eid, {})
+            for eid in sorted(e.experiment_id for e in store.experiments)}
+
+
 def _latest(entry: dict) -> dict[str, MetricHistory]:
     """Each metric's latest point (and its last timestamp, when a later point has a lower step)."""
     return {k: MetricHistory.latest_only(k, p[0], p[1], _from_json(p[2]), p[3] if len(p) > 3 else None)
@@ -222,12 +234,11 @@ class SiteBuilder:
             fmt.seed_markdown(previous.get("markdown"))
         # Full histories for what is drawn: re-rendered runs, and the compared runs of the
         # comparison charts that cannot be kept from the last build.
-        old_charts = (previous or {}).get("charts", {}) if not plan.full else {}
+        old_charts, old_rows = _kept(previous, plan, "charts"), _kept(previous, plan, "rows")
         comparisons = {exp.experiment_id: compare.plan(      # of the experiments to redo
             exp, options.chart_format, old_charts.get(exp.experiment_id),
             writer.out / "experiments" / exp.experiment_id / "charts" if writer.reused else None)
             for exp in store.experiments if exp.experiment_id in plan.render_experiments}
-        old_rows = (previous or {}).get("rows", {}) if not plan.full else {}
         rows: dict[str, RunRows] = {}      # experiment id → its runs table's rows
         needed = list(plan.render_runs)
         for comps in comparisons.values():
@@ -278,11 +289,9 @@ class SiteBuilder:
             for mid in store.unreadable_models:   # and of logged models
                 if previous and mid in previous.get("models", {}):
                     manifest["models"][mid] = previous["models"][mid]
-            manifest["charts"] = {eid: (compare.manifest_entry(comparisons[eid]) if eid in comparisons
-                                        else old_charts.get(eid, {}))
-                                  for eid in sorted(e.experiment_id for e in store.experiments)}
-            manifest["rows"] = {eid: (rows[eid].used if eid in rows else old_rows.get(eid, {}))
-                                for eid in sorted(e.experiment_id for e in store.experiments)}
+            manifest["charts"] = _per_experiment(store, {eid: compare.manifest_entry(c)
+                                                         for eid, c in comparisons.items()}, old_charts)
+            manifest["rows"] = _per_experiment(store, {eid: r.used for eid, r in rows.items()}, old_rows)
             manifest["markdown"] = fmt.markdown_rendered()
             if store.reader_state is not None:
                 manifest["reader"] = store.reader_state

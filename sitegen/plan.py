@@ -78,19 +78,19 @@ def logged_model_key(m: LoggedModel, exp: Experiment, runs: dict[str, Run], vers
     """Everything a logged model's page shows: the model, the runs it links, its versions."""
     run_ids = sorted({m.source_run_id or ""} | {p.run_id or "" for p in m.metrics})
     return digest(_logged(m), m.creation_time, m.artifact_location, exp.name,
-              [(rid, runs[rid].experiment_id, runs[rid].display_name) for rid in run_ids if rid in runs],
-              [(v.name, v.version, v.current_stage, v.aliases) for v in versions],
-              [(a.path, a.size, a.mtime_ns, a.skipped) for a in m.artifacts], m.warnings)
+                  [(rid, runs[rid].experiment_id, runs[rid].display_name) for rid in run_ids if rid in runs],
+                  [(v.name, v.version, v.current_stage, v.aliases) for v in versions],
+                  [(a.path, a.size, a.mtime_ns, a.skipped) for a in m.artifacts], m.warnings)
 
 
 def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
             model_versions=(), logged_models=()) -> str:
     return digest(run.fingerprint, run.lifecycle_stage, exp.name,
-              [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
-              (parent.run_id, parent.display_name) if parent else None,
-              [(c.run_id, c.display_name, c.status, c.fingerprint) for c in children], run.warnings,
-              [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions],
-              [_logged(m) for m in logged_models])
+                  [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
+                  (parent.run_id, parent.display_name) if parent else None,
+                  [(c.run_id, c.display_name, c.status, c.fingerprint) for c in children], run.warnings,
+                  [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions],
+                  [_logged(m) for m in logged_models])
 
 
 def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
@@ -108,8 +108,8 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
             run_keys[run.run_id] = run_key(run, exp, parent, children, versions_by_run.get(run.run_id, ()),
                                            models_by_run.get(run.run_id, ()))
         exp_keys[exp.experiment_id] = digest(exp.name, exp.lifecycle_stage, sorted(exp.tags.items()),
-                                         [run_keys[r.run_id] for r in exp.runs],
-                                         [_logged(m) for m in exp.logged_models])
+                                             [run_keys[r.run_id] for r in exp.runs],
+                                             [_logged(m) for m in exp.logged_models])
         for m in exp.logged_models:
             model_keys[m.model_id] = (m.experiment_id, logged_model_key(
                 m, exp, runs, versions_by_model.get(m.model_id, ())))

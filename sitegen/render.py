@@ -18,6 +18,7 @@ import jinja2
 from . import __version__, format as fmt
 from .cache import user_cache_dir
 from .model import Experiment, LoggedModel, Run, Store
+from .plan import digest
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
@@ -62,20 +63,21 @@ def run_url(exp_id: str, run_id: str) -> str:
     return f"{run_dir(exp_id, run_id)}/index.html"
 
 
-def _slug(text: str) -> str:
-    """Safe characters + a short hash of the text: a stable folder name for any text."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_.")[:60] or "model"
-    return f"{slug}-{hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}"
+def slug(text: str, empty: str = "model", strip: str = "_.") -> str:
+    """Safe characters + a short hash of the text: a stable file or folder name for any text
+    (``empty`` when no safe character is left)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip(strip)[:60] or empty
+    return f"{safe}-{hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}"
 
 
 def model_dir(name: str) -> str:
     """Stable folder of a registered model's page (any name → safe characters + short hash)."""
-    return f"models/{_slug(name)}"
+    return f"models/{slug(name)}"
 
 
 def logged_model_slug(model_id: str) -> str:
     """A logged model's folder name: its id (``m-<hex>``) as it is when that is safe."""
-    return model_id if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}", model_id) else _slug(model_id)
+    return model_id if re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}", model_id) else slug(model_id)
 
 
 def logged_model_dir(exp_id: str, model_id: str) -> str:
@@ -146,7 +148,6 @@ class RunRows:
         self.run_keys = run_keys or {}
         self.kept = kept or {}
         self.used: dict[str, str] = {}
-        self.rendered = 0
 
     def get(self, run: Run, place: str, render) -> jinja2.filters.Markup:
         run_key = self.run_keys.get(run.run_id)
@@ -154,7 +155,6 @@ class RunRows:
         html = self.kept.get(key) if key else None
         if html is None:
             html = str(render())
-            self.rendered += 1
         if key:
             self.used[key] = html
         return jinja2.filters.Markup(html)
@@ -187,7 +187,7 @@ class Pages:
                    rows: "RunRows | None" = None) -> str:
         rows = rows or RunRows()
         macro = self.env.get_template("run_row.html").module.run_row
-        columns = hashlib.blake2b(json.dumps([param_keys, metric_keys]).encode(), digest_size=8).hexdigest()
+        columns = digest(param_keys, metric_keys)
 
         def run_row(run: Run, depth: int, group_size: int) -> jinja2.filters.Markup:
             return rows.get(run, f"{depth}:{group_size}:{columns}",

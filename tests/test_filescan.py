@@ -32,7 +32,7 @@ def _fingerprint(run_dir, kept=None, later: float = 10) -> tuple[str, dict, list
     filescan.time.time_ns = lambda: real_clock() + int(later * 1e9)
     try:
         scanner = RunScanner({run_dir.name: kept} if kept is not None else None)
-        fp = scanner.fingerprint(str(run_dir), run_dir.name)
+        fp = scanner.scan(str(run_dir), run_dir.name).fingerprint
     finally:
         filescan._list, filescan.time.time_ns = real_list, real_clock
     return fp, scanner.listings[run_dir.name], listed

@@ -17,9 +17,16 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from typing import NamedTuple
 
 SETTLED_NS = 2_000_000_000
 MAX_DEPTH = 32
+
+
+class RunFolder(NamedTuple):
+    fingerprint: str
+    files: list[str]          # the names of the files and folders directly in the run folder
+    dirs: list[str]
 
 
 class RunScanner:
@@ -29,15 +36,15 @@ class RunScanner:
         # run folder name → {folder relative to the run ('' or 'a/b/'): [mtime, ctime, files, dirs]}
         self.kept = kept if isinstance(kept, dict) else {}
         self.listings: dict[str, dict] = {}
-        self.root: tuple[list[str], list[str]] = ([], [])   # files and folders of the last run folder
         self._now = time.time_ns()
 
-    def fingerprint(self, run_dir: str, name: str) -> str:
+    def scan(self, run_dir: str, name: str) -> RunFolder:
+        """The run folder's fingerprint, and what is directly in it."""
         old = self.kept.get(name)
         old = old if isinstance(old, dict) else {}
         new: dict[str, list] = {}
         parts: list[str] = []
-        self.root = ([], [])
+        top: tuple[list[str], list[str]] = ([], [])
         stack = [""]
         while stack:
             rel = stack.pop()
@@ -62,14 +69,16 @@ class RunScanner:
                 if files is None:
                     continue
             if not rel:
-                self.root = (files, dirs)
+                top = (files, dirs)
             if self._now - max(mtime, ctime) > SETTLED_NS:
                 new[rel] = [mtime, ctime, files, dirs]
             if rel.count("/") < MAX_DEPTH:
                 stack.extend(f"{rel}{d}/" for d in dirs if rel or d != "artifacts")
         self.listings[name] = new
         parts.sort()
-        return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+        fingerprint = hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogateescape"),
+                                      digest_size=12).hexdigest()
+        return RunFolder(fingerprint, *top)
 
 
 def _list(folder: str, rel: str, parts: list[str]) -> tuple[list[str] | None, list[str]]:

@@ -108,8 +108,7 @@ class FileStoreReader:
             if not entry.is_dir() or entry.name in _EXPERIMENT_CHILDREN:
                 continue
             run_dir = Path(entry.path)
-            fingerprint = self._scanner.fingerprint(entry.path, entry.name)
-            files, dirs = self._scanner.root       # the run folder's listing, from the fingerprint
+            fingerprint, files, dirs = self._scanner.scan(entry.path, entry.name)
             if "meta.yaml" not in files:
                 if len(entry.name) == 32:
                     warn(run_dir, "run folder without meta.yaml (half-written or damaged); skipped")
@@ -191,10 +190,7 @@ def _read_experiment(exp_dir: Path, warn: _Warn, in_trash: bool) -> Experiment |
     )
 
 
-def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse=None,
-              fingerprint: str | None = None) -> Run | None:
-    if fingerprint is None:
-        fingerprint = RunScanner().fingerprint(str(run_dir), run_dir.name)
+def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse, fingerprint: str) -> Run | None:
     kept = getattr(reuse, "get_run", None)
     kept = kept(run_dir.name, fingerprint) if kept is not None else None
     if kept is not None:     # nothing in the run's folder changed since the last build
