@@ -37,6 +37,16 @@ def default_store_uri(cwd: str | os.PathLike | None = None) -> str:
     return "mlruns"
 
 
+def explain_default_store(cwd: str | os.PathLike | None = None) -> str:
+    """What was tried when no store was given (for "store not found" messages)."""
+    base = Path(cwd or os.getcwd())
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return f"--store was not given, so $MLFLOW_TRACKING_URI ({redact(env)}) was used"
+    return (f"--store was not given; tried $MLFLOW_TRACKING_URI (not set), {base / 'mlflow.db'} "
+            f"and {base / 'mlruns'} (neither exists): pass --store URI")
+
+
 def scheme_of(uri: str) -> str:
     if "://" not in uri and not uri.startswith("file:"):
         return "file"
@@ -100,6 +110,38 @@ def get_reader(uri: str, *, include_deleted: bool = False,
     raise StoreError(f"unknown store kind '{scheme}://' in {uri}")
 
 
+def settle_ids(store: Store) -> None:
+    """One place per id, whatever the reader: an experiment id read twice, a run id read
+    twice, or a run listed under an experiment other than the one it records, keeps its first
+    place; the others are left out with a warning (in ``store.warnings``) naming them. The
+    file store already leaves out folders whose recorded id disagrees with where they sit,
+    as MLflow's client does; this is the last guard, so no page is written twice and no link
+    points at a page that was never written."""
+    exps, runs = set(), set()
+    kept = []
+    for exp in store.experiments:
+        if exp.experiment_id in exps:
+            store.warnings.append(f"experiment {exp.experiment_id} ({exp.name!r}) was read twice; "
+                                  f"the second copy is left out with its {len(exp.runs)} runs")
+            continue
+        exps.add(exp.experiment_id)
+        kept.append(exp)
+        ok = []
+        for run in exp.runs:
+            if run.run_id in runs:
+                store.warnings.append(f"run {run.run_id} was read twice; the copy under experiment "
+                                      f"{exp.experiment_id} is left out")
+                continue
+            if run.experiment_id != exp.experiment_id:
+                store.warnings.append(f"run {run.run_id} records experiment {run.experiment_id} but was "
+                                      f"listed under experiment {exp.experiment_id}; left out")
+                continue
+            runs.add(run.run_id)
+            ok.append(run)
+        exp.runs = ok
+    store.experiments = kept
+
+
 def open_store(uri: str, *, include_deleted: bool = False) -> Store:
     """Read a whole store. Raises :class:`StoreError` if it cannot be read at all.
 
@@ -108,6 +150,8 @@ def open_store(uri: str, *, include_deleted: bool = False) -> Store:
     """
     reader = get_reader(uri, include_deleted=include_deleted)
     try:
-        return reader.read()
+        store = reader.read()
+        settle_ids(store)
+        return store
     finally:
         reader.close()

@@ -11,34 +11,54 @@ Layout and quirks are described in MLflow's ``file_store.py``; in short::
 
 Keys containing '/' are nested folders. No sub-folder is required: stores that went
 through git have lost their empty folders.
+
+An experiment's or run's folder name is its id. As MLflow's client does, a folder whose
+``meta.yaml`` records another id (an experiment folder copied by hand, a run moved between
+experiment folders) is left out with a warning naming it, so every id has one place.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import yaml
-
+from .filemeta import (Warn, complete_lines, int_or_none, load_yaml, meta_folders, metric_files,
+                       read_kv_folder, short)
+from .filemodels import read_logged_models, read_registry
 from .filescan import RunScanner
-from ..model import (LOGGED_MODEL_STATUS, SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput,
-                     Experiment, LoggedModel, MetricHistory, ModelMetric, ModelVersion,
-                     RegisteredModel, Run, Store)
-
-try:  # the C loader is 5-10x faster; fall back silently where libyaml is missing
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+from ..model import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment, MetricHistory,
+                     Run, Store)
 
 # Folders inside an experiment that are not runs.
 _EXPERIMENT_CHILDREN = {"tags", "datasets", "models", "traces", "evaluation_datasets", "scorers"}
+# Folders at the store's root that are not experiments: the model registry.
+_ROOT_CHILDREN = {"models"}
+
+_load_yaml = load_yaml        # the name tests watch to count the files a build opens
+_Warn = Warn
 
 
-class _Warn:
-    def __init__(self, sink: list[str]):
-        self.sink = sink
+def _run_folders(exp_dir: Path) -> int:
+    """How many run folders (32-character names) an experiment folder holds, for warnings."""
+    try:
+        return sum(1 for e in os.scandir(exp_dir) if e.is_dir() and len(e.name) == 32)
+    except OSError:
+        return 0
 
-    def __call__(self, path: Path | str, problem: str) -> None:
-        self.sink.append(f"{path}: {problem}")
+
+def _runs_left_out(exp_dir: Path) -> str:
+    n = _run_folders(exp_dir)
+    return f"experiment left out with its {n} run folder{'' if n == 1 else 's'}"
+
+
+def _note_traces(exp_dir: Path, warn: Warn) -> None:
+    """MLflow 3 GenAI traces (``<exp>/traces/<trace_id>/``) are not read yet: say so."""
+    try:
+        n = sum(1 for e in os.scandir(exp_dir / "traces") if e.is_dir())
+    except OSError:
+        return
+    if n:
+        warn(exp_dir / "traces", f"{n} trace{'' if n == 1 else 's'} not shown: trackreport "
+                                 "does not read MLflow traces yet")
 
 
 class FileStoreReader:
@@ -54,6 +74,7 @@ class FileStoreReader:
         self.root, self.uri, self.include_deleted = root, uri, include_deleted
         self._run_dirs: dict[str, Path] = {}
         self._scanner = RunScanner()
+        self._warnings: list[str] = []
 
     def read(self, reuse=None) -> Store:
         from . import StoreError
@@ -67,31 +88,44 @@ class FileStoreReader:
         state = getattr(reuse, "reader_state", None)
         kept = state.get("listings") if isinstance(state, dict) and state.get("root") == store.base_dir else None
         self._scanner = RunScanner(kept)
-        warn = _Warn(store.warnings)
-        exp_dirs = [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
+        self._run_dirs = {}
+        self._warnings = store.warnings
+        warn = Warn(store.warnings)
+        exp_dirs = [Path(e.path) for e in entries
+                    if e.is_dir() and not e.name.startswith(".") and e.name not in _ROOT_CHILDREN]
         if self.include_deleted and (root / ".trash").is_dir():
             exp_dirs += sorted(p for p in (root / ".trash").iterdir() if p.is_dir())
         found_any = False
+        seen: dict[str, Path] = {}
         for exp_dir in exp_dirs:
-            meta_path = exp_dir / "meta.yaml"
-            if not meta_path.is_file() or exp_dir.name == "models" and exp_dir.parent == root:
+            if not (exp_dir / "meta.yaml").is_file():
+                if _run_folders(exp_dir) or exp_dir.name.isdigit():
+                    warn(exp_dir, f"no meta.yaml (damaged, or not an experiment); {_runs_left_out(exp_dir)}")
+                else:
+                    warn(exp_dir, "not an experiment (no meta.yaml); left out")
                 continue
             found_any = True
             exp = _read_experiment(exp_dir, warn, in_trash=exp_dir.parent.name == ".trash")
             if exp is None or (exp.deleted and not self.include_deleted):
                 continue
+            if exp.experiment_id in seen:
+                warn(exp_dir, f"experiment {exp.experiment_id} is also in {seen[exp.experiment_id]}, "
+                              f"which is read; {_runs_left_out(exp_dir)}")
+                continue
+            seen[exp.experiment_id] = exp_dir
             exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
-            exp.logged_models = _read_logged_models(exp_dir / "models", exp.experiment_id, warn,
-                                                    self.include_deleted, store.unreadable_models)
+            _note_traces(exp_dir, warn)
+            exp.logged_models = read_logged_models(exp_dir / "models", exp.experiment_id, warn,
+                                                   self.include_deleted, store.unreadable_models)
             store.experiments.append(exp)
         if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
-        store.models = _read_registry(root / "models", warn)
+        store.models = read_registry(root / "models", warn)
         store.reader_state = {"root": store.base_dir, "listings": self._scanner.listings}
         return store
 
     def load_metrics(self, runs: list[Run]) -> None:
-        warn = _Warn([])
+        warn = Warn(self._warnings)
         for run in runs:
             if not run.metrics_complete and run.run_id in self._run_dirs:
                 run.metrics = _read_metrics(self._run_dirs[run.run_id] / "metrics", warn)
@@ -100,22 +134,25 @@ class FileStoreReader:
     def close(self) -> None:
         pass
 
-    def _read_runs(self, exp_dir: Path, exp: Experiment, warn: _Warn, reuse,
+    def _read_runs(self, exp_dir: Path, exp: Experiment, warn: Warn, reuse,
                    unreadable: set[str]) -> list[Run]:
         runs = []
         datasets: dict[str, dict] | None = None
         for entry in sorted(os.scandir(exp_dir), key=lambda e: e.name):
-            if not entry.is_dir() or entry.name in _EXPERIMENT_CHILDREN:
+            if not entry.is_dir() or entry.name in _EXPERIMENT_CHILDREN or entry.name.startswith("."):
                 continue
             run_dir = Path(entry.path)
             fingerprint, files, dirs = self._scanner.scan(entry.path, entry.name)
             if "meta.yaml" not in files:
-                if len(entry.name) == 32:
-                    warn(run_dir, "run folder without meta.yaml (half-written or damaged); skipped")
+                warn(run_dir, "no meta.yaml (a damaged or half-written run?); run left out")
                 continue
             run = _read_run(run_dir, exp, warn, reuse, fingerprint)
             if run is None:
                 unreadable.add(run_dir.name)
+                continue
+            mismatch = _misplaced(run, run_dir.name, exp.experiment_id)
+            if mismatch:
+                warn(run_dir, f"{mismatch}; run left out, as MLflow leaves it out")
                 continue
             if run.deleted and not self.include_deleted:
                 continue
@@ -128,91 +165,64 @@ class FileStoreReader:
         return runs
 
 
-def _load_yaml(path: Path, warn: _Warn) -> dict | None:
-    try:
-        with open(path, "rb") as f:
-            data = yaml.load(f, Loader=_Loader)
-    except (OSError, yaml.YAMLError) as e:
-        warn(path, f"unreadable ({_short(e)}); skipped")
-        return None
-    if not isinstance(data, dict):
-        warn(path, "not a YAML mapping (empty or half-written?); skipped")
-        return None
-    return data
+def _misplaced(run: Run, folder_name: str, exp_id: str) -> str | None:
+    """What is wrong when a run's meta.yaml disagrees with where its folder sits, else None."""
+    if run.run_id != folder_name:
+        return f"meta.yaml records run id '{run.run_id}', not the folder's name"
+    if run.experiment_id != exp_id:
+        return (f"meta.yaml records experiment '{run.experiment_id}', but the run sits in "
+                f"experiment folder '{exp_id}' (moved by hand?)")
+    return None
 
 
-def _short(e: Exception) -> str:
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
-
-
-def _read_kv_folder(folder: Path, warn: _Warn) -> dict[str, str]:
-    """params/ and tags/: one file per key; keys with '/' are nested folders."""
-    out: dict[str, str] = {}
-    top = str(folder)
-    if not os.path.isdir(top):
-        return out
-    for dirpath, _dirs, files in os.walk(top):
-        prefix = "" if dirpath == top else os.path.relpath(dirpath, top).replace(os.sep, "/") + "/"
-        for name in files:
-            path = os.path.join(dirpath, name)
-            try:
-                with open(path, "rb") as f:
-                    out[prefix + name] = f.read().decode("utf-8")
-            except (OSError, UnicodeDecodeError) as e:
-                warn(path, f"unreadable ({_short(e)}); skipped")
-    return out
-
-
-def _int_or_none(v) -> int | None:
-    if v is None or v == "":
-        return None
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def _read_experiment(exp_dir: Path, warn: _Warn, in_trash: bool) -> Experiment | None:
-    meta = _load_yaml(exp_dir / "meta.yaml", warn)
+def _read_experiment(exp_dir: Path, warn: Warn, in_trash: bool) -> Experiment | None:
+    meta = _load_yaml(exp_dir / "meta.yaml", warn, _runs_left_out(exp_dir))
     if meta is None:
         return None
     exp_id = str(meta.get("experiment_id", exp_dir.name))
+    if exp_id != exp_dir.name:
+        warn(exp_dir, f"meta.yaml records experiment id '{exp_id}', not the folder's name (a copy "
+                      f"made by hand?); {_runs_left_out(exp_dir)}, as MLflow leaves it out")
+        return None
     stage = meta.get("lifecycle_stage") or ("deleted" if in_trash else "active")
     return Experiment(
         experiment_id=exp_id,
         name=str(meta.get("name") if meta.get("name") is not None else exp_id),
         artifact_location=meta.get("artifact_location"),
         lifecycle_stage="deleted" if in_trash else stage,
-        creation_time=_int_or_none(meta.get("creation_time")),
-        last_update_time=_int_or_none(meta.get("last_update_time")),
-        tags=_read_kv_folder(exp_dir / "tags", warn),
+        creation_time=int_or_none(meta.get("creation_time")),
+        last_update_time=int_or_none(meta.get("last_update_time")),
+        tags=read_kv_folder(exp_dir / "tags", warn),
     )
 
 
-def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse, fingerprint: str) -> Run | None:
+def _read_run(run_dir: Path, exp: Experiment, warn: Warn, reuse, fingerprint: str) -> Run | None:
     kept = getattr(reuse, "get_run", None)
     kept = kept(run_dir.name, fingerprint) if kept is not None else None
     if kept is not None:     # nothing in the run's folder changed since the last build
         return kept
-    meta = _load_yaml(run_dir / "meta.yaml", warn)
+    meta = _load_yaml(run_dir / "meta.yaml", warn, "run left out")
     if meta is None:
         return None
     run_id = str(meta.get("run_id") or meta.get("run_uuid") or run_dir.name)
-    status = meta.get("status")
-    status = STATUS_BY_CODE.get(status, status) if isinstance(status, int) else (status or "FINISHED")
+    status = meta.get("status", 1)     # MLflow's client: no status recorded means RUNNING
+    if isinstance(status, int):
+        if status not in STATUS_BY_CODE:
+            warn(run_dir / "meta.yaml", f"unknown status code {status} (a newer MLflow?); shown as is")
+        status = STATUS_BY_CODE.get(status, status)
+    status = status or "FINISHED"
     source_type = meta.get("source_type")
     if isinstance(source_type, int):
         source_type = SOURCE_TYPE_BY_CODE.get(source_type, str(source_type))
-    params = _read_kv_folder(run_dir / "params", warn)
-    tags = _read_kv_folder(run_dir / "tags", warn)
+    params = read_kv_folder(run_dir / "params", warn)
+    tags = read_kv_folder(run_dir / "tags", warn)
     run = Run(
         run_id=run_id,
         experiment_id=str(meta.get("experiment_id", exp.experiment_id)),
         run_name=(meta.get("run_name") or tags.get("mlflow.runName") or None),
         status=str(status),
-        start_time=_int_or_none(meta.get("start_time")),
-        end_time=_int_or_none(meta.get("end_time")),
+        start_time=int_or_none(meta.get("start_time")),
+        end_time=int_or_none(meta.get("end_time")),
         lifecycle_stage=str(meta.get("lifecycle_stage") or "active"),
         user_id=meta.get("user_id") or None,
         artifact_uri=meta.get("artifact_uri") or None,
@@ -232,51 +242,9 @@ def _read_run(run_dir: Path, exp: Experiment, warn: _Warn, reuse, fingerprint: s
     return run
 
 
-def _metric_files(folder: Path, warn: _Warn):
-    """(key, content, path) of each metric file; keys with '/' are nested folders."""
-    if not folder.is_dir():
-        return
-    for dirpath, _dirs, files in os.walk(folder):
-        for name in files:
-            path = Path(dirpath, name)
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except OSError as e:
-                warn(path, f"unreadable ({_short(e)}); skipped")
-                continue
-            yield path.relative_to(folder).as_posix(), data, path
-
-
-def _read_metrics(folder: Path, warn: _Warn) -> dict[str, MetricHistory]:
-    out = {key: parse_metric_lines(key, data, path, warn) for key, data, path in _metric_files(folder, warn)}
+def _read_metrics(folder: Path, warn: Warn) -> dict[str, MetricHistory]:
+    out = {key: parse_metric_lines(key, data, path, warn) for key, data, path in metric_files(folder, warn)}
     return dict(sorted(out.items()))
-
-
-def _complete(data: bytes) -> bytes:
-    """A metric file without a trailing partial line (being appended to right now)."""
-    if not data.endswith(b"\n"):
-        cut = data.rfind(b"\n")
-        data = data[: cut + 1] if cut >= 0 else b""
-    return data
-
-
-def _read_model_metrics(folder: Path, warn: _Warn) -> list[ModelMetric]:
-    """A logged model's metric files: "<timestamp> <value> <step> <run_id> [<dataset> <digest>]"."""
-    out = []
-    for key, data, path in sorted(_metric_files(folder, warn)):
-        for lineno, line in enumerate(_complete(data).splitlines(), 1):
-            parts = line.decode("utf-8", "replace").split()
-            if not parts:
-                continue
-            try:
-                if len(parts) not in (4, 6):
-                    raise ValueError("expected 'timestamp value step run_id [dataset digest]'")
-                out.append(ModelMetric(key, float(parts[1]), int(parts[0]), int(parts[2]), parts[3],
-                                       *(parts[4:6] if len(parts) == 6 else ())))
-            except ValueError:
-                warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); skipped")
-    return out
 
 
 def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) -> MetricHistory:
@@ -284,7 +252,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
     hist = MetricHistory(key)
     if not data:
         return hist
-    data = _complete(data)   # being appended to right now: only complete lines count
+    data = complete_lines(data)   # being appended to right now: only complete lines count
     lines = data.splitlines()
     fields = data.split()
     if len(fields) == 3 * len(lines):
@@ -308,7 +276,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
                 raise ValueError("expected 'timestamp value step'")
         except ValueError:
             if warn:
-                warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); skipped")
+                warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); this point is left out")
             continue
         hist.timestamps.append(ts)
         hist.values.append(value)
@@ -316,18 +284,27 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
     return hist.compact()
 
 
-def _read_datasets(folder: Path, warn: _Warn) -> dict[str, dict]:
-    return {entry.name: meta for entry, meta in _meta_folders(folder, warn)}
+def _read_datasets(folder: Path, warn: Warn) -> dict[str, dict | None]:
+    """The experiment's datasets by id; None for one that cannot be read (already warned
+    about, with the run inputs that use it)."""
+    unreadable: set[str] = set()
+    out: dict[str, dict | None] = {entry.name: meta for entry, meta in meta_folders(
+        folder, warn, "dataset (with the run inputs that use it)", unreadable=unreadable)}
+    out.update(dict.fromkeys(unreadable))
+    return out
 
 
-def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[DatasetInput]:
+def _read_inputs(folder: Path, datasets: dict[str, dict | None], warn: Warn) -> list[DatasetInput]:
     out = []
-    for entry, meta in _meta_folders(folder, warn):
-        if meta.get("source_type", "DATASET") != "DATASET":
+    for entry, meta in meta_folders(folder, warn, "dataset input"):
+        if meta.get("source_type", "DATASET") != "DATASET":   # MLflow 3: a model input, not a dataset
             continue
         ds = datasets.get(str(meta.get("source_id")))
+        if ds is None and str(meta.get("source_id")) in datasets:
+            continue     # the dataset's own folder is damaged: named in a warning already
         if ds is None:
-            warn(entry / "meta.yaml", f"dataset {meta.get('source_id')} not found in the experiment; skipped")
+            warn(entry / "meta.yaml", f"dataset {meta.get('source_id')} not found in the experiment's datasets/; "
+                                         "this dataset input is left out")
             continue
         tags = meta.get("tags") or {}
         out.append(DatasetInput(
@@ -336,79 +313,3 @@ def _read_inputs(folder: Path, datasets: dict[str, dict], warn: _Warn) -> list[D
             schema=str(ds.get("schema") or ""), profile=str(ds.get("profile") or ""),
             tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}))
     return out
-
-
-def _meta_folders(folder: Path, warn: _Warn, prefix: str = "", unreadable: set | None = None):
-    """(sub-folder, its meta.yaml as a dict) for each sub-folder with a readable meta.yaml;
-    the names of those whose meta.yaml cannot be read go into ``unreadable``."""
-    if not folder.is_dir():
-        return
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        meta_path = Path(entry.path, "meta.yaml")
-        if not entry.is_dir() or not entry.name.startswith(prefix) or not meta_path.is_file():
-            continue
-        meta = _load_yaml(meta_path, warn)
-        if meta is not None:
-            yield Path(entry.path), meta
-        elif unreadable is not None:
-            unreadable.add(entry.name)
-
-
-def _read_logged_models(folder: Path, exp_id: str, warn: _Warn, include_deleted: bool,
-                        unreadable: set[str]) -> list[LoggedModel]:
-    """MLflow 3 logged models: ``<exp>/models/<model_id>/`` (meta.yaml, params, tags, metrics)."""
-    out = []
-    for entry, meta in _meta_folders(folder, warn, unreadable=unreadable):
-        stage = str(meta.get("lifecycle_stage") or "active")
-        if stage == "deleted" and not include_deleted:
-            continue
-        status = meta.get("status")
-        out.append(LoggedModel(
-            model_id=str(meta.get("model_id") or entry.name), name=str(meta.get("name") or ""),
-            experiment_id=exp_id,
-            source_run_id=meta.get("source_run_id") or None, model_type=meta.get("model_type") or None,
-            status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
-            status_message=meta.get("status_message") or None,
-            creation_time=_int_or_none(meta.get("creation_timestamp")),
-            last_updated_time=_int_or_none(meta.get("last_updated_timestamp")),
-            artifact_location=meta.get("artifact_location") or None, lifecycle_stage=stage,
-            params=_read_kv_folder(entry / "params", warn),
-            tags=_read_kv_folder(entry / "tags", warn),
-            metrics=_read_model_metrics(entry / "metrics", warn)))
-    return out
-
-
-def _read_registry(folder: Path, warn: _Warn) -> list[RegisteredModel]:
-    """``mlruns/models/<name>/meta.yaml``, ``tags/``, ``aliases/`` and ``version-<n>/``."""
-    models = []
-    for entry, meta in _meta_folders(folder, warn):
-        model = RegisteredModel(
-            name=str(meta.get("name") or entry.name),
-            creation_time=_int_or_none(meta.get("creation_timestamp")),
-            last_updated_time=_int_or_none(meta.get("last_updated_timestamp")),
-            description=meta.get("description") or None,
-            tags=_read_kv_folder(entry / "tags", warn))
-        aliases = {str(k): v for k, v in (meta.get("aliases") or {}).items()} \
-            if isinstance(meta.get("aliases"), dict) else {}
-        aliases.update(_read_kv_folder(entry / "aliases", warn))
-        for alias, version in aliases.items():
-            v = _int_or_none(str(version).strip())
-            if v is not None:
-                model.aliases[alias] = v
-        for vdir, vm in _meta_folders(entry, warn, prefix="version-"):
-            if _int_or_none(vm.get("version")) is None:
-                continue
-            mv = ModelVersion(
-                name=model.name, version=int(vm["version"]),
-                creation_time=_int_or_none(vm.get("creation_timestamp")),
-                last_updated_time=_int_or_none(vm.get("last_updated_timestamp")),
-                description=vm.get("description") or None, user_id=vm.get("user_id") or None,
-                current_stage=vm.get("current_stage") or None, source=vm.get("source") or None,
-                run_id=vm.get("run_id") or None, status=vm.get("status") or None,
-                status_message=vm.get("status_message") or None, run_link=vm.get("run_link") or None,
-                model_id=vm.get("model_id") or None, tags=_read_kv_folder(vdir / "tags", warn))
-            mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
-            model.versions.append(mv)
-        model.versions.sort(key=lambda v: -v.version)
-        models.append(model)
-    return models

@@ -21,8 +21,14 @@ STATE_FORMAT = 1
 Counts = dict[str, list[tuple[str, int, int | None]]]   # run id → [(key, points, last timestamp)]
 
 
-def _int(v) -> int | None:
-    return None if v is None else int(v)
+def _int(v) -> int | str | None:
+    """The last timestamp as an int; text where a damaged row holds text (SQLite keeps any
+    value in any column; the reader warns about such rows): the fingerprint needs only a
+    stable value."""
+    try:
+        return None if v is None else int(v)
+    except (TypeError, ValueError):
+        return str(v)
 
 
 def _group(rows) -> Counts:

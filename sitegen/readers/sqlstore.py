@@ -21,9 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from . import sqlitedelta
-from ..model import (LOGGED_MODEL_STATUS, DatasetInput, Experiment, LoggedModel, MetricHistory,
-                     ModelMetric, ModelVersion, RegisteredModel, Run, Store)
+from . import sqlitedelta, sqlmodels
+from ..model import DatasetInput, Experiment, MetricHistory, Run, Store
 
 # An incremental build reads in a transaction on the store itself, unless it must read
 # more metric points than this (about 0.2 s): then from a snapshot, as a first build does.
@@ -183,6 +182,7 @@ class SqlReader:
 
     def __init__(self, conn, schema: _Schema, rowid_state: dict | None = None, on_large_load=None):
         self.conn, self.s = conn, schema
+        self.warnings: list[str] = []     # the store's, once read() starts
         self.counts: dict[str, list] = {}
         # Called (and its connection used) before reading more than LARGE_LOAD_ROWS points
         self.on_large_load = on_large_load
@@ -218,6 +218,8 @@ class SqlReader:
         run_live = "" if include_deleted or run_stage == "NULL" else \
             f" WHERE {run_stage} IS NULL OR {run_stage} <> 'deleted'"
         runs: dict[str, Run] = {}
+        all_eids = None       # every experiment id, deleted ones too (read if needed)
+        self.warnings = store.warnings
         for row in conn.execute(
                 f"SELECT r.{q('run_uuid')}, r.{q('experiment_id')}, {c('name')}, {c('status')},"
                 f" {c('start_time')}, {c('end_time')}, {run_stage}, {c('user_id')}, {c('artifact_uri')},"
@@ -225,9 +227,21 @@ class SqlReader:
                 f" FROM {q('runs')} r{run_live} ORDER BY {c('start_time')} DESC, r.{q('run_uuid')}"):
             eid = str(row[1])
             if eid not in exps:
+                if all_eids is None:
+                    all_eids = {str(r[0]) for r in conn.execute(
+                        f"SELECT {q('experiment_id')} FROM {q('experiments')}")}
+                if eid not in all_eids:      # not a deleted experiment's run: a dangling row
+                    store.warnings.append(f"runs table: run {row[0]} belongs to experiment {eid}, "
+                                          "which is not in the experiments table; run left out")
+                continue
+            try:
+                start, end = _int(row[4]), _int(row[5])
+            except (TypeError, ValueError):
+                store.warnings.append(f"runs table: run {row[0]} has a start or end time that is not a "
+                                      f"time in ms ({row[4]!r}, {row[5]!r}); run left out")
                 continue
             runs[row[0]] = Run(run_id=row[0], experiment_id=eid, run_name=row[2] or None,
-                               status=row[3] or "FINISHED", start_time=_int(row[4]), end_time=_int(row[5]),
+                               status=row[3] or "FINISHED", start_time=start, end_time=end,
                                lifecycle_stage=row[6] or "active", user_id=row[7] or None,
                                artifact_uri=row[8] or None, source_type=row[9] or None,
                                source_name=row[10] or None, entry_point_name=row[11] or None,
@@ -266,105 +280,11 @@ class SqlReader:
         self.load_metrics(need, everything=len(need) == len(runs))
         store.experiments.extend(exps.values())
         if "registered_models" in s.tables:
-            store.models = self._registry()
+            store.models = _guarded(store, "registered_models", "the model registry",
+                                    sqlmodels.read_registry, conn, s) or []
         if "logged_models" in s.tables:
-            self._logged_models(exps, include_deleted)
-
-    def _logged_models(self, exps: dict[str, Experiment], include_deleted: bool) -> None:
-        """MLflow 3's logged_models with their params, tags and metrics."""
-        conn, s = self.conn, self.s
-        q = s.q
-
-        def c(name: str) -> str:
-            return s.col("logged_models", name)
-
-        models: dict[str, LoggedModel] = {}
-        for row in conn.execute(
-                f"SELECT {q('model_id')}, {q('experiment_id')}, {q('name')}, {c('artifact_location')},"
-                f" {c('creation_timestamp_ms')}, {c('last_updated_timestamp_ms')}, {c('status')},"
-                f" {c('lifecycle_stage')}, {c('model_type')}, {c('source_run_id')}, {c('status_message')}"
-                f" FROM {q('logged_models')} ORDER BY {c('creation_timestamp_ms')}, {q('model_id')}"):
-            eid = str(row[1])
-            if eid not in exps or (row[7] == "deleted" and not include_deleted):
-                continue
-            status = row[6]
-            models[row[0]] = LoggedModel(
-                model_id=row[0], name=row[2] or "", experiment_id=eid, artifact_location=row[3],
-                creation_time=_int(row[4]), last_updated_time=_int(row[5]),
-                status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
-                model_type=row[8] or None, source_run_id=row[9] or None, status_message=row[10] or None,
-                lifecycle_stage=row[7] or "active")
-        for table, key, value, attr in (("logged_model_params", "param_key", "param_value", "params"),
-                                        ("logged_model_tags", "tag_key", "tag_value", "tags")):
-            if table in s.tables:
-                for mid, k, v in conn.execute(f"SELECT {q('model_id')}, {q(key)}, {q(value)} FROM {q(table)}"):
-                    if mid in models:
-                        getattr(models[mid], attr)[k] = v or ""
-        if "logged_model_metrics" in s.tables:
-            t = "logged_model_metrics"
-            for mid, name, ts, step, value, rid, ds_name, ds_digest in conn.execute(
-                    f"SELECT {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')},"
-                    f" {q('metric_step')}, {q('metric_value')}, {s.col(t, 'run_id')},"
-                    f" {s.col(t, 'dataset_name')}, {s.col(t, 'dataset_digest')} FROM {q(t)}"
-                    f" ORDER BY {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')}, {q('metric_step')}"):
-                m = models.get(mid)
-                if m is not None:
-                    m.metrics.append(ModelMetric(name, float("nan") if value is None else float(value),
-                                                 int(ts), int(step or 0), rid or None, ds_name or None,
-                                                 ds_digest or None))
-        for m in models.values():
-            exps[m.experiment_id].logged_models.append(m)
-
-    def _registry(self) -> list[RegisteredModel]:
-        """registered_models, model_versions and their tags and aliases (where present)."""
-        conn, s = self.conn, self.s
-        q = s.q
-
-        def c(table: str, name: str) -> str:
-            return s.col(table, name)
-
-        models: dict[str, RegisteredModel] = {}
-        for name, created, updated, desc in conn.execute(
-                f"SELECT {q('name')}, {c('registered_models', 'creation_time')},"
-                f" {c('registered_models', 'last_updated_time')}, {c('registered_models', 'description')}"
-                f" FROM {q('registered_models')} ORDER BY {q('name')}"):
-            models[name] = RegisteredModel(name=name, creation_time=_int(created),
-                                           last_updated_time=_int(updated), description=desc or None)
-        if "registered_model_tags" in s.tables:
-            for key, value, name in conn.execute(
-                    f"SELECT {q('key')}, {q('value')}, {q('name')} FROM {q('registered_model_tags')}"):
-                if name in models:
-                    models[name].tags[key] = value or ""
-        if "registered_model_aliases" in s.tables:
-            for alias, version, name in conn.execute(
-                    f"SELECT {q('alias')}, {q('version')}, {q('name')} FROM {q('registered_model_aliases')}"):
-                if name in models and version is not None:
-                    models[name].aliases[alias] = int(version)
-        versions: dict[tuple[str, int], ModelVersion] = {}
-        if "model_versions" in s.tables:
-            cols = ["creation_time", "last_updated_time", "description", "user_id", "current_stage",
-                    "source", "run_id", "status", "status_message", "run_link", "model_id"]
-            for row in conn.execute(
-                    f"SELECT {q('name')}, {q('version')}, " + ", ".join(c('model_versions', x) for x in cols)
-                    + f" FROM {q('model_versions')}"):
-                if row[0] not in models:
-                    continue
-                mv = ModelVersion(row[0], int(row[1]), _int(row[2]), _int(row[3]),
-                                  *[v or None for v in row[4:]])
-                versions[(mv.name, mv.version)] = mv
-        if "model_version_tags" in s.tables:
-            for key, value, name, version in conn.execute(
-                    f"SELECT {q('key')}, {q('value')}, {q('name')}, {q('version')} FROM {q('model_version_tags')}"):
-                mv = versions.get((name, int(version)))
-                if mv is not None:
-                    mv.tags[key] = value or ""
-        for mv in versions.values():
-            model = models[mv.name]
-            mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
-            model.versions.append(mv)
-        for model in models.values():
-            model.versions.sort(key=lambda v: -v.version)
-        return list(models.values())
+            _guarded(store, "logged_models", "logged models",
+                     sqlmodels.read_logged_models, conn, s, exps, include_deleted)
 
     def load_metrics(self, runs: list[Run], everything: bool = False) -> None:
         """Full histories, in one query (all runs) or in batches of run ids."""
@@ -391,6 +311,7 @@ class SqlReader:
                         tuple(ids[i:i + 500])) for i in range(0, len(ids), 500)]
         hist: dict[str, dict[str, MetricHistory]] = defaultdict(dict)
         nan = float("nan")
+        bad: dict[tuple[str, str], list] = {}
         for sql, args in batches:
             current, h = (None, None), None
             for rid, key, st, ts, val, is_nan_ in self.conn.execute(sql, args):
@@ -398,13 +319,33 @@ class SqlReader:
                     current = (rid, key)
                     h = hist[rid][key] = MetricHistory(key) if rid in by_id else None
                 if h is not None:
-                    h.steps.append(int(st or 0))
-                    h.timestamps.append(int(ts))
-                    h.values.append(nan if is_nan_ else float(val))
+                    try:
+                        point = (int(st or 0), int(ts), nan if is_nan_ else float(val))
+                    except (TypeError, ValueError):     # SQLite keeps any value in any column
+                        bad.setdefault((rid, key), []).append((st, ts, val))
+                        continue
+                    h.steps.append(point[0])
+                    h.timestamps.append(point[1])
+                    h.values.append(point[2])
+        for (rid, key), rows in bad.items():
+            self.warnings.append(f"metrics table: run {rid}, metric {key!r}: {len(rows)} row"
+                                 f"{' is' if len(rows) == 1 else 's are'} not a point (step, timestamp, "
+                                 f"value = {', '.join(map(repr, rows[0]))}); left out")
         for rid, run in by_id.items():
             by_key = hist.get(rid, {})
             run.metrics = {k: by_key[k].compact() for k in sorted(by_key)}
             run.metrics_complete = True
+
+
+def _guarded(store: Store, table: str, what: str, read, *args):
+    """``read(*args)``, or None after a warning when a row holds what MLflow's schema does
+    not (SQLite keeps text in number columns): ``what`` is left out, the rest is built."""
+    try:
+        return read(*args)
+    except (TypeError, ValueError) as e:
+        store.warnings.append(f"{table} table (or a table beside it): a row cannot be read "
+                              f"({type(e).__name__}: {e}); {what} left out")
+        return None
 
 
 def _int(v) -> int | None:

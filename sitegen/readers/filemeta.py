@@ -1,0 +1,126 @@
+"""Small readers shared by the file store's parts: YAML metadata, key/value folders,
+metric files, and the warnings that name what could not be read and what was left out.
+
+Formats follow MLflow's ``mlflow/store/tracking/file_store.py`` and
+``mlflow/store/model_registry/file_store.py``: every entity is a folder with a
+``meta.yaml``; params, tags and aliases are one file per key (keys with ``/`` are nested
+folders); metrics are one text file per key.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+try:  # the C loader is 5-10x faster; fall back silently where libyaml is missing
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+class Warn:
+    """Collects warnings as ``"<path>: <problem>"`` lines in ``sink``."""
+
+    def __init__(self, sink: list[str]):
+        self.sink = sink
+
+    def __call__(self, path: Path | str, problem: str) -> None:
+        self.sink.append(f"{path}: {problem}")
+
+
+def short(e: Exception) -> str:
+    """The first line of an exception's message (its type's name if it has none)."""
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def load_yaml(path: Path, warn: Warn, left_out: str = "skipped") -> dict | None:
+    """``path`` parsed as a YAML mapping, or None after a warning naming the file, why it
+    could not be read and ``left_out`` (what is therefore missing from the site)."""
+    try:
+        with open(path, "rb") as f:
+            data = yaml.load(f, Loader=_Loader)
+    except (OSError, yaml.YAMLError) as e:
+        warn(path, f"unreadable ({short(e)}); {left_out}")
+        return None
+    if not isinstance(data, dict):
+        what = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+        warn(path, f"not MLflow metadata ({what}; half-written or damaged?); {left_out}")
+        return None
+    return data
+
+
+def int_or_none(v) -> int | None:
+    if v is None or v == "":
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_kv_folder(folder: Path, warn: Warn) -> dict[str, str]:
+    """params/, tags/, aliases/: one file per key; keys with '/' are nested folders."""
+    out: dict[str, str] = {}
+    top = str(folder)
+    if not os.path.isdir(top):
+        return out
+    for dirpath, _dirs, files in os.walk(top):
+        prefix = "" if dirpath == top else os.path.relpath(dirpath, top).replace(os.sep, "/") + "/"
+        for name in files:
+            path = os.path.join(dirpath, name)
+            try:
+                with open(path, "rb") as f:
+                    out[prefix + name] = f.read().decode("utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                warn(path, f"unreadable ({short(e)}); this key is left out")
+    return out
+
+
+def metric_files(folder: Path, warn: Warn):
+    """(key, content, path) of each metric file; keys with '/' are nested folders."""
+    if not folder.is_dir():
+        return
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(dirpath, name)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError as e:
+                warn(path, f"unreadable ({short(e)}); this metric is left out")
+                continue
+            yield path.relative_to(folder).as_posix(), data, path
+
+
+def complete_lines(data: bytes) -> bytes:
+    """A metric file without a trailing partial line (being appended to right now)."""
+    if not data.endswith(b"\n"):
+        cut = data.rfind(b"\n")
+        data = data[: cut + 1] if cut >= 0 else b""
+    return data
+
+
+def meta_folders(folder: Path, warn: Warn, what: str, prefix: str = "",
+                 unreadable: set | None = None, others: frozenset = frozenset()):
+    """(sub-folder, its meta.yaml as a dict) for each sub-folder of ``folder`` whose name
+    starts with ``prefix``. A sub-folder without a readable meta.yaml is a warning naming it
+    and saying that this ``what`` (e.g. "logged model") is left out; its name goes into
+    ``unreadable``. Names in ``others`` are known non-entity folders and are passed over."""
+    if not folder.is_dir():
+        return
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if not entry.is_dir() or not entry.name.startswith(prefix) or entry.name in others \
+                or entry.name.startswith("."):
+            continue
+        meta_path = Path(entry.path, "meta.yaml")
+        if not meta_path.is_file():
+            warn(entry.path, f"no meta.yaml (damaged or half-written?); this {what} is left out")
+            meta = None
+        else:
+            meta = load_yaml(meta_path, warn, f"this {what} is left out")
+        if meta is not None:
+            yield Path(entry.path), meta
+        elif unreadable is not None:
+            unreadable.add(entry.name)

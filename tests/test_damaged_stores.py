@@ -1,0 +1,229 @@
+"""Damaged file stores: every part that cannot be read is named in exactly one warning that
+says what was left out, and everything else is built exactly as from the intact store.
+
+The intact store is written by real MLflow (its client, a dataset input, a logged model, the
+model registry and a trace); each case damages one file or folder of a copy, at one level:
+experiment, run, metric, param, tag, dataset, dataset input, trace, logged model, registered
+model, model version — missing, empty, corrupt or of a format this reader does not know.
+"""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen import BuildOptions, build
+
+
+@pytest.fixture(scope="module")
+def intact(tmp_path_factory):
+    import mlflow
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    root = tmp_path_factory.mktemp("intact") / "mlruns"
+    uri = str(root)
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        a = mlflow.create_experiment("main")
+        b = mlflow.create_experiment("other")
+        with mlflow.start_run(experiment_id=a, run_name="first") as r1:
+            mlflow.log_params({"lr": "0.1", "batch": "32"})
+            mlflow.set_tags({"team": "vision", "stage": "dev"})
+            for step, v in enumerate([0.9, 0.5, 0.3]):
+                mlflow.log_metric("loss", v, step=step)
+            mlflow.log_metric("acc", 0.8)
+            mlflow.log_input(mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), name="toy"),
+                             context="training")
+            model = mlflow.initialize_logged_model(name="net", params={"depth": "3"})
+        with mlflow.start_run(experiment_id=a, run_name="second"):
+            mlflow.log_param("lr", "0.01")
+            mlflow.log_metric("loss", 0.4)
+        with mlflow.start_run(experiment_id=b, run_name="third"):
+            mlflow.log_metric("loss", 0.2)
+        with mlflow.start_run(experiment_id=b, run_name="fourth"):
+            mlflow.log_param("lr", "1")
+        mlflow.set_experiment(experiment_id=a)
+
+        @mlflow.trace
+        def answer(q):
+            return q.upper()
+
+        answer("hello")
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.create_registered_model("reg")
+        client.create_model_version("reg", f"runs:/{r1.info.run_id}/model", run_id=r1.info.run_id)
+        client.create_registered_model("other-reg")
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+    ids = {"a": a, "b": b, "r1": r1.info.run_id, "model": model.model_id}
+    site = root.parent / "site"
+    result = build(BuildOptions(store=uri, out=str(site), jobs=1))
+    return root, ids, result, _run_jsons(site)
+
+
+def _run_jsons(site: Path) -> dict[str, str]:
+    return {p.parent.name: p.read_text() for p in site.glob("experiments/*/runs/*/run.json")}
+
+
+def _only(root: Path, pattern: str) -> Path:
+    found = sorted(root.glob(pattern))
+    assert len(found) == 1, (pattern, found)
+    return found[0]
+
+
+# Each case: (damage the copy, return (what the warning must name, run ids it leaves out, and
+# for a run that stays: (run id, part of its run.json that goes: ("params"|"tags"|"metrics", key))))
+def exp_meta_missing(root, ids):
+    (root / ids["b"] / "meta.yaml").unlink()
+    return root / ids["b"], "b", None
+
+
+def exp_meta_empty(root, ids):
+    (root / ids["b"] / "meta.yaml").write_text("")
+    return root / ids["b"] / "meta.yaml", "b", None
+
+
+def exp_meta_corrupt(root, ids):
+    (root / ids["b"] / "meta.yaml").write_text("name: [unclosed\nexperiment_id: '")
+    return root / ids["b"] / "meta.yaml", "b", None
+
+
+def exp_meta_unknown(root, ids):
+    (root / ids["b"] / "meta.yaml").write_text("- a list\n- not a mapping\n")
+    return root / ids["b"] / "meta.yaml", "b", None
+
+
+def exp_copied(root, ids):
+    shutil.copytree(root / ids["b"], root / "123")
+    return root / "123", None, None
+
+
+def run_meta_missing(root, ids):
+    (root / ids["a"] / ids["r1"] / "meta.yaml").unlink()
+    return root / ids["a"] / ids["r1"], "r1", None
+
+
+def run_meta_corrupt(root, ids):
+    (root / ids["a"] / ids["r1"] / "meta.yaml").write_bytes(b"run_id: \x00\x01: [")
+    return root / ids["a"] / ids["r1"] / "meta.yaml", "r1", None
+
+
+def run_moved(root, ids):
+    shutil.move(str(root / ids["a"] / ids["r1"]), str(root / ids["b"] / ids["r1"]))
+    return root / ids["b"] / ids["r1"], "r1", None
+
+
+def run_status_unknown(root, ids):
+    meta = root / ids["a"] / ids["r1"] / "meta.yaml"
+    meta.write_text(meta.read_text().replace("status: 3", "status: 42"))
+    return meta, None, None
+
+
+def metric_line_garbled(root, ids):
+    path = root / ids["a"] / ids["r1"] / "metrics" / "loss"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + "garbage here\n" + "".join(lines[2:]))
+    return f"{path}: line 2", None, None
+
+
+def param_undecodable(root, ids):
+    path = root / ids["a"] / ids["r1"] / "params" / "batch"
+    path.write_bytes(b"\xff\xfe\xfa")
+    return path, None, ("params", "batch")
+
+
+def tag_undecodable(root, ids):
+    path = root / ids["a"] / ids["r1"] / "tags" / "stage"
+    path.write_bytes(b"\xff\xfe\xfa")
+    return path, None, ("tags", "stage")
+
+
+def dataset_corrupt(root, ids):
+    path = _only(root / ids["a"] / "datasets", "*/meta.yaml")
+    path.write_text("{{{")
+    return path, None, None
+
+
+def dataset_input_missing_meta(root, ids):
+    path = _only(root / ids["a"] / ids["r1"] / "inputs", "*/meta.yaml")
+    path.unlink()
+    return path.parent, None, None
+
+
+def trace_present(root, ids):
+    return root / ids["a"] / "traces", None, None      # not read yet: said so (intact store too)
+
+
+def logged_model_corrupt(root, ids):
+    path = root / ids["a"] / "models" / ids["model"] / "meta.yaml"
+    path.write_text("")
+    return path, None, None
+
+
+def registered_model_corrupt(root, ids):
+    path = root / "models" / "other-reg" / "meta.yaml"
+    path.write_text(": : :")
+    return path, None, None
+
+
+def model_version_missing_meta(root, ids):
+    path = root / "models" / "reg" / "version-1" / "meta.yaml"
+    path.unlink()
+    return path.parent, None, None
+
+
+CASES = [exp_meta_missing, exp_meta_empty, exp_meta_corrupt, exp_meta_unknown, exp_copied,
+         run_meta_missing, run_meta_corrupt, run_moved, run_status_unknown, metric_line_garbled,
+         param_undecodable, tag_undecodable, dataset_corrupt, dataset_input_missing_meta,
+         logged_model_corrupt, registered_model_corrupt, model_version_missing_meta]
+
+
+@pytest.mark.parametrize("damage", CASES, ids=[c.__name__ for c in CASES])
+def test_one_warning_names_the_damage_and_the_rest_is_exact(intact, damage, tmp_path):
+    root, ids, base, base_runs = intact
+    store = tmp_path / "mlruns"
+    shutil.copytree(root, store)
+    named, left_out, lost = damage(store, ids)
+    result = build(BuildOptions(store=str(store), out=str(tmp_path / "site"), jobs=1))
+    new = [w.replace(str(store), str(root)) for w in result.warnings]
+    new = [w for w in new if w not in base.warnings]
+    assert len(new) == 1, new
+    assert new[0].startswith(str(named).replace(str(store), str(root))), new[0]
+    assert "left out" in new[0] or "shown as is" in new[0]
+    runs = _run_jsons(tmp_path / "site")
+    gone = set()
+    if left_out == "b":
+        gone = {rid for rid in base_runs if (root / ids["b"] / rid).is_dir()}
+    elif left_out == "r1":
+        gone = {ids["r1"]}
+    assert set(runs) == set(base_runs) - gone
+    for rid, text in runs.items():
+        if rid == ids["r1"] and damage is metric_line_garbled:
+            got, want = json.loads(text), json.loads(base_runs[rid])
+            loss = want["metrics"]["loss"]
+            assert got["metrics"]["loss"] == loss[:1] + loss[2:]    # the garbled point only
+            got["metrics"]["loss"] = want["metrics"]["loss"]
+            assert got == want
+        elif rid == ids["r1"] and lost:
+            got, want = json.loads(text), json.loads(base_runs[rid])
+            section, key = lost
+            assert key in want[section] and key not in got[section]
+            del want[section][key]
+            assert got == want
+        elif rid == ids["r1"] and damage is run_status_unknown:
+            assert json.loads(text)["status"] == "42"
+        elif rid == ids["r1"] and damage in (dataset_corrupt, dataset_input_missing_meta):
+            assert text == base_runs[rid]      # run.json holds no datasets; the page drops it
+        else:
+            assert text == base_runs[rid], rid
+
+
+def test_intact_store_warns_only_about_traces(intact):
+    root, ids, base, _ = intact
+    assert base.warnings == [f"{root / ids['a'] / 'traces'}: 1 trace not shown: trackreport "
+                             "does not read MLflow traces yet"]
