@@ -224,6 +224,20 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
     return False
 
 
+def logged_nothing(run: Run, store_dir: str | None) -> bool:
+    """True when a run without an artifact folder evidently logged no artifacts: its
+    recorded location has MLflow's default shape ``<root>/<experiment_id>/<run_id>/artifacts``
+    and that root is here (as recorded, or by its name beside or as the store's folder: the
+    store moved with its artifacts) — MLflow makes a run's folder only when it logs a file."""
+    recorded = _local_path(run.artifact_uri or "")
+    if recorded is None or recorded.parts[-3:] != (run.experiment_id, run.run_id, "artifacts"):
+        return False
+    root = recorded.parents[2]
+    base = Path(store_dir) if store_dir else Path.cwd()
+    return (base / root).is_dir() or (store_dir is not None and
+                                      (base.name == root.name or (base / root.name).is_dir()))
+
+
 def copy_into_site(owner, base: str, writer) -> int:
     """Put the files of a run (or a logged model) into the site under ``<base>/artifacts/``
     (hard links where possible); returns how many. A file that cannot be copied is marked."""

@@ -19,6 +19,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 
+from .model import INF_LIMIT
 from .write import write_file
 
 WIDTH_PX, HEIGHT_PX = 640, 220
@@ -26,8 +27,6 @@ FEW_POINTS = 40          # series this short get a marker on every point
 FLAG_COLOR = "#ef4444"
 PALETTE = ["#3b82f6", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308", "#06b6d4",
            "#ec4899", "#84cc16", "#64748b"]
-# SQL stores clamp ±inf to ±DBL_MAX; draw those as infinities too.
-INF_LIMIT = 1.7976931348623157e308
 
 
 @dataclass(slots=True)

@@ -165,13 +165,16 @@ Ctrl-C stops cleanly. Options and config file as for build.
 
 @main.command(epilog=WATCH_EPILOG)
 @build_options
-@click.option("--serve", is_flag=True, help="Also serve the site on 127.0.0.1 with live reload.")
+@click.option("--serve", is_flag=True, help="Also serve the site (on --host, 127.0.0.1) with live reload.")
+@click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True,
+              help="Address to serve on: 0.0.0.0 (or ::) to reach the preview from other machines, e.g. a "
+                   "remote GPU box.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port for --serve (0 picks a free one).")
 @click.option("--poll", is_flag=True, help="Poll the store instead of relying on file-system events.")
 @click.option("--interval", type=click.FloatRange(0.05), default=1.0, show_default=True, metavar="SECONDS",
               help="How often --poll looks for changes.")
-def watch(ctx, config_path, verbose, quiet, serve, port, poll, interval, **flags):
+def watch(ctx, config_path, verbose, quiet, serve, host, port, poll, interval, **flags):
     """Build the site, then rebuild it incrementally whenever the store changes."""
     from .readers import StoreError
     from .watch import Watcher, describe
@@ -195,9 +198,9 @@ def watch(ctx, config_path, verbose, quiet, serve, port, poll, interval, **flags
     if serve:
         from .serve import PreviewServer
         try:
-            server = PreviewServer(options.out, port).start()
+            server = PreviewServer(options.out, port, host).start()
         except OSError as e:
-            log.error(f"error: cannot serve on 127.0.0.1:{port}: {e.strerror}")
+            log.error(f"error: cannot serve on {host}:{port}: {e.strerror}")
             sys.exit(EXIT_USAGE)
         log.info(f"serving {options.out} on {server.url} (live reload)")
     log.info(f"watching {watcher.builder.uri} → {options.out} (Ctrl-C to stop)")
@@ -284,12 +287,16 @@ def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, me
 Examples:
   trackreport serve                      # serves ./site on http://127.0.0.1:8000/
   trackreport serve --out public --port 0
+  trackreport serve --host 0.0.0.0 --port 8080   # reachable from other machines (a remote GPU box)
 """)
 @click.option("--out", "-o", metavar="DIR", default="site", show_default=True, help="Folder to serve.")
+@click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True,
+              help="Address to serve on: 0.0.0.0 (or ::) to reach the preview from other machines, e.g. a "
+                   "remote GPU box.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1 (0 picks a free one).")
-def serve(out, port):
-    """Serve a built site on 127.0.0.1 with live reload (for local preview)."""
+              help="Port (0 picks a free one).")
+def serve(out, host, port):
+    """Serve a built site with live reload (for preview; on 127.0.0.1 unless --host)."""
     from .serve import PreviewServer
 
     _setup_logging(0, False)
@@ -297,9 +304,9 @@ def serve(out, port):
         log.error(f"error: no site in {out} (run trackreport build first)")
         sys.exit(EXIT_USAGE)
     try:
-        server = PreviewServer(out, port)
-    except OSError as e:
-        log.error(f"error: cannot serve on 127.0.0.1:{port}: {e.strerror}")
+        server = PreviewServer(out, port, host)
+    except (OSError, UnicodeError) as e:
+        log.error(f"error: cannot serve on {host}:{port}: {getattr(e, 'strerror', None) or e}")
         sys.exit(EXIT_USAGE)
     log.info(f"serving {out} on {server.url} (Ctrl-C to stop)")
     try:

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import hashlib
+import html as htmlmod
 import math
+import re
 import threading
 from datetime import datetime, timezone
 from urllib.parse import quote, urlparse
 
 import nh3
 
-INF_LIMIT = 1.7976931348623157e308
+from .model import INF_LIMIT
+
 
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tr", "th", "td", "pre", "code",
                                          "hr", "del", "details", "summary"}
@@ -194,8 +197,25 @@ def safe_http_url(url: str | None) -> str | None:
     return None
 
 
-def excerpt(text: str | None, limit: int = 160) -> str:
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|tr|td|th|pre|blockquote|div|dd|dt|table)>|<br ?/?>|<hr ?/?>")
+
+
+def plain_text(text: str | None) -> str:
+    """A markdown text as one line of plain text: rendered (as the page renders it), then
+    reduced to its words — no ``**``, link targets or backticks, block breaks as spaces."""
     if not text:
         return ""
-    plain = " ".join(line.strip("#*>`-_| ") for line in text.splitlines() if line.strip())
-    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+    html = _BLOCK_END.sub(" ", markdown(text))
+    words = htmlmod.unescape(nh3.clean(html, tags=set())).split()
+    return " ".join(words)
+
+
+def excerpt(text: str | None, limit: int = 160) -> str:
+    """The start of a markdown text as plain text, cut at a word with "…" when longer."""
+    plain = plain_text(text)
+    if len(plain) <= limit:
+        return plain
+    cut = plain[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"

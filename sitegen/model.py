@@ -15,6 +15,12 @@ RUN_STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 # Integer codes used by the file store's meta.yaml.
 STATUS_BY_CODE = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 SOURCE_TYPE_BY_CODE = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 1000: "UNKNOWN"}
+# SQL stores keep ±inf clamped to ±DBL_MAX (MLflow's ``sqlalchemy_store`` clamps on insert,
+# and its client returns the clamped number). Everything a page derives from values treats
+# them as the infinities they were logged as, whatever the store kind.
+INF_LIMIT = 1.7976931348623157e308
+
+
 # MLflow 3 logged models record their status as an integer.
 LOGGED_MODEL_STATUS = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
 
@@ -84,12 +90,15 @@ class MetricHistory:
         return self._latest
 
     def _stats(self) -> tuple:
-        """(min, max, non-finite count) over the finite values, computed once."""
+        """(min, max, non-finite count) over the finite values, computed once. NaN, ±inf
+        and SQL stores' clamped ±inf all count as non-finite, as charts draw them."""
         if self._range is None:
-            if all(map(math.isfinite, self.values)):
-                finite, bad = self.values, 0
+            values = self.values
+            if all(map(math.isfinite, values)) and \
+                    (not values or (min(values) > -INF_LIMIT and max(values) < INF_LIMIT)):
+                finite, bad = values, 0
             else:
-                finite = [v for v in self.values if math.isfinite(v)]
+                finite = [v for v in values if -INF_LIMIT < v < INF_LIMIT]
                 bad = len(self.values) - len(finite)
             self._range = (min(finite, default=None), max(finite, default=None), bad)
         return self._range
@@ -172,6 +181,9 @@ class Run:
     # False when ``metrics`` holds only each key's latest point (reused from an earlier
     # build because the run did not change); the reader can load the full histories.
     metrics_complete: bool = True
+    # Set by the pipeline (``mark_stale_runs``), not by readers: a RUNNING run that has done
+    # nothing for STALE_AFTER_MS before the store's newest activity (its process died).
+    stale: bool = False
 
     @property
     def parent_run_id(self) -> Optional[str]:
@@ -248,9 +260,32 @@ class Run:
         return max((h.last_step for h in self.metrics.values() if len(h)), default=None)
 
     @property
+    def last_activity(self) -> Optional[int]:
+        """The latest time (ms since the epoch) the run's store records anything of it:
+        start, end, or a metric point."""
+        return max((t for t in (self.start_time, self.end_time, self.last_logged) if t), default=None)
+
+    @property
     def last_logged(self) -> Optional[int]:
         """Timestamp of the last metric point (used to show live runs)."""
         return max((h.last_timestamp for h in self.metrics.values() if len(h)), default=None)
+
+
+# A RUNNING run is shown as live only if it did something within this time of the store's
+# newest activity (judged on the store, not the clock, so an unchanged store builds the
+# same bytes; the browser judges again against the reader's clock).
+STALE_AFTER_MS = 24 * 3600 * 1000
+
+
+def mark_stale_runs(experiments: list["Experiment"]) -> None:
+    """Set ``Run.stale`` on RUNNING runs that logged nothing within STALE_AFTER_MS of the
+    store's newest activity: any run's start, end or metric point, or an experiment's
+    creation or update (processes killed without ending their run)."""
+    newest = max((e.last_activity or 0 for e in experiments), default=0)
+    for exp in experiments:
+        for run in exp.runs:
+            last = run.last_activity
+            run.stale = run.status == "RUNNING" and last is not None and newest - last > STALE_AFTER_MS
 
 
 # What a build keeps of a run between processes (in the site's manifest), so that the next

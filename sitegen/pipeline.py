@@ -16,9 +16,9 @@ from typing import Callable
 
 from . import __version__, artifacts, charts, compare, format as fmt, jobs, loggedmodels
 from .config import BuildOptions
-from .model import Experiment, MetricHistory, Run, Store, run_from_summary
+from .model import Experiment, MetricHistory, Run, Store, mark_stale_runs, run_from_summary
 from .plan import make_plan
-from .readers import default_store_uri, get_reader, redact
+from .readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
 from .render import Pages, RunRows, make_env, model_dir, run_dir
 from .themes import fingerprint as theme_fingerprint, static_files, theme_chain
 from .write import MARKER, SiteWriter
@@ -43,12 +43,25 @@ class BuildResult:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
+    # True when nothing the site shows changed since the last build (every page kept)
+    unchanged: bool = False
+
     def summary(self) -> str:
+        """One line: "3 experiments, 9 runs, 13 pages, 37 charts, 10 artifacts in 1.4 s"."""
+        warned = f", {plural(len(self.warnings), 'warning')}" if self.warnings else ""
+        if self.unchanged:
+            return (f"site unchanged: {plural(self.experiments, 'experiment')}, "
+                    f"{plural(self.runs, 'run')} as before, checked in {self.seconds:.1f} s{warned}")
         reused = self.runs - self.runs_rendered
         extra = f" ({reused} unchanged)" if reused else ""
-        return (f"{self.experiments} experiments, {self.runs} runs{extra}, {self.pages} pages, "
-                f"{self.charts} charts, {self.artifacts} artifacts in {self.seconds:.1f} s"
-                + (f", {len(self.warnings)} warnings" if self.warnings else ""))
+        return (f"{plural(self.experiments, 'experiment')}, {plural(self.runs, 'run')}{extra}, "
+                f"{plural(self.pages, 'page')}, {plural(self.charts, 'chart')}, "
+                f"{plural(self.artifacts, 'artifact')} in {self.seconds:.1f} s{warned}")
+
+
+def plural(n: int, noun: str) -> str:
+    """"1 run", "2 runs", "1,234 runs"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 ProgressFn = Callable[[int, int], None]
@@ -188,8 +201,13 @@ class SiteBuilder:
         previous = None if options.clean else _previous_manifest(out)
         if previous is None:
             self.pool()  # a cold build: let workers start (imports, figure) while the store is read
-        reader = get_reader(self.uri, include_deleted=options.include_deleted,
-                            max_artifact_size=options.max_artifact_size)
+        try:
+            reader = get_reader(self.uri, include_deleted=options.include_deleted,
+                                max_artifact_size=options.max_artifact_size)
+        except StoreError as e:
+            if options.store:
+                raise
+            raise StoreError(f"{e} ({explain_default_store()})") from e
         try:
             return self._build(reader, previous, progress, t0)
         finally:
@@ -198,6 +216,8 @@ class SiteBuilder:
     def _build(self, reader, previous, progress, t0) -> BuildResult:
         options, uri = self.options, self.uri
         store = reader.read(ManifestReuse(previous, self._memory, self._runs_kept))
+        settle_ids(store)
+        mark_stale_runs(store.experiments)
         all_runs = [r for e in store.experiments for r in e.runs]
         log.debug("read %d experiments, %d runs from %s in %.2f s", len(store.experiments),
                   len(all_runs), redact(uri), time.perf_counter() - t0)
@@ -209,7 +229,8 @@ class SiteBuilder:
         result.warnings.extend(store.warnings)
         with_uri = [r for r in all_runs if r.artifact_uri]
         found_any = any(r.artifact_dir for r in with_uri) or any(m.artifact_dir for m in store.logged_models())
-        if with_uri and not found_any:   # MLflow 3 runs often log only models, found apart
+        unclear = [r for r in with_uri if not artifacts.logged_nothing(r, store.base_dir)]
+        if unclear and not found_any:   # MLflow 3 runs often log only models, found apart
             result.warnings.append(f"no artifact folder was found for any of the {len(with_uri)} runs: "
                                    "none were logged, or the store was moved (then pass --artifacts DIR)")
 
@@ -307,6 +328,10 @@ class SiteBuilder:
                            for r in all_runs if r.metrics_complete and r.fingerprint}
         self.artifact_roots = artifacts.artifact_roots(store, options.artifacts)
         result.runs_rendered = len(plan.render_runs)
+        result.unchanged = (not plan.full and not plan.render_runs and not plan.render_experiments
+                            and not plan.render_models
+                            and set(previous.get("experiments", {})) == set(plan.experiment_keys)
+                            and set(previous.get("models", {})) == set(plan.model_keys))
         for run in all_runs:
             result.warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
         for m in store.logged_models():

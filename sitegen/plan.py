@@ -85,7 +85,7 @@ def logged_model_key(m: LoggedModel, exp: Experiment, runs: dict[str, Run], vers
 
 def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
             model_versions=(), logged_models=()) -> str:
-    return digest(run.fingerprint, run.lifecycle_stage, exp.name,
+    return digest(run.fingerprint, run.lifecycle_stage, run.stale, exp.name,
                   [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
                   (parent.run_id, parent.display_name) if parent else None,
                   [(c.run_id, c.display_name, c.status, c.fingerprint) for c in children], run.warnings,

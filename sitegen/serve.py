@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -76,19 +77,25 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class PreviewServer:
-    """A threaded HTTP server for ``root`` on 127.0.0.1 (port 0 picks a free one)."""
+    """A threaded HTTP server for ``root`` on ``host`` (127.0.0.1 unless told otherwise;
+    ``0.0.0.0`` or ``::`` to reach it from other machines); port 0 picks a free one."""
 
     def __init__(self, root: str | os.PathLike, port: int = 8000, host: str = "127.0.0.1"):
         self.root = str(Path(root).absolute())
-        self.httpd = ThreadingHTTPServer((host, port), partial(PreviewHandler, root=self.root))
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self.httpd = server_class((host, port), partial(PreviewHandler, root=self.root))
         self.httpd.daemon_threads = True
         self.thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
     def start(self) -> "PreviewServer":
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="trackreport-preview",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import BuildOptions
-from .pipeline import BuildResult, SiteBuilder
+from .pipeline import BuildResult, SiteBuilder, plural
 from .readers import file_store_path, scheme_of, sqlite_path
 
 log = logging.getLogger("trackreport")
@@ -201,6 +201,7 @@ def describe(result: BuildResult) -> str:
     if result.runs_rendered == 0:
         what = "no run changed"
     else:
-        what = f"{result.runs_rendered} of {result.runs} runs changed"
-    warn = f", {len(result.warnings)} warnings" if result.warnings else ""
-    return f"{time.strftime('%H:%M:%S')} {what}: {result.pages} pages, {result.charts} charts in {result.seconds:.2f} s{warn}"
+        what = f"{result.runs_rendered} of {plural(result.runs, 'run')} changed"
+    warn = f", {plural(len(result.warnings), 'warning')}" if result.warnings else ""
+    return (f"{time.strftime('%H:%M:%S')} {what}: {plural(result.pages, 'page')}, "
+            f"{plural(result.charts, 'chart')} in {result.seconds:.2f} s{warn}")

@@ -76,3 +76,10 @@ def lonely_run(exp_dir: Path) -> Path:
     return next(p for p in sorted(exp_dir.iterdir()) if (p / "metrics").is_dir() and p.name not in parents
                 and not (p / "tags" / "mlflow.parentRunId").exists()
                 and "lifecycle_stage: deleted" not in (p / "meta.yaml").read_text())
+
+
+def soon_after(metric_file: Path) -> int:
+    """A timestamp (ms) one second after the last point of a metric file: a point logged
+    "now" in the store's own time, so no other run turns stale (a RUNNING run is shown as
+    live only within a day of the store's newest activity)."""
+    return int(metric_file.read_text().split()[-3]) + 1000

@@ -201,3 +201,39 @@ def test_published_branch_under_a_pages_subpath(driver, corpus_copy, tmp_path):
         httpd.server_close()
     # a bare image has no <link rel=icon>, so the browser asks the server root for one
     assert [f for f in failed if f[1] != "/favicon.ico"] == []
+
+
+def test_running_run_silent_for_a_day_is_not_ticking_in_the_browser(driver, tmp_path):
+    """Live at build time (the store's newest activity), but its last point is months before
+    the reader's clock: the page says so instead of counting "running for 4800 h"."""
+    import re
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from sitegen import BuildOptions, build
+
+    store = tmp_path / "mlruns"
+    shutil.copytree(Path(__file__).parent / "field_cases" / "15-crashed-run-shown-as-live" / "mlruns", store)
+    for meta in store.glob("*/*/meta.yaml"):
+        if "killed-by-oom" not in meta.read_text():
+            shutil.rmtree(meta.parent)
+    for meta in store.glob("*/meta.yaml"):
+        meta.write_text(re.sub(r"(creation_time|last_update_time): \d+", r"\1: 1778800573000", meta.read_text()))
+    site = tmp_path / "site"
+    build(BuildOptions(store=str(store), out=str(site), jobs=1))
+    page = next(site.glob("experiments/*/runs/*/index.html"))
+    assert 'class="muted live"' in page.read_text()          # live as far as the store can tell
+    _js_errors(driver)           # the log so far belongs to earlier tests
+    driver.get(page.as_uri())
+    wait = WebDriverWait(driver, 10)
+    live = driver.find_element(By.CSS_SELECTOR, ".live")
+    wait.until(lambda d: live.text.startswith("no activity for "))
+    assert re.fullmatch(r"no activity for \d+ d \d\d h: not live", live.text), live.text
+    duration = driver.find_element(By.CSS_SELECTOR, "[data-elapsed-since]")
+    assert duration.text == "at least 19 min 00 s (no end recorded)"
+    exp_page = site / "experiments" / "873416438277512860" / "index.html"
+    driver.get(exp_page.as_uri())
+    cell = driver.find_element(By.CSS_SELECTOR, "[data-elapsed-since]")
+    assert cell.text == "at least 19 min 00 s (no end recorded)"
+    assert _js_errors(driver) == []

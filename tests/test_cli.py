@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 
-from conftest import lonely_run
+from conftest import lonely_run, soon_after
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -217,8 +217,9 @@ def test_incremental_rebuild_touches_only_changed_run(file_store, tmp_path):
     assert second.runs_rendered == 0
     changed = lonely_run(file_store / "714191891224900804")
     metric = next(p for p in (changed / "metrics").rglob("*") if p.is_file())
+    ts = soon_after(metric)
     with open(metric, "a") as f:
-        f.write("1800000000000 0.25 999\n")
+        f.write(f"{ts} 0.25 999\n")
     third = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     assert third.runs_rendered == 1
     run_dirs = out / "experiments" / "714191891224900804" / "runs"
@@ -241,12 +242,14 @@ def test_incremental_build_reads_only_changed_run_and_matches_clean_build(file_s
     out, clean = tmp_path / "site", tmp_path / "clean"
     build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     changed = lonely_run(file_store / "714191891224900804")
-    with open(next(p for p in (changed / "metrics").rglob("*") if p.is_file()), "a") as f:
-        f.write("1800000000000 0.25 999\n")
+    metric = next(p for p in (changed / "metrics").rglob("*") if p.is_file())
+    ts = soon_after(metric)
+    with open(metric, "a") as f:
+        f.write(f"{ts} 0.25 999\n")
     (changed / "tags" / "reviewed").write_text("yes <b>really</b>")
     opened: list[Path] = []
     real_open = filestore._load_yaml
-    monkeypatch.setattr(filestore, "_load_yaml", lambda path, warn: opened.append(path) or real_open(path, warn))
+    monkeypatch.setattr(filestore, "_load_yaml", lambda path, warn, *rest: opened.append(path) or real_open(path, warn, *rest))
     result = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     assert result.runs_rendered == 1
     run_metas = [p for p in opened if p.parent.parent.name == "714191891224900804" and p.name == "meta.yaml"
@@ -278,8 +281,9 @@ def test_failed_incremental_build_keeps_previous_site(file_store, tmp_path, monk
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     run = lonely_run(file_store / "714191891224900804")
     metric = next(p for p in (run / "metrics").rglob("*") if p.is_file())
+    ts = soon_after(metric)
     with open(metric, "a") as f:
-        f.write("1800000000000 0.5 1234\n")
+        f.write(f"{ts} 0.5 1234\n")
 
     from sitegen import render
 

@@ -9,7 +9,7 @@ from sitegen import BuildOptions, build
 from sitegen.cli import main
 from sitegen.publish import EXIT_REJECTED, pages_url, publish
 
-from conftest import lonely_run
+from conftest import lonely_run, soon_after
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 
@@ -84,8 +84,9 @@ def test_publish_twice_then_rejected(project, tmp_path):
     exp = "714191891224900804"
     run_dir = lonely_run(store / exp)
     metric = next(p for p in (run_dir / "metrics").rglob("*") if p.is_file())
+    ts = soon_after(metric)
     with open(metric, "a") as f:
-        f.write("1900000000000 0.125 777\n")
+        f.write(f"{ts} 0.125 777\n")
     result = runner.invoke(main, ["publish", "--store", str(store), "--out", str(site), "--repo", str(work),
                                   "-m", "second"])
     assert result.exit_code == 0, result.output

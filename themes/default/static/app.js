@@ -30,14 +30,28 @@
   });
 
   // ---- live runs: elapsed time since start, ticking (the page itself is static) ----
+  // A run counts as live while it did something within a day of the reader's clock; the
+  // build already judged it against the store's newest activity (a published snapshot).
   var live = document.querySelectorAll("[data-elapsed-since]");
+  var STALE_MS = 24 * 3600 * 1000;
   function human(ms) {
     var s = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
+    if (h >= 48) return Math.floor(h / 24) + " d " + (h % 24 < 10 ? "0" : "") + h % 24 + " h";
     return h ? h + " h " + (m < 10 ? "0" : "") + m + " min" : m ? m + " min " + (s % 60 < 10 ? "0" : "") + s % 60 + " s" : s + " s";
   }
+  function quiet(el) {
+    var last = Number(el.getAttribute("data-last-activity"));
+    return last > 0 && Date.now() - last > STALE_MS ? last : 0;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll(".live[data-last-activity]"), function (el) {
+    var last = quiet(el);
+    if (last) el.textContent = "no activity for " + human(Date.now() - last) + ": not live";
+  });
   function tick() {
     Array.prototype.forEach.call(live, function (el) {
-      el.textContent = "running for " + human(Date.now() - Number(el.getAttribute("data-elapsed-since")));
+      var start = Number(el.getAttribute("data-elapsed-since")), last = quiet(el);
+      el.textContent = last ? "at least " + human(last - start) + " (no end recorded)"
+        : "running for " + human(Date.now() - start);
     });
   }
   if (live.length) { tick(); setInterval(tick, 1000); }
