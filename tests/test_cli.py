@@ -58,6 +58,57 @@ def test_unreadable_stores_exit_2(tmp_path, uri):
     assert "secret" not in proc.stderr
 
 
+def test_no_store_found_says_what_was_tried(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    proc = run_cli("build", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "$MLFLOW_TRACKING_URI (not set)" in proc.stderr
+    assert str(tmp_path / "mlflow.db") in proc.stderr and str(tmp_path / "mlruns") in proc.stderr
+    assert "--store" in proc.stderr
+
+
+def test_summary_plurals_and_unchanged_rebuild(tmp_path):
+    from sitegen.pipeline import BuildResult
+
+    one = BuildResult(out=tmp_path, store_uri="x", experiments=1, runs=1, runs_rendered=1, pages=1,
+                      charts=1, artifacts=1, seconds=0.5, warnings=["w"])
+    assert one.summary() == "1 experiment, 1 run, 1 page, 1 chart, 1 artifact in 0.5 s, 1 warning"
+    many = BuildResult(out=tmp_path, store_uri="x", experiments=2, runs=1200, runs_rendered=1200,
+                       pages=0, charts=3, artifacts=0, seconds=2.0)
+    assert many.summary() == "2 experiments, 1,200 runs, 0 pages, 3 charts, 0 artifacts in 2.0 s"
+    same = BuildResult(out=tmp_path, store_uri="x", experiments=3, runs=9, seconds=0.1, unchanged=True)
+    assert same.summary() == "site unchanged: 3 experiments, 9 runs as before, checked in 0.1 s"
+
+
+def test_unchanged_rebuild_says_so(file_store, tmp_path):
+    out = str(tmp_path / "s")
+    first = run_cli("build", "--store", str(file_store), "--out", out)
+    again = run_cli("build", "--store", str(file_store), "--out", out)
+    assert first.returncode == again.returncode == 0
+    assert "site unchanged: 3 experiments, 11 runs as before" in again.stderr.splitlines()[-1]
+    assert "site unchanged" not in first.stderr
+
+
+def test_serve_host(tmp_path):
+    """--host: the preview server listens where asked (0.0.0.0 reaches it from elsewhere)."""
+    import urllib.request
+
+    from sitegen.serve import PreviewServer
+
+    (tmp_path / "index.html").write_text("<html><body>hi</body></html>")
+    server = PreviewServer(tmp_path, 0, "0.0.0.0").start()
+    try:
+        port = server.httpd.server_address[1]
+        assert server.url == f"http://0.0.0.0:{port}/"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10) as r:
+            assert b"hi" in r.read()
+    finally:
+        server.stop()
+    help_text = CliRunner().invoke(main, ["serve", "--help"]).output
+    assert "--host ADDRESS" in help_text and "0.0.0.0" in help_text
+    assert "--host ADDRESS" in CliRunner().invoke(main, ["watch", "--help"]).output
+
+
 def test_refuses_foreign_output_folder(file_store, tmp_path):
     out = tmp_path / "docs"
     out.mkdir()
