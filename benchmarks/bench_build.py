@@ -64,8 +64,8 @@ import make_store  # noqa: E402  (benchmarks/ is not a package)
 
 # Modules a build imports lazily, imported before the clock starts (start-up and imports are
 # the same for every build; benchmarks/bench_watch.py times whole CLI processes).
-_BUILD_MODULES = ("sitegen.pipeline", "sitegen.render", "sitegen.charts", "sitegen.jobs",
-                  "sitegen.compare", "sitegen.artifacts", "sitegen.readers.filestore",
+_BUILD_MODULES = ("sitegen.builder.pipeline", "sitegen.render.pages", "sitegen.charts", "sitegen.builder.worker",
+                  "sitegen.charts.compare", "sitegen.artifacts", "sitegen.readers.filestore",
                   "sitegen.readers.filescan", "sitegen.readers.sqlstore", "sitegen.readers.sqlitedelta",
                   "jinja2", "yaml", "markdown", "sqlite3")
 

@@ -39,8 +39,8 @@ sys.path.insert(0, str(HERE))
 import make_store  # noqa: E402
 
 from sitegen import BuildOptions  # noqa: E402
-from sitegen.pipeline import SiteBuilder  # noqa: E402
-from sitegen.watch import Watcher  # noqa: E402
+from sitegen.builder.pipeline import SiteBuilder  # noqa: E402
+from sitegen.watcher import Watcher  # noqa: E402
 
 
 def startup() -> float:

@@ -6,11 +6,47 @@ Python API::
     result = build(BuildOptions(store="./mlruns", out="site"))
     print(result.summary())
 
-See ``sitegen.pipeline.build`` for details.
+The names below are loaded on first use, so ``import sitegen`` (and the command line's
+``--help`` and ``--version``) stays light: nothing of the build stack (Jinja2, nh3, the
+readers) is imported until a build needs it.
+
+- :func:`build` (``sitegen.builder.pipeline.build``), :class:`BuildOptions`,
+  :class:`BuildResult`, :class:`SiteBuilder` (repeated builds in one process);
+- :func:`open_store` (``sitegen.readers``): the plain data model of a store
+  (``sitegen.entities``);
+- publishing: ``sitegen.publish.publish`` (a module of its own);
+- errors (``sitegen.errors``): :class:`TrackreportError` and its subclasses
+  :class:`StoreError`, :class:`OutputError`, :class:`ConfigError`, :class:`PublishError`,
+  each with the command line's ``exit_code``.
 """
-__version__ = "0.1.0"
+from sitegen.version import __version__
 
-from .config import BuildOptions  # noqa: E402
-from .pipeline import BuildResult, build  # noqa: E402
+_LAZY = {
+    "BuildOptions": "sitegen.config",
+    "BuildResult": "sitegen.builder.pipeline",
+    "SiteBuilder": "sitegen.builder.pipeline",
+    "build": "sitegen.builder.pipeline",
+    "open_store": "sitegen.readers",
+    "TrackreportError": "sitegen.errors",
+    "StoreError": "sitegen.errors",
+    "OutputError": "sitegen.errors",
+    "ConfigError": "sitegen.errors",
+    "PublishError": "sitegen.errors",
+}
 
-__all__ = ["BuildOptions", "BuildResult", "build", "__version__"]
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sitegen' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

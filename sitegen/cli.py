@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .config import CHART_FORMATS, BuildOptions, ConfigError, find_config, load_config, parse_size
+from sitegen.version import __version__
+from sitegen.config import CHART_FORMATS, BuildOptions, ConfigError, find_config, load_config, parse_size
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_WARNINGS_SHOWN = 20
@@ -176,9 +176,9 @@ Ctrl-C stops cleanly. Options and config file as for build.
               help="How often --poll looks for changes.")
 def watch(ctx, config_path, verbose, quiet, serve, host, port, poll, interval, **flags):
     """Build the site, then rebuild it incrementally whenever the store changes."""
-    from .readers import StoreError
-    from .watch import Watcher, describe
-    from .write import OutputError
+    from sitegen.readers import StoreError
+    from sitegen.watcher import Watcher, describe
+    from sitegen.writer import OutputError
 
     _setup_logging(verbose, quiet)
     options = _load_options(ctx, config_path, flags)
@@ -196,7 +196,7 @@ def watch(ctx, config_path, verbose, quiet, serve, host, port, poll, interval, *
         sys.exit(EXIT_USAGE)
     server = None
     if serve:
-        from .serve import PreviewServer
+        from sitegen.preview import PreviewServer
         try:
             server = PreviewServer(options.out, port, host).start()
         except OSError as e:
@@ -256,7 +256,7 @@ network).
 def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force,
             **flags):
     """Build the site and publish it on a GitHub Pages branch."""
-    from .publish import PublishError, first_publish_hint, publish as do_publish
+    from sitegen.publish import PublishError, first_publish_hint, publish as do_publish
 
     _setup_logging(verbose, quiet)
     options = _load_options(ctx, config_path, flags)
@@ -297,7 +297,7 @@ Examples:
               help="Port (0 picks a free one).")
 def serve(out, host, port):
     """Serve a built site with live reload (for preview; on 127.0.0.1 unless --host)."""
-    from .serve import PreviewServer
+    from sitegen.preview import PreviewServer
 
     _setup_logging(0, False)
     if not (Path(out) / "index.html").is_file():
@@ -333,9 +333,9 @@ def _options(ctx, config_path, flags) -> BuildOptions:
 
 
 def run_build(options: BuildOptions, *, verbose: int = 0, quiet: bool = False) -> int:
-    from .pipeline import build as do_build
-    from .readers import StoreError
-    from .write import OutputError
+    from sitegen.builder.pipeline import build as do_build
+    from sitegen.readers import StoreError
+    from sitegen.writer import OutputError
 
     bar = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:

@@ -10,8 +10,7 @@ CONFIG_NAMES = ("trackreport.yml", "trackreport.yaml")
 CHART_FORMATS = ("svg", "png")
 
 
-class ConfigError(Exception):
-    pass
+from sitegen.errors import ConfigError  # noqa: F401  (re-exported)
 
 
 @dataclass(slots=True)

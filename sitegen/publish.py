@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .write import MARKER
+from sitegen.writer import MARKER
 
 MB = 1000 * 1000
 HARD_FILE_LIMIT = 100 * MB     # GitHub refuses larger files
@@ -28,13 +28,7 @@ WARN_FILE_LIMIT = 50 * MB      # GitHub warns about larger files
 WARN_SITE_LIMIT = 1000 * MB    # GitHub Pages' published site limit
 
 # Exit codes of `trackreport publish` (documented in --help and the README).
-EXIT_USAGE, EXIT_REJECTED, EXIT_PUSH_FAILED = 2, 3, 4
-
-
-class PublishError(Exception):
-    def __init__(self, message: str, code: int = EXIT_USAGE):
-        super().__init__(message)
-        self.code = code
+from sitegen.errors import EXIT_PUSH_FAILED, EXIT_REJECTED, EXIT_USAGE, PublishError  # noqa: E402,F401
 
 
 @dataclass

@@ -68,7 +68,7 @@ def test_no_store_found_says_what_was_tried(tmp_path, monkeypatch):
 
 
 def test_summary_plurals_and_unchanged_rebuild(tmp_path):
-    from sitegen.pipeline import BuildResult
+    from sitegen.builder.pipeline import BuildResult
 
     one = BuildResult(out=tmp_path, store_uri="x", experiments=1, runs=1, runs_rendered=1, pages=1,
                       charts=1, artifacts=1, seconds=0.5, warnings=["w"])
@@ -93,7 +93,7 @@ def test_serve_host(tmp_path):
     """--host: the preview server listens where asked (0.0.0.0 reaches it from elsewhere)."""
     import urllib.request
 
-    from sitegen.serve import PreviewServer
+    from sitegen.preview import PreviewServer
 
     (tmp_path / "index.html").write_text("<html><body>hi</body></html>")
     server = PreviewServer(tmp_path, 0, "0.0.0.0").start()
@@ -162,7 +162,7 @@ def test_failed_build_keeps_previous_site(file_store, tmp_path, monkeypatch):
     build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
-    from sitegen import render
+    from sitegen.render import pages as render
 
     def boom(*a, **k):
         raise RuntimeError("renderer exploded")
@@ -336,7 +336,7 @@ def test_failed_incremental_build_keeps_previous_site(file_store, tmp_path, monk
     with open(metric, "a") as f:
         f.write(f"{ts} 0.5 1234\n")
 
-    from sitegen import render
+    from sitegen.render import pages as render
 
     def boom(*a, **k):
         raise RuntimeError("renderer exploded")

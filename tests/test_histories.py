@@ -6,7 +6,7 @@ import math
 import pickle
 from array import array
 
-from sitegen.model import MetricHistory
+from sitegen.entities import MetricHistory
 from sitegen.readers.filestore import parse_metric_lines
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from sitecheck import broken_links, links_of
 from sitegen import BuildOptions, build
-from sitegen.render import Pages
+from sitegen.render.pages import Pages
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.tracking import MlflowClient  # noqa: E402

@@ -35,7 +35,7 @@ SHOWN = ["docs/notes.txt", "plot.png"]      # what the site needs; big.bin is ov
 @pytest.fixture
 def downloads(monkeypatch, tmp_path):
     """Every download trackreport makes (path below the run's folder), whatever the store."""
-    from sitegen import objectstore
+    from sitegen.artifacts import objectstore
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     calls, real = [], objectstore._download
 
@@ -177,7 +177,7 @@ def test_missing_extra_and_unreachable_endpoints_warn(tmp_path, monkeypatch, dow
 
 
 def test_warnings_mask_secrets(monkeypatch):
-    from sitegen.objectstore import message
+    from sitegen.artifacts.objectstore import message
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite_connection_string(1))
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cret-aws-key")
     error = OSError(f"denied: key={AZURITE_KEY} aws=s3cret-aws-key url=https://a/b?sv=1&sig=abcDEF%3D\nmore")

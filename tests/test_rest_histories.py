@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from sitegen.model import Run
+from sitegen.entities import Run
 from sitegen.readers import resthistory
 from sitegen.readers.resthistory import Histories
 from sitegen.readers.resthttp import HttpError

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sitegen import BuildOptions
-from sitegen.serve import PreviewServer
-from sitegen.watch import Watcher
+from sitegen.preview import PreviewServer
+from sitegen.watcher import Watcher
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.tracking import MlflowClient  # noqa: E402

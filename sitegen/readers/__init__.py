@@ -1,75 +1,15 @@
-"""Store readers, chosen by the store URI's scheme; all return a :class:`sitegen.model.Store`.
+"""Store readers, chosen by the store URI's scheme; all return a :class:`sitegen.entities.Store`.
 
 ``open_store(uri)`` is the single entry point. A reader never writes to the store.
 """
 from __future__ import annotations
 
-import os
-import re
-from pathlib import Path
-from urllib.parse import unquote, urlparse
-
 from typing import Protocol
 
-from ..model import MetricHistory, Run, Store
-
-
-def redact(uri: str) -> str:
-    """The URI without its password (for messages, logs and the site's marker file)."""
-    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
-
-
-class StoreError(Exception):
-    """The store cannot be read at all (missing, unreadable, unknown kind)."""
-
-
-def default_store_uri(cwd: str | os.PathLike | None = None) -> str:
-    """What ``trackreport build`` reads when no --store is given.
-
-    ``$MLFLOW_TRACKING_URI``, else ``./mlflow.db`` if it exists, else ``./mlruns``.
-    """
-    env = os.environ.get("MLFLOW_TRACKING_URI")
-    if env:
-        return env
-    base = Path(cwd or os.getcwd())
-    if (base / "mlflow.db").is_file():
-        return "sqlite:///mlflow.db"
-    return "mlruns"
-
-
-def explain_default_store(cwd: str | os.PathLike | None = None) -> str:
-    """What was tried when no store was given (for "store not found" messages)."""
-    base = Path(cwd or os.getcwd())
-    env = os.environ.get("MLFLOW_TRACKING_URI")
-    if env:
-        return f"--store was not given, so $MLFLOW_TRACKING_URI ({redact(env)}) was used"
-    return (f"--store was not given; tried $MLFLOW_TRACKING_URI (not set), {base / 'mlflow.db'} "
-            f"and {base / 'mlruns'} (neither exists): pass --store URI")
-
-
-def scheme_of(uri: str) -> str:
-    if "://" not in uri and not uri.startswith("file:"):
-        return "file"
-    return urlparse(uri).scheme.lower()
-
-
-def file_store_path(uri: str) -> Path:
-    """Local path of a file store given as a path or a ``file://`` URI."""
-    if uri.startswith("file:"):
-        parsed = urlparse(uri)
-        return Path(unquote(parsed.path))
-    return Path(uri)
-
-
-def sqlite_path(uri: str) -> Path:
-    """``sqlite:///rel.db`` → rel.db; ``sqlite:////abs.db`` → /abs.db (SQLAlchemy's rules)."""
-    rest = uri.split("://", 1)[1]
-    if not rest.startswith("/"):
-        raise StoreError(f"not a SQLite URI with a path: {uri}")
-    path = rest[1:].split("?", 1)[0]
-    if not path or path == ":memory:":
-        raise StoreError(f"not a SQLite file URI: {uri}")
-    return Path(unquote(path))
+from sitegen.entities import MetricHistory, Run, Store
+from sitegen.errors import StoreError  # noqa: F401  (re-exported: sitegen.readers.StoreError)
+from sitegen.readers.uri import (default_store_uri, explain_default_store, file_store_path,  # noqa: F401
+                                 redact, scheme_of, sqlite_path)
 
 
 class MetricsReuse(Protocol):
@@ -96,16 +36,16 @@ def get_reader(uri: str, *, include_deleted: bool = False,
     """A reader for the store at ``uri``. Raises :class:`StoreError` if it cannot be opened."""
     scheme = scheme_of(uri)
     if scheme == "file":
-        from .filestore import FileStoreReader
+        from sitegen.readers.filestore import FileStoreReader
         return FileStoreReader(file_store_path(uri), uri=uri, include_deleted=include_deleted)
     if scheme == "sqlite":
-        from .sqlstore import SqliteStoreReader
+        from sitegen.readers.sqlstore import SqliteStoreReader
         return SqliteStoreReader(sqlite_path(uri), uri=uri, include_deleted=include_deleted)
     if scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mariadb", "mssql"):
-        from .dbstore import DatabaseStoreReader
+        from sitegen.readers.dbstore import DatabaseStoreReader
         return DatabaseStoreReader(uri, include_deleted=include_deleted)
     if scheme in ("http", "https"):
-        from .rest import RestStoreReader
+        from sitegen.readers.rest import RestStoreReader
         return RestStoreReader(uri, include_deleted=include_deleted, max_artifact_size=max_artifact_size)
     raise StoreError(f"unknown store kind '{scheme}://' in {uri}")
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..model import Run, Store
-from . import redact
-from .sqlstore import SqlReader, _Schema
+from sitegen.errors import StoreError
+from sitegen.entities import Run, Store
+from sitegen.readers.uri import redact
+from sitegen.readers.sqlstore import SqlReader, _Schema
 
 # Drivers to use when the URI names none and SQLAlchemy's default driver is not installed.
 _FALLBACK_DRIVERS = {"postgresql": ["psycopg2", "psycopg", "pg8000"],
@@ -50,8 +51,6 @@ class DatabaseStoreReader:
     kind = "database"
 
     def __init__(self, uri: str, *, include_deleted: bool = False):
-        from . import StoreError
-
         self.uri, self.include_deleted = uri, include_deleted
         dialect = uri.split("://", 1)[0].split("+")[0].replace("postgres", "postgresql").replace(
             "postgresqlql", "postgresql")
@@ -68,9 +67,6 @@ class DatabaseStoreReader:
         from sqlalchemy import create_engine, inspect
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
         from sqlalchemy.pool import NullPool
-
-        from . import StoreError
-
         url = _with_driver(self.uri)
         try:
             self._engine = create_engine(url, poolclass=NullPool)
@@ -102,9 +98,6 @@ class DatabaseStoreReader:
 
     def read(self, reuse=None) -> Store:
         from sqlalchemy.exc import SQLAlchemyError
-
-        from . import StoreError
-
         self.close()
         conn, schema = self._connect()
         self._conn = conn

@@ -21,11 +21,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .filemeta import (Warn, complete_lines, int_or_none, load_yaml, meta_folders, metric_files,
+from sitegen.errors import StoreError
+from sitegen.readers.filemeta import (Warn, complete_lines, int_or_none, load_yaml, meta_folders, metric_files,
                        read_kv_folder, short)
-from .filemodels import read_logged_models, read_registry
-from .filescan import RunScanner
-from ..model import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment, MetricHistory,
+from sitegen.readers.filemodels import read_logged_models, read_registry
+from sitegen.readers.filescan import RunScanner
+from sitegen.entities import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment, MetricHistory,
                      Run, Store)
 
 # Folders inside an experiment that are not runs.
@@ -65,8 +66,6 @@ class FileStoreReader:
     kind = "file"
 
     def __init__(self, root: Path, *, uri: str, include_deleted: bool = False):
-        from . import StoreError
-
         if not root.exists():
             raise StoreError(f"store not found: {root}")
         if not root.is_dir():
@@ -77,8 +76,6 @@ class FileStoreReader:
         self._warnings: list[str] = []
 
     def read(self, reuse=None) -> Store:
-        from . import StoreError
-
         root = self.root
         try:
             entries = sorted(os.scandir(root), key=lambda e: e.name)

@@ -16,11 +16,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..cache import user_cache_dir
-from ..model import (ArtifactFile, DatasetInput, Experiment, LoggedModel, MetricHistory, ModelMetric,
+from sitegen.errors import StoreError
+from sitegen.cachedir import user_cache_dir
+from sitegen.entities import (ArtifactFile, DatasetInput, Experiment, LoggedModel, MetricHistory, ModelMetric,
                      ModelVersion, RegisteredModel, Run, Store)
-from .resthistory import Histories, bulk_orders_like_client, num
-from .resthttp import HttpClient, HttpError
+from sitegen.readers.resthistory import Histories, bulk_orders_like_client, num
+from sitegen.readers.resthttp import HttpClient, HttpError
 
 CONCURRENCY = 8
 PAGE = 1000
@@ -43,8 +44,6 @@ class RestStoreReader:
 
     # ---- reading ----
     def read(self, reuse=None) -> Store:
-        from . import StoreError
-
         store = Store(uri=self.base, kind="rest", base_dir=None)
         view = "ALL" if self.include_deleted else "ACTIVE_ONLY"
         try:
@@ -179,7 +178,7 @@ class RestStoreReader:
     def _download(self, files: list[tuple[str, int]], folder: Path, warnings: list[str], get) -> list[ArtifactFile]:
         """The listed files, downloaded into ``folder`` where missing or of another size (never
         the ones over --max-artifact-size)."""
-        from ..artifacts import classify
+        from sitegen.artifacts.kinds import classify
 
         out = []
         for path, size in files:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from ..model import MetricHistory, Run
-from .resthttp import HttpClient, HttpError
+from sitegen.errors import StoreError
+from sitegen.entities import MetricHistory, Run
+from sitegen.readers.resthttp import HttpClient, HttpError
 
 BULK_PATH = "ajax-api/2.0/mlflow/metrics/get-history-bulk"
 BULK_MAX = 25000          # points in one bulk answer: the server's cap (MLflow 2.x–3.x)
@@ -41,8 +42,6 @@ def per_run(http: HttpClient, run_id: str, key: str) -> MetricHistory:
 def bulk_orders_like_client(http: HttpClient) -> bool:
     """True when the server says it keeps runs in a SQL store (MLflow 3.9+): then its bulk
     answers have the order MLflow's client gets from get-history."""
-    from . import StoreError
-
     for path in ("api/3.0/mlflow/server-info", "server-info"):     # 3.10+, 3.9
         try:
             info = http.request("GET", path)

@@ -15,6 +15,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from sitegen.errors import StoreError
+
 TIMEOUT = 60
 RETRIES = 5
 
@@ -47,8 +49,6 @@ class HttpClient:
 
     def request(self, method: str, path: str, *, params=None, body: dict | None = None, raw: bool = False):
         """``params``: a dict, or a list of pairs for repeated names (``run_id=a&run_id=b``)."""
-        from . import StoreError
-
         url = f"{self.base}/{path.lstrip('/')}"
         if params:
             url += "?" + urllib.parse.urlencode(params, doseq=True)

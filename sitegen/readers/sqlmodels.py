@@ -10,7 +10,7 @@ connection (SQLite, or SQLAlchemy through ``dbstore``'s adapter).
 """
 from __future__ import annotations
 
-from ..model import (LOGGED_MODEL_STATUS, Experiment, LoggedModel, ModelMetric, ModelVersion,
+from sitegen.entities import (LOGGED_MODEL_STATUS, Experiment, LoggedModel, ModelMetric, ModelVersion,
                      RegisteredModel)
 
 

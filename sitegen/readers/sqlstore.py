@@ -21,8 +21,10 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from . import sqlitedelta, sqlmodels
-from ..model import DatasetInput, Experiment, MetricHistory, Run, Store
+from sitegen.errors import StoreError
+from sitegen.readers import sqlitedelta
+from sitegen.readers import sqlmodels
+from sitegen.entities import DatasetInput, Experiment, MetricHistory, Run, Store
 
 # An incremental build reads in a transaction on the store itself, unless it must read
 # more metric points than this (about 0.2 s): then from a snapshot, as a first build does.
@@ -41,8 +43,6 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
 def _snapshot(path: Path) -> tuple[sqlite3.Connection, str | None]:
     """A private copy of the database: in memory, or in a temporary file (returned, for the
     caller to delete once closed) when the store is large."""
-    from . import StoreError
-
     try:
         src = _connect_readonly(path)
         src.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
@@ -101,8 +101,6 @@ class SqliteStoreReader:
     kind = "sqlite"
 
     def __init__(self, path: Path, *, uri: str, include_deleted: bool = False):
-        from . import StoreError
-
         if not path.is_file():
             raise StoreError(f"store not found: {path}")
         self.path, self.uri, self.include_deleted = path, uri, include_deleted
@@ -112,8 +110,6 @@ class SqliteStoreReader:
         self._direct: sqlite3.Connection | None = None
 
     def read(self, reuse=None) -> Store:
-        from . import StoreError
-
         self.close()
         state = getattr(reuse, "reader_state", None)
         state = state if isinstance(state, dict) and state.get("db") == str(self.path.resolve()) else None

@@ -13,8 +13,8 @@ import os
 import re
 from urllib.parse import urlparse
 
-from . import location
-from .fsclient import FsspecClient
+from sitegen.artifacts.objectstore import location
+from sitegen.artifacts.objectstore.fsclient import FsspecClient
 
 EXTRA = "azure"
 PACKAGE = "adlfs"

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .config import BuildOptions
-from .pipeline import BuildResult, SiteBuilder, plural
-from .readers import file_store_path, scheme_of, sqlite_path
+from sitegen.config import BuildOptions
+from sitegen.builder.pipeline import BuildResult, SiteBuilder, plural
+from sitegen.readers.uri import file_store_path, scheme_of, sqlite_path
 
 log = logging.getLogger("trackreport")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlparse
 
-from . import location
+from sitegen.artifacts.objectstore import location
 
 EXTRA = "s3"
 PACKAGE = "boto3"

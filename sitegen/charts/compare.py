@@ -13,10 +13,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import charts
-from .jobs import chart_name
-from .model import Experiment, Run
-from .plan import digest
+from sitegen import charts
+from sitegen.builder.worker import chart_name
+from sitegen.entities import Experiment, Run
+from sitegen.builder.plan import digest
 
 MAX_COMPARE_METRICS = 12
 MAX_COMPARE_RUNS = 10

@@ -34,13 +34,13 @@ from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ..artifacts import classify
-from ..cache import user_cache_dir
-from ..model import ArtifactFile, Run
+from sitegen.artifacts.kinds import classify
+from sitegen.cachedir import user_cache_dir
+from sitegen.entities import ArtifactFile, Run
 
 CONCURRENCY = 8
 PROBE_TIMEOUT = 10.0
-# scheme → adapter module (sitegen.objectstore.<name>); each imports its extra only in connect().
+# scheme → adapter module (sitegen.artifacts.objectstore.<name>); each imports its extra only in connect().
 SCHEMES = {"s3": "s3", "s3a": "s3", "gs": "gcs", "wasbs": "azure", "abfss": "azure"}
 
 

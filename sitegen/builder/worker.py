@@ -13,10 +13,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import charts
-from .model import Experiment, MetricHistory, Run
-from .render import Pages, make_env, run_json, slug
-from .write import write_file
+from sitegen import charts
+from sitegen.entities import Experiment, MetricHistory, Run
+from sitegen.render.pages import Pages, make_env, run_json, slug
+from sitegen.writer import write_file
 
 _pages: Pages | None = None
 
@@ -80,7 +80,7 @@ def _init_worker(chain: list[Path], title: str, chart_format: str) -> None:
     global _pages
     _pages = Pages(make_env(chain), title)
     if chart_format == "png":
-        from .charts_png import warm
+        from sitegen.charts.png import warm
         warm()
 
 

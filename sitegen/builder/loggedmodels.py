@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from . import artifacts
-from .model import ArtifactFile, LoggedModel, ModelVersion, Store
-from .render import Pages, logged_model_dir, logged_model_json, logged_model_slug
-from .write import SiteWriter
+from sitegen import artifacts
+from sitegen.entities import ArtifactFile, LoggedModel, ModelVersion, Store
+from sitegen.render.pages import Pages, logged_model_dir, logged_model_json, logged_model_slug
+from sitegen.writer import SiteWriter
 
 
 @dataclass

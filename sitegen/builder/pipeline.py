@@ -14,14 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, artifacts, charts, compare, format as fmt, jobs, loggedmodels
-from .config import BuildOptions
-from .model import Experiment, MetricHistory, Run, Store, mark_stale_runs, run_from_summary
-from .plan import make_plan
-from .readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
-from .render import Pages, RunRows, make_env, model_dir, run_dir
-from .themes import fingerprint as theme_fingerprint, static_files, theme_chain
-from .write import MARKER, SiteWriter
+from sitegen.version import __version__
+from sitegen import artifacts
+from sitegen import charts
+from sitegen.charts import compare
+from sitegen.render import text as fmt
+from sitegen.builder import worker as jobs
+from sitegen.builder import loggedmodels
+from sitegen.config import BuildOptions
+from sitegen.entities import Experiment, MetricHistory, Run, Store, mark_stale_runs, run_from_summary
+from sitegen.builder.plan import make_plan
+from sitegen.readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
+from sitegen.render.pages import Pages, RunRows, make_env, model_dir, run_dir
+from sitegen.theme import fingerprint as theme_fingerprint, static_files, theme_chain
+from sitegen.writer import MARKER, SiteWriter
 
 log = logging.getLogger("trackreport")
 

@@ -1,26 +1,12 @@
-"""Metric charts: limits and ticks laid out here, set as HTML text and grid lines around an
-image of the plot area that holds only the data.
-
-The image is SVG by default, written by this module: sharp at any zoom and in print,
-small, and about 0.3 ms a chart, with no plotting library to import (matplotlib's import
-alone costs 0.4-0.7 s, more than a whole incremental build). ``--chart-format png`` draws
-the same plot area with matplotlib instead (:mod:`sitegen.charts_png`).
-
-Labels and grid lines set as HTML stay sharp, selectable and follow the page's
-light/dark colours. Series longer than the chart is wide are reduced to first/min/max/last
-of each pixel column, which draws the same picture. NaN and ±inf values are never dropped
-silently: they are drawn as red marks along the bottom (NaN, -inf) and top (+inf) edge and
-counted in the caption. The image holds no text from the store: only numbers and colours.
-"""
+"""A chart's layout, shared by every image format: series (NaN and ±inf set apart as marks),
+limits, ticks, flag counts, and the decimation that keeps long series as cheap as the chart
+is wide. Runs in the main process; the image is drawn by ``svg`` or ``png``."""
 from __future__ import annotations
 
 import math
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
-
-from .model import INF_LIMIT
-from .write import write_file
+from sitegen.entities import INF_LIMIT
 
 WIDTH_PX, HEIGHT_PX = 640, 220
 FEW_POINTS = 40          # series this short get a marker on every point
@@ -171,68 +157,3 @@ def edge_markers(spec: ChartSpec, s: Series) -> list[tuple[list[float], float, s
     edge = (yhi - ylo) * 0.03
     at = {"NaN": ylo + edge, "+inf": yhi - edge, "-inf": ylo + edge}
     return [(steps, at[kind], kind) for kind, steps in s.marks.items()]
-
-
-def _coords(px: list[float], py: list[float]) -> str:
-    """"x,y x,y …" with one decimal (one %-format call: twice as fast as a join of f-strings)."""
-    flat = [0.0] * (2 * len(px))
-    flat[0::2], flat[1::2] = px, py
-    return ("%.1f,%.1f " * len(px) % tuple(flat))[:-1]
-
-
-_FLAG_PATHS = {   # a mark centred on 0,0: ×, ▲, ▼
-    "NaN": "m-4-4 8 8m0-8-8 8", "+inf": "m0-5 5 8h-10z", "-inf": "m0 5 5-8h-10z"}
-
-
-def svg_chart(spec: ChartSpec) -> bytes:
-    """The plot area of ``spec`` as an SVG document (data only: no text, no scripts)."""
-    w, h = spec.width, spec.height
-    (xlo, xhi), (ylo, yhi) = spec.xlim, spec.ylim
-    sx, sy = w / (xhi - xlo), h / (yhi - ylo)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
-           '<g fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">']
-    for s in spec.series:
-        xf, yf = decimate(s.steps, s.values, w)
-        px, py = [(v - xlo) * sx for v in xf], [(yhi - v) * sy for v in yf]
-        if len(xf) > 1:
-            out.append(f'<polyline stroke="{s.color}" points="{_coords(px, py)}"/>')
-        if 0 < len(xf) <= FEW_POINTS:
-            r = 2.5 if len(xf) > 1 else 3.5
-            dots = "".join(f"M{a - r:.1f},{b:.1f}a{r},{r} 0 1 0 {2 * r},0a{r},{r} 0 1 0 {-2 * r},0"
-                           for a, b in zip(px, py))
-            out.append(f'<path fill="{s.color}" stroke="none" d="{dots}"/>')
-        for xs, y, kind in edge_markers(spec, s):
-            marks = "".join(f"M{a:.1f},{(yhi - y) * sy:.1f}{_FLAG_PATHS[kind]}"
-                            for a in ((v - xlo) * sx for v in xs))
-            fill = "none" if kind == "NaN" else FLAG_COLOR
-            out.append(f'<path stroke="{FLAG_COLOR}" stroke-width="2" fill="{fill}" d="{marks}"/>')
-    out.append("</g></svg>\n")
-    return "".join(out).encode("ascii")
-
-
-def render_chart(spec: ChartSpec) -> str:
-    """Write the plot area of one chart to ``spec.out_path`` (its suffix picks SVG or PNG)."""
-    if spec.out_path.endswith(".png"):
-        from .charts_png import render_png
-        return render_png(spec)
-    # An identical chart from the previous build is left alone (mtime included).
-    write_file(spec.out_path, svg_chart(spec))
-    return spec.out_path
-
-
-def _render_many(specs: list[ChartSpec]) -> int:
-    for spec in specs:
-        render_chart(spec)
-    return len(specs)
-
-
-def submit_charts(pool: Executor | None, specs: list[ChartSpec], batch: int = 16) -> list[Future]:
-    """Queue charts in batches (one task per batch keeps inter-process traffic low)."""
-    futures: list[Future] = []
-    if pool is None:
-        f: Future = Future()
-        f.set_result(_render_many(specs))
-        return [f]
-    for i in range(0, len(specs), batch):
-        futures.append(pool.submit(_render_many, specs[i:i + batch]))
-    return futures

@@ -15,8 +15,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from . import __version__
-from .model import Experiment, LoggedModel, Run, Store, run_summary
+from sitegen.version import __version__
+from sitegen.entities import Experiment, LoggedModel, Run, Store, run_summary
 
 MANIFEST_FORMAT = 2
 

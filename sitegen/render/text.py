@@ -11,7 +11,7 @@ from urllib.parse import quote, urlparse
 
 import nh3
 
-from .model import INF_LIMIT
+from sitegen.entities import INF_LIMIT
 
 
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tr", "th", "td", "pre", "code",

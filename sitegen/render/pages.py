@@ -15,10 +15,11 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__, format as fmt
-from .cache import user_cache_dir
-from .model import Experiment, LoggedModel, Run, Store
-from .plan import digest
+from sitegen.version import __version__
+from sitegen.render import text as fmt
+from sitegen.cachedir import user_cache_dir
+from sitegen.entities import Experiment, LoggedModel, Run, Store
+from sitegen.builder.plan import digest
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from urllib.parse import urlparse
 
-from . import location
-from .fsclient import FsspecClient
+from sitegen.artifacts.objectstore import location
+from sitegen.artifacts.objectstore.fsclient import FsspecClient
 
 EXTRA = "gcs"
 PACKAGE = "gcsfs"

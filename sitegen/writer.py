@@ -19,8 +19,7 @@ from pathlib import Path
 MARKER = ".trackreport-site"
 
 
-class OutputError(Exception):
-    """The output folder cannot be used (not ours, not writable, ...)."""
+from sitegen.errors import OutputError  # noqa: F401  (re-exported)
 
 
 def write_file(path: str | os.PathLike, data: bytes) -> bool:

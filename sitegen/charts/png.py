@@ -14,8 +14,8 @@ import zlib
 
 import numpy as np
 
-from .charts import FEW_POINTS, FLAG_COLOR, HEIGHT_PX, WIDTH_PX, ChartSpec, decimate, edge_markers
-from .write import write_file
+from sitegen.charts.layout import FEW_POINTS, FLAG_COLOR, HEIGHT_PX, WIDTH_PX, ChartSpec, decimate, edge_markers
+from sitegen.writer import write_file
 
 DPI = 100
 _MARKERS = {"NaN": "x", "+inf": "^", "-inf": "v"}

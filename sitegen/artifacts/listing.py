@@ -1,0 +1,103 @@
+"""A run's artifact files: listed (never following a symlink out of the folder), fetched from
+object stores, marked when too large, and copied (hard-linked) into the site."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sitegen.artifacts.kinds import classify
+from sitegen.artifacts.locate import local_path, resolve_artifact_dir
+from sitegen.entities import ArtifactFile, Run
+
+def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[ArtifactFile]:
+    """Files under ``root``, sorted by path. Symlinks that leave ``root`` are never followed."""
+    out: list[ArtifactFile] = []
+    real_root: list[str] = []     # resolved once, and only if a symlink needs checking
+
+    def inside(p: str) -> bool:
+        if not real_root:
+            real_root.append(os.path.realpath(root))
+        real = os.path.realpath(p)
+        return real == real_root[0] or real.startswith(real_root[0] + os.sep)
+
+    def walk(folder: str, rel: str, depth: int) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            if warnings is not None:
+                warnings.append(f"{folder}: cannot list artifacts ({e.strerror})")
+            return
+        for entry in entries:
+            relpath = f"{rel}{entry.name}"
+            if entry.is_symlink() and not inside(entry.path):
+                if warnings is not None:
+                    warnings.append(f"artifact {relpath} is a symlink out of the run's folder; not followed")
+                continue
+            try:
+                if entry.is_dir():
+                    if depth < 64:
+                        walk(entry.path, relpath + "/", depth + 1)
+                elif entry.is_file():
+                    st = entry.stat()
+                    out.append(ArtifactFile(relpath, st.st_size, classify(relpath), mtime_ns=st.st_mtime_ns))
+            except OSError as e:
+                if warnings is not None:
+                    warnings.append(f"artifact {relpath}: unreadable ({e.strerror})")
+
+    walk(str(root), "", 0)
+    return out
+
+
+def attach_artifacts(runs, *, store_kind: str, store_dir: str | None, artifacts_dir: str | None,
+                     max_size: int | None) -> None:
+    """Resolve, list and mark (too large) each run's artifacts, in place."""
+    in_objectstores = []
+    for run in runs:
+        if not run.artifacts_remote:      # a tracking server's reader listed them already
+            if _find_artifacts(run, store_kind, store_dir, artifacts_dir):
+                in_objectstores.append(run)
+    if in_objectstores:                   # fetched together: listings and downloads in parallel
+        from sitegen.artifacts import objectstore
+        objectstore.fetch_artifacts(in_objectstores, max_size)
+    if max_size is not None:
+        for run in runs:
+            for a in run.artifacts:
+                if a.size > max_size:
+                    a.skipped = f"larger than --max-artifact-size ({a.size:,} bytes)"
+
+
+def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_dir: str | None) -> bool:
+    """List a run's local artifact folder; True when its artifacts are in an object store instead."""
+    folder = resolve_artifact_dir(run, store_kind=store_kind, store_dir=store_dir,
+                                  artifacts_dir=artifacts_dir)
+    if folder is not None:
+        run.artifact_dir = str(folder)
+        run.artifacts = list_artifacts(folder, run.warnings)
+        return False
+    # A local folder that is missing usually means the run logged nothing (empty folders
+    # do not survive git or rsync filters); the build warns once for the whole store when
+    # no folder is found at all. Object stores are fetched.
+    uri = run.artifact_uri or ""
+    from sitegen.artifacts import objectstore
+    if objectstore.supported(uri):
+        return True
+    if uri and local_path(uri) is None and not uri.startswith("mlflow-artifacts:"):
+        run.warnings.append(f"artifacts are in {uri}, which this build cannot read; "
+                            "pass --artifacts DIR with a local copy")
+    return False
+
+
+def copy_into_site(owner, base: str, writer) -> int:
+    """Put the files of a run (or a logged model) into the site under ``<base>/artifacts/``
+    (hard links where possible); returns how many. A file that cannot be copied is marked."""
+    copied = 0
+    for a in owner.artifacts:
+        if a.skipped:
+            continue
+        try:
+            writer.link_or_copy(os.path.join(owner.artifact_dir, a.path), f"{base}/artifacts/{a.path}")
+            copied += 1
+        except OSError as e:
+            a.skipped = f"could not be copied ({e.strerror})"
+            owner.warnings.append(f"artifact {a.path} could not be copied ({e.strerror})")
+    return copied
