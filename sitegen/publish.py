@@ -28,7 +28,7 @@ WARN_FILE_LIMIT = 50 * MB      # GitHub warns about larger files
 WARN_SITE_LIMIT = 1000 * MB    # GitHub Pages' published site limit
 
 # Exit codes of `trackreport publish` (documented in --help and the README).
-from sitegen.errors import EXIT_PUSH_FAILED, EXIT_REJECTED, EXIT_USAGE, PublishError  # noqa: E402,F401
+from sitegen.errors import EXIT_PUSH_FAILED, EXIT_REJECTED, PublishError  # noqa: E402
 
 
 @dataclass

@@ -53,3 +53,16 @@ def broken_links(site: Path) -> list[str]:
             if not target.is_file():
                 problems.append(f"{page}: {tag} {url} → missing {target}")
     return problems
+
+
+def link_targets(site: Path, page: Path) -> set[str]:
+    """Where a page's links and images lead: paths from the site root ('/'-separated)."""
+    import posixpath
+
+    here = page.parent.relative_to(site).as_posix()
+    out = set()
+    for _tag, url in links_of(page):
+        parts = urlsplit(url)
+        if not parts.scheme and parts.path:
+            out.add(posixpath.normpath(posixpath.join(here, unquote(parts.path))))
+    return out

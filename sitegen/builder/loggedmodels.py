@@ -13,7 +13,9 @@ from pathlib import PurePosixPath
 
 from sitegen import artifacts
 from sitegen.entities import ArtifactFile, LoggedModel, ModelVersion, Store
-from sitegen.render.pages import Pages, logged_model_dir, logged_model_json, logged_model_slug
+from sitegen.render.export import logged_model_json
+from sitegen.render.pages import Pages
+from sitegen.render import urls
 from sitegen.writer import SiteWriter
 
 
@@ -67,15 +69,15 @@ def registered_versions(store: Store) -> dict[str, list[ModelVersion]]:
 def remove_stale(writer: SiteWriter, store: Store) -> None:
     """Drop the pages of logged models that are gone (deleted, or no longer shown); keep those
     whose meta.yaml cannot be read right now."""
-    live = {e.experiment_id: {logged_model_slug(m.model_id) for m in e.logged_models}
+    live = {e.experiment_id: {urls.logged_model_slug(m.model_id) for m in e.logged_models}
             for e in store.experiments}
-    keep = {logged_model_slug(mid) for mid in store.unreadable_models}
+    keep = {urls.logged_model_slug(mid) for mid in store.unreadable_models}
     for exp_id, slugs in live.items():
-        folder = writer.root / "experiments" / exp_id / "models"
-        if folder.is_dir():
-            for entry in folder.iterdir():
+        folder = urls.logged_models_dir(exp_id)
+        if (writer.root / folder).is_dir():
+            for entry in (writer.root / folder).iterdir():
                 if entry.name not in slugs and entry.name not in keep:
-                    writer.remove(f"experiments/{exp_id}/models/{entry.name}")
+                    writer.remove(f"{folder}/{entry.name}")
 
 
 def build_pages(store: Store, models: list[LoggedModel], writer: SiteWriter, pages: Pages,
@@ -85,12 +87,12 @@ def build_pages(store: Store, models: list[LoggedModel], writer: SiteWriter, pag
     runs = store.run_by_id()
     copied = 0
     for m in models:
-        base = logged_model_dir(m.experiment_id, m.model_id)
+        base = urls.logged_model_dir(m.experiment_id, m.model_id)
         writer.stage(base)
         copied += artifacts.copy_into_site(m, base, writer)
         artifacts.attach_previews(m)
-        writer.write_text(f"{base}/index.html", pages.logged_model(m, exps[m.experiment_id], runs,
+        writer.write_text(urls.logged_model_page(m.experiment_id, m.model_id), pages.logged_model(m, exps[m.experiment_id], runs,
                                                                    versions.get(m.model_id, [])))
-        writer.write_text(f"{base}/model.json", logged_model_json(m))
+        writer.write_text(urls.logged_model_json(m.experiment_id, m.model_id), logged_model_json(m))
         writer.prune(base)
     return len(models), copied

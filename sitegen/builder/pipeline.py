@@ -25,7 +25,8 @@ from sitegen.config import BuildOptions
 from sitegen.entities import Experiment, MetricHistory, Run, Store, mark_stale_runs, run_from_summary
 from sitegen.builder.plan import make_plan
 from sitegen.readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
-from sitegen.render.pages import Pages, RunRows, make_env, model_dir, run_dir
+from sitegen.render import urls
+from sitegen.render.pages import Pages, RunRows, make_env
 from sitegen.theme import fingerprint as theme_fingerprint, static_files, theme_chain
 from sitegen.writer import MARKER, SiteWriter
 
@@ -264,7 +265,7 @@ class SiteBuilder:
         old_charts, old_rows = _kept(previous, plan, "charts"), _kept(previous, plan, "rows")
         comparisons = {exp.experiment_id: compare.plan(      # of the experiments to redo
             exp, options.chart_format, old_charts.get(exp.experiment_id),
-            writer.out / "experiments" / exp.experiment_id / "charts" if writer.reused else None)
+            writer.out / urls.experiment_charts_dir(exp.experiment_id) if writer.reused else None)
             for exp in store.experiments if exp.experiment_id in plan.render_experiments}
         rows: dict[str, RunRows] = {}      # experiment id → its runs table's rows
         needed = list(plan.render_runs)
@@ -294,11 +295,11 @@ class SiteBuilder:
                                                     versions_by_model)
             result.pages += made
             result.artifacts += copied
-            writer.write_text("index.html", self.pages.index(store, store.experiments))
+            writer.write_text(urls.INDEX, self.pages.index(store, store.experiments))
             result.pages += 1
             result.pages += _build_models(store, writer, self.pages)
             for relpath, src in static_files(self.chain).items():
-                writer.link_or_copy(src, f"static/{relpath}")
+                writer.link_or_copy(src, urls.static(relpath))
             writer.write_text(".nojekyll", "")
             # Progress follows the runs as workers finish them (a run: its charts, page, run.json).
             for i, f in enumerate(as_completed(run_futures), 1):
@@ -358,38 +359,38 @@ def build(options: BuildOptions, progress: ProgressFn | None = None) -> BuildRes
 
 def _remove_stale(writer: SiteWriter, store: Store) -> None:
     """Drop pages of experiments and runs that are gone (deleted, or no longer shown)."""
-    exp_root = writer.root / "experiments"
+    exp_root = writer.root / urls.EXPERIMENTS
     if not exp_root.is_dir():
         return
     live = {e.experiment_id: {r.run_id for r in e.runs} for e in store.experiments}
     for exp_dir in exp_root.iterdir():
         if exp_dir.name not in live:
-            writer.remove(f"experiments/{exp_dir.name}")
+            writer.remove(urls.experiment_dir(exp_dir.name))
             continue
-        runs_dir = exp_dir / "runs"
-        if runs_dir.is_dir():
-            for rd in runs_dir.iterdir():
+        runs_dir = urls.runs_dir(exp_dir.name)
+        if (writer.root / runs_dir).is_dir():
+            for rd in (writer.root / runs_dir).iterdir():
                 if rd.name not in live[exp_dir.name] and rd.name not in store.unreadable_runs:
-                    writer.remove(f"experiments/{exp_dir.name}/runs/{rd.name}")
+                    writer.remove(urls.run_dir(exp_dir.name, rd.name))
 
 
 def _build_models(store: Store, writer: SiteWriter, pages: Pages) -> int:
     """The model registry: a list page and a page per registered model (always remade: few)."""
-    keep = {model_dir(m.name).split("/", 1)[1] for m in store.models}
-    models_root = writer.root / "models"
+    keep = {urls.registered_model_dir(m.name).split("/", 1)[1] for m in store.models}
+    models_root = writer.root / urls.REGISTERED_MODELS_DIR
     if models_root.is_dir():
         for entry in models_root.iterdir():
             if entry.is_dir() and entry.name not in keep:
-                writer.remove(f"models/{entry.name}")
+                writer.remove(f"{urls.REGISTERED_MODELS_DIR}/{entry.name}")
     if not store.models:
-        if (models_root / "index.html").exists():
-            writer.remove("models/index.html")
+        if (writer.root / urls.REGISTERED_MODELS).exists():
+            writer.remove(urls.REGISTERED_MODELS)
         return 0
     runs = store.run_by_id()
     logged = {m.model_id: m for m in store.logged_models()}
-    writer.write_text("models/index.html", pages.models(store.models))
+    writer.write_text(urls.REGISTERED_MODELS, pages.models(store.models))
     for model in store.models:
-        writer.write_text(f"{model_dir(model.name)}/index.html", pages.model(model, runs, logged))
+        writer.write_text(urls.registered_model_page(model.name), pages.model(model, runs, logged))
     return 1 + len(store.models)
 
 
@@ -398,15 +399,15 @@ def _build_run(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, po
                logged_models: list, fmt: str) -> list:
     """Copy the run's artifacts here; charts, page and run.json are made by a worker."""
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
-    base = run_dir(run.experiment_id, run.run_id)
+    base = urls.run_dir(run.experiment_id, run.run_id)
     out_dir = writer.stage(base)
     artifacts.attach_previews(run)
     result.artifacts += artifacts.copy_into_site(run, base, writer)
     for key, hist in run.metrics.items():
         if len(hist):
-            writer.claim(f"{base}/charts/{jobs.chart_name(key, fmt)}")
-    writer.claim(f"{base}/index.html")
-    writer.claim(f"{base}/run.json")
+            writer.claim(urls.run_chart(run.experiment_id, run.run_id, key, fmt))
+    writer.claim(urls.run_page(run.experiment_id, run.run_id))
+    writer.claim(urls.run_json(run.experiment_id, run.run_id))
     prunes.append(base)
     result.pages += 1
     parent, children = rel[run.run_id]
@@ -423,15 +424,15 @@ def _build_experiment(exp: Experiment, rel, writer: SiteWriter, pages: Pages, po
                       result: BuildResult, prunes: list[str], comparisons: list,
                       rows: RunRows) -> list:
     """The experiment's page and the comparison charts that cannot be kept."""
-    base = f"experiments/{exp.experiment_id}"
-    specs = compare.lay_out(comparisons, writer.stage(f"{base}/charts"))
+    charts_dir = urls.experiment_charts_dir(exp.experiment_id)
+    specs = compare.lay_out(comparisons, writer.stage(charts_dir))
     for c in comparisons:
-        writer.claim(f"{base}/charts/{c.file}")
-    prunes.append(f"{base}/charts")
+        writer.claim(f"{charts_dir}/{c.file}")
+    prunes.append(charts_dir)
     futures = charts.submit_charts(pool, specs) if specs else []
     param_keys = sorted({k for r in exp.runs for k in r.params})
     metric_keys = sorted({k for r in exp.runs for k in r.metrics})
-    writer.write_text(f"{base}/index.html", pages.experiment(
+    writer.write_text(urls.experiment_page(exp.experiment_id), pages.experiment(
         exp, _groups(exp, rel), param_keys[:MAX_TABLE_PARAMS], metric_keys[:MAX_TABLE_METRICS],
         [c.context() for c in comparisons], rows))
     result.pages += 1

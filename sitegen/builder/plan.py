@@ -10,21 +10,16 @@ output option invalidates everything.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 
+from sitegen.digests import digest  # noqa: F401  (plan.digest, as before)
 from sitegen.version import __version__
 from sitegen.entities import Experiment, LoggedModel, Run, Store, run_summary
 
 MANIFEST_FORMAT = 2
 
 
-def digest(*parts) -> str:
-    """A short key for JSON-able parts (anything else by its str())."""
-    return hashlib.blake2b(json.dumps(parts, sort_keys=True, default=str).encode(),
-                           digest_size=12).hexdigest()
 
 
 @dataclass(slots=True)

@@ -15,15 +15,12 @@ from pathlib import Path
 
 from sitegen import charts
 from sitegen.entities import Experiment, MetricHistory, Run
-from sitegen.render.pages import Pages, make_env, run_json, slug
+from sitegen.render import urls
+from sitegen.render.export import run_json
+from sitegen.render.pages import Pages, make_env
 from sitegen.writer import write_file
 
 _pages: Pages | None = None
-
-
-def chart_name(key: str, fmt: str = "svg") -> str:
-    """Stable file name of a metric's chart (safe characters, unique by a short hash)."""
-    return f"{slug(key, 'metric', '_')}.{fmt}"
 
 
 def run_chart_specs(run: Run, out_dir: Path, fmt: str = "svg") -> dict[str, charts.ChartSpec]:
@@ -31,7 +28,7 @@ def run_chart_specs(run: Run, out_dir: Path, fmt: str = "svg") -> dict[str, char
     for key, hist in run.metrics.items():
         if len(hist):
             series = charts.make_series(key, hist.steps, hist.values)
-            specs[key] = charts.layout(str(out_dir / "charts" / chart_name(key, fmt)), [series])
+            specs[key] = charts.layout(str(out_dir / "charts" / urls.chart_name(key, fmt)), [series])
     return specs
 
 

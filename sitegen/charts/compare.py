@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen import charts
-from sitegen.builder.worker import chart_name
+from sitegen.render.urls import chart_name
 from sitegen.entities import Experiment, Run
-from sitegen.builder.plan import digest
+from sitegen.digests import digest
 
 MAX_COMPARE_METRICS = 12
 MAX_COMPARE_RUNS = 10

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sitegen.errors import StoreError
 from sitegen.readers.filemeta import (Warn, complete_lines, int_or_none, load_yaml, meta_folders, metric_files,
-                       read_kv_folder, short)
+                       read_kv_folder)
 from sitegen.readers.filemodels import read_logged_models, read_registry
 from sitegen.readers.filescan import RunScanner
 from sitegen.entities import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment, MetricHistory,
