@@ -1,45 +1,22 @@
-"""The ``trackreport`` command line. Thin: it parses options and calls :func:`sitegen.build`.
+"""The ``trackreport`` command line: click declarations only. Each verb's work is a module
+of :mod:`sitegen.commands`; the shared build options come from :mod:`sitegen.options`.
 
-Exit codes: 0 success (warnings included), 1 unexpected internal error, 2 bad usage,
-unreadable store, bad config or unusable output folder, 130 interrupted.
+Exit codes (:mod:`sitegen.errors`): 0 success (warnings included), 1 unexpected internal
+error, 2 bad usage, unreadable store, bad config or unusable output folder, 3/4 publish
+rejected/failed, 130 interrupted.
 """
 from __future__ import annotations
 
-import logging
 import sys
-from dataclasses import fields
-from pathlib import Path
 
 import click
 
+from sitegen.commands import load_options, setup_logging
+from sitegen.options import click_options
 from sitegen.version import __version__
-from sitegen.config import CHART_FORMATS, BuildOptions, ConfigError, find_config, load_config, parse_size
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-MAX_WARNINGS_SHOWN = 20
-
-log = logging.getLogger("trackreport")
-
-
-class SizeType(click.ParamType):
-    name = "SIZE"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_size(value)
-        except ValueError as e:
-            self.fail(str(e), param, ctx)
-
-
-def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    log.handlers[:] = [handler]
-    log.setLevel(level)
-    log.propagate = False
+HOST_HELP = ("Address to serve on: 0.0.0.0 (or ::) to reach the preview from other machines, e.g. a "
+             "remote GPU box.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -95,53 +72,29 @@ config or output folder, 130 interrupted.
 
 
 def build_options(f):
-    """The options shared by ``build`` and ``watch`` (same names as the config file's keys)."""
-    decorators = [
-        click.option("--store", "-s", metavar="URI", help="Store to read: a folder, file://, sqlite:///, "
-                     "postgresql://, mysql:// or http(s):// URI. "
-                     "[default: $MLFLOW_TRACKING_URI, else ./mlflow.db, else ./mlruns]"),
-        click.option("--out", "-o", metavar="DIR", default="site", show_default=True,
-                     help="Folder to write the site to (replaced atomically; only a folder made by "
-                          "trackreport is replaced)."),
-        click.option("--artifacts", "-a", metavar="DIR",
-                     help="Folder that now holds <experiment_id>/<run_id>/artifacts, for stores that were "
-                          "moved (what the server called --default-artifact-root or --artifacts-destination)."),
-        click.option("--include-deleted", is_flag=True, help="Also show deleted experiments and runs, marked."),
-        click.option("--max-artifact-size", type=SizeType(), metavar="SIZE",
-                     help="Do not copy artifacts larger than this (e.g. 50MB); they are listed with a note."),
-        click.option("--theme", metavar="DIR", help="Folder with templates/ and static/ that override the default theme."),
-        click.option("--title", metavar="TEXT", default="MLflow experiments", show_default=True, help="Site title."),
-        click.option("--jobs", "-j", type=click.IntRange(1), metavar="N",
-                     help="Worker processes for pages and charts [default: all cores]."),
-        click.option("--clean", is_flag=True, help="Ignore the previous build and make every page anew."),
-        click.option("--chart-format", type=click.Choice(CHART_FORMATS), default="svg", show_default=True,
-                     help="Metric charts as SVG (sharp, fast; the default) or PNG drawn by matplotlib."),
-        click.option("--config", "config_path", metavar="FILE",
-                     help="Config file [default: ./trackreport.yml if present]."),
-        click.option("--verbose", "-v", count=True, help="Say more (every warning, timings)."),
-        click.option("--quiet", "-q", is_flag=True, help="Print errors only."),
-        click.pass_context,
-    ]
-    for d in reversed(decorators):
-        f = d(f)
-    return f
+    """The options shared by ``build``, ``watch`` and ``publish`` (sitegen.options), plus
+    --config, -v and -q."""
+    f = click.option("--quiet", "-q", is_flag=True, help="Print errors only.")(f)
+    f = click.option("--verbose", "-v", count=True, help="Say more (every warning, timings).")(f)
+    f = click.option("--config", "config_path", metavar="FILE",
+                     help="Config file [default: ./trackreport.yml if present].")(f)
+    return click.pass_context(click_options(f))
 
 
-def _load_options(ctx, config_path, flags) -> BuildOptions:
-    try:
-        return _options(ctx, config_path, flags)
-    except ConfigError as e:
-        log.error(f"error: {e}")
-        sys.exit(EXIT_USAGE)
+def _options(ctx, config_path, flags):
+    given = {name for name in flags
+             if (src := ctx.get_parameter_source(name)) is not None and src.name != "DEFAULT"}
+    return load_options(config_path, flags, given)
 
 
 @main.command(epilog=BUILD_EPILOG)
 @build_options
 def build(ctx, config_path, verbose, quiet, **flags):
     """Build the static site from an MLflow store."""
-    _setup_logging(verbose, quiet)
-    options = _load_options(ctx, config_path, flags)
-    sys.exit(run_build(options, verbose=verbose, quiet=quiet))
+    from sitegen.commands.build import run_build
+
+    setup_logging(verbose, quiet)
+    sys.exit(run_build(_options(ctx, config_path, flags), verbose=verbose, quiet=quiet))
 
 
 WATCH_EPILOG = """\b
@@ -166,9 +119,7 @@ Ctrl-C stops cleanly. Options and config file as for build.
 @main.command(epilog=WATCH_EPILOG)
 @build_options
 @click.option("--serve", is_flag=True, help="Also serve the site (on --host, 127.0.0.1) with live reload.")
-@click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True,
-              help="Address to serve on: 0.0.0.0 (or ::) to reach the preview from other machines, e.g. a "
-                   "remote GPU box.")
+@click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True, help=HOST_HELP)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port for --serve (0 picks a free one).")
 @click.option("--poll", is_flag=True, help="Poll the store instead of relying on file-system events.")
@@ -176,43 +127,11 @@ Ctrl-C stops cleanly. Options and config file as for build.
               help="How often --poll looks for changes.")
 def watch(ctx, config_path, verbose, quiet, serve, host, port, poll, interval, **flags):
     """Build the site, then rebuild it incrementally whenever the store changes."""
-    from sitegen.readers import StoreError
-    from sitegen.watcher import Watcher, describe
-    from sitegen.writer import OutputError
+    from sitegen.commands.watch import run_watch
 
-    _setup_logging(verbose, quiet)
-    options = _load_options(ctx, config_path, flags)
-
-    def on_build(result, error):
-        if result is not None:
-            log.info(describe(result))
-            for w in (result.warnings if verbose else []):
-                log.warning(f"warning: {w}")
-
-    try:
-        watcher = Watcher(options, poll=poll, interval=interval, on_build=on_build)
-    except (StoreError, OutputError, FileNotFoundError) as e:
-        log.error(f"error: {e}")
-        sys.exit(EXIT_USAGE)
-    server = None
-    if serve:
-        from sitegen.preview import PreviewServer
-        try:
-            server = PreviewServer(options.out, port, host).start()
-        except OSError as e:
-            log.error(f"error: cannot serve on {host}:{port}: {e.strerror}")
-            sys.exit(EXIT_USAGE)
-        log.info(f"serving {options.out} on {server.url} (live reload)")
-    log.info(f"watching {watcher.builder.uri} → {options.out} (Ctrl-C to stop)")
-    try:
-        watcher.run()
-    except KeyboardInterrupt:
-        watcher.stop()
-        log.info("stopped")
-    finally:
-        if server is not None:
-            server.stop()
-    sys.exit(EXIT_OK)
+    setup_logging(verbose, quiet)
+    sys.exit(run_watch(_options(ctx, config_path, flags), serve=serve, host=host, port=port,
+                       poll=poll, interval=interval, verbose=verbose))
 
 
 PUBLISH_EPILOG = """\b
@@ -256,31 +175,12 @@ network).
 def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force,
             **flags):
     """Build the site and publish it on a GitHub Pages branch."""
-    from sitegen.publish import PublishError, first_publish_hint, publish as do_publish
+    from sitegen.commands.publish import run_publish
 
-    _setup_logging(verbose, quiet)
-    options = _load_options(ctx, config_path, flags)
-    if not no_build:
-        code = run_build(options, verbose=verbose, quiet=quiet)
-        if code != EXIT_OK:
-            sys.exit(code)
-    try:
-        result = do_publish(options.out, repo=repo, remote=remote, branch=branch, message=message,
-                            cname=cname, force=force)
-    except PublishError as e:
-        log.error(f"error: {e}")
-        sys.exit(e.code)
-    except KeyboardInterrupt:
-        log.error("interrupted; nothing was pushed")
-        sys.exit(EXIT_INTERRUPTED)
-    for w in result.warnings:
-        log.warning(f"warning: {w}")
-    log.info(result.summary())
-    if result.commit and result.url:
-        log.info(f"the site will appear at {result.url}")
-    if result.first_publish:
-        log.info(first_publish_hint(result))
-    sys.exit(EXIT_OK)
+    setup_logging(verbose, quiet)
+    sys.exit(run_publish(_options(ctx, config_path, flags), no_build=no_build, repo=repo, remote=remote,
+                         branch=branch, message=message, cname=cname, force=force, verbose=verbose,
+                         quiet=quiet))
 
 
 @main.command(epilog="""\b
@@ -290,102 +190,12 @@ Examples:
   trackreport serve --host 0.0.0.0 --port 8080   # reachable from other machines (a remote GPU box)
 """)
 @click.option("--out", "-o", metavar="DIR", default="site", show_default=True, help="Folder to serve.")
-@click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True,
-              help="Address to serve on: 0.0.0.0 (or ::) to reach the preview from other machines, e.g. a "
-                   "remote GPU box.")
+@click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True, help=HOST_HELP)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port (0 picks a free one).")
 def serve(out, host, port):
     """Serve a built site with live reload (for preview; on 127.0.0.1 unless --host)."""
-    from sitegen.preview import PreviewServer
+    from sitegen.commands.serve import run_serve
 
-    _setup_logging(0, False)
-    if not (Path(out) / "index.html").is_file():
-        log.error(f"error: no site in {out} (run trackreport build first)")
-        sys.exit(EXIT_USAGE)
-    try:
-        server = PreviewServer(out, port, host)
-    except (OSError, UnicodeError) as e:
-        log.error(f"error: cannot serve on {host}:{port}: {getattr(e, 'strerror', None) or e}")
-        sys.exit(EXIT_USAGE)
-    log.info(f"serving {out} on {server.url} (Ctrl-C to stop)")
-    try:
-        server.httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.httpd.server_close()
-    sys.exit(EXIT_OK)
-
-
-def _options(ctx, config_path, flags) -> BuildOptions:
-    values = {}
-    path = find_config(config_path)
-    if path is not None:
-        values.update(load_config(path))
-        log.debug(f"config: {path}")
-    for name, value in flags.items():
-        source = ctx.get_parameter_source(name)
-        if source is not None and source.name != "DEFAULT" or name not in values:
-            values[name] = value
-    known = {f.name for f in fields(BuildOptions)}
-    return BuildOptions(**{k: v for k, v in values.items() if k in known})
-
-
-def run_build(options: BuildOptions, *, verbose: int = 0, quiet: bool = False) -> int:
-    from sitegen.builder.pipeline import build as do_build
-    from sitegen.readers import StoreError
-    from sitegen.writer import OutputError
-
-    bar = _Progress(enabled=not quiet and sys.stderr.isatty())
-    try:
-        result = do_build(options, progress=bar.update)
-    except (StoreError, OutputError) as e:
-        bar.close()
-        log.error(f"error: {e}")
-        return EXIT_USAGE
-    except FileNotFoundError as e:
-        bar.close()
-        log.error(f"error: {e}")
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        bar.close()
-        log.error("interrupted; the previous site (if any) was left as it was")
-        return EXIT_INTERRUPTED
-    except Exception as e:  # noqa: BLE001 - last line of defence: one line, not a traceback
-        bar.close()
-        log.error(f"error: build failed: {type(e).__name__}: {e}; the previous site was left as it was"
-                  + ("" if verbose else " (run with -v for details)"))
-        log.debug("details", exc_info=True)
-        return EXIT_ERROR
-    bar.close()
-    shown = result.warnings if verbose else result.warnings[:MAX_WARNINGS_SHOWN]
-    for w in shown:
-        log.warning(f"warning: {w}")
-    if len(result.warnings) > len(shown):
-        log.warning(f"... and {len(result.warnings) - len(shown)} more warnings (use -v to see all)")
-    log.info(f"{result.summary()} → {result.out}/index.html")
-    return EXIT_OK
-
-
-class _Progress:
-    """A one-line progress bar on stderr for long builds (only on a terminal)."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.shown = False
-
-    def update(self, done: int, total: int) -> None:
-        if not self.enabled or total < 20:
-            return
-        width = 30
-        filled = int(width * done / total)
-        sys.stderr.write(f"\rrendering runs [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 70 + "\r")
-            sys.stderr.flush()
-            self.shown = False
+    setup_logging(0, False)
+    sys.exit(run_serve(out, host=host, port=port))

@@ -1,57 +1,38 @@
-"""Build settings: one typed object, filled from defaults, the config file, then flags."""
+"""Build settings: one typed object, filled from defaults, the config file, then flags.
+
+The fields of :class:`BuildOptions` are the options declared in :mod:`sitegen.options`
+(one declaration for the dataclass, the flags and the config file's keys).
+"""
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields, make_dataclass
 from pathlib import Path
 
-CONFIG_NAMES = ("trackreport.yml", "trackreport.yaml")
-CHART_FORMATS = ("svg", "png")
-
-
 from sitegen.errors import ConfigError  # noqa: F401  (re-exported)
+from sitegen.options import BY_NAME, CHART_FORMATS, KINDS, OPTIONS, coerce, parse_size  # noqa: F401
+
+CONFIG_NAMES = ("trackreport.yml", "trackreport.yaml")
 
 
-@dataclass(slots=True)
-class BuildOptions:
-    """Everything a build needs to know. Field names are the flags' names (dashes → underscores)."""
-    store: str | None = None            # None: $MLFLOW_TRACKING_URI, ./mlflow.db, ./mlruns
-    out: str = "site"
-    artifacts: str | None = None        # folder holding <experiment_id>/<run_id>/artifacts
-    theme: str | None = None            # folder with templates/ and static/ overriding the default
-    title: str = "MLflow experiments"
-    include_deleted: bool = False
-    max_artifact_size: int | None = None  # bytes; larger artifacts are listed, not copied
-    jobs: int | None = None             # chart worker processes (default: all cores)
-    clean: bool = False                 # ignore the previous build and make everything anew
-    chart_format: str = "svg"           # "svg" (drawn by trackreport) or "png" (matplotlib)
-    extra: dict = field(default_factory=dict)
-
-    def output_key(self) -> dict:
-        """Options that change what pages contain (a change re-renders everything)."""
-        return {"title": self.title, "include_deleted": self.include_deleted,
-                "max_artifact_size": self.max_artifact_size, "artifacts": self.artifacts,
-                "store": self.store, "chart_format": self.chart_format}
+def _output_key(self) -> dict:
+    """Options that change what pages contain (a change re-renders everything)."""
+    return {o.name: getattr(self, o.name) for o in OPTIONS if o.affects_output}
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)?\s*$", re.I)
-_UNITS = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9, "T": 1e12,
-          "TB": 1e12, "KI": 1024, "KIB": 1024, "MI": 1024**2, "MIB": 1024**2, "GI": 1024**3,
-          "GIB": 1024**3}
-
-
-def parse_size(text) -> int:
-    """'200MB', '1.5 GiB', '1048576' → bytes."""
-    if isinstance(text, int):
-        return text
-    m = _SIZE.match(str(text))
-    if not m or (m.group(2) or "").upper() not in _UNITS:
-        raise ValueError(f"not a size: {text!r} (examples: 50MB, 1GiB, 1048576)")
-    return int(float(m.group(1)) * _UNITS[(m.group(2) or "").upper()])
+BuildOptions = make_dataclass(
+    "BuildOptions",
+    [(o.name, KINDS[o.kind] | None if o.default is None else KINDS[o.kind], field(default=o.default))
+     for o in OPTIONS],
+    namespace={"output_key": _output_key, "__module__": __name__},
+    slots=True)
+BuildOptions.__doc__ = ("Everything a build needs to know: one field per option of sitegen.options "
+                        "(the flag's name with underscores), e.g. BuildOptions(store='./mlruns', "
+                        "out='site', max_artifact_size=50_000_000).")
 
 
 def find_config(path: str | None) -> Path | None:
+    """The config file: ``path`` if given (ConfigError if missing), else ./trackreport.yml."""
     if path:
         p = Path(path)
         if not p.is_file():
@@ -64,7 +45,8 @@ def find_config(path: str | None) -> Path | None:
 
 
 def load_config(path: Path) -> dict:
-    """Read a config file; keys are flag names (``max-artifact-size`` or ``max_artifact_size``)."""
+    """Read a config file: {field name: value}. Keys are the flags' names (``max-artifact-size``
+    or ``max_artifact_size``). Raises ConfigError naming the key and its line."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -86,49 +68,33 @@ def load_config(path: Path) -> dict:
     if node is not None and hasattr(node, "value"):
         for k, _v in node.value:
             lines[str(k.value)] = k.start_mark.line + 1
-    known = {f.name: f for f in fields(BuildOptions) if f.name != "extra"}
     out = {}
     for key, value in data.items():
         name = str(key).replace("-", "_")
         line = lines.get(str(key), "?")
-        if name not in known:
+        if name not in BY_NAME:
             raise ConfigError(f"{path} line {line}: unknown option '{key}' "
-                              f"(known: {', '.join(sorted(k.replace('_', '-') for k in known))})")
+                              f"(known: {', '.join(sorted(o.key for o in OPTIONS))})")
         try:
-            out[name] = _coerce(name, value)
+            out[name] = coerce(BY_NAME[name], value)
         except ValueError as e:
             raise ConfigError(f"{path} line {line}: option '{key}': {e}") from e
-    if "out" in out or "store" in out or "artifacts" in out or "theme" in out:
-        # Relative paths in a config file are relative to the file, not to the working folder.
-        base = path.resolve().parent
-        for name in ("out", "artifacts", "theme"):
-            if isinstance(out.get(name), str) and not os.path.isabs(out[name]):
-                out[name] = str(base / out[name])
-        store = out.get("store")
-        if isinstance(store, str) and "://" not in store and not os.path.isabs(store):
-            out["store"] = str(base / store)
+    # Relative paths in a config file are relative to the file, not to the working folder.
+    base = path.resolve().parent
+    for name, value in out.items():
+        kind = BY_NAME[name].kind
+        if isinstance(value, str) and kind in ("path", "uri") and not os.path.isabs(value) \
+                and not (kind == "uri" and "://" in value):
+            out[name] = str(base / value)
     return out
 
 
-def _coerce(name: str, value):
-    if name in ("include_deleted", "clean"):
-        if not isinstance(value, bool):
-            raise ValueError("expected true or false")
-        return value
-    if name == "max_artifact_size":
-        return None if value is None else parse_size(value)
-    if name == "jobs":
-        if value is None:
-            return None
-        if not isinstance(value, int) or value < 1:
-            raise ValueError("expected a positive whole number")
-        return value
-    if name == "chart_format":
-        if value not in CHART_FORMATS:
-            raise ValueError("expected " + " or ".join(CHART_FORMATS))
-        return value
-    if value is None:
-        return None
-    if not isinstance(value, (str, int, float)):
-        raise ValueError("expected a text value")
-    return str(value)
+def merge(config: dict, flags: dict, given: set[str]) -> "BuildOptions":
+    """The options of a command: the config file's values, overridden by the flags the user
+    gave (``given``); flags left at their defaults do not override the file."""
+    values = dict(config)
+    for name, value in flags.items():
+        if name in given or name not in values:
+            values[name] = value
+    known = {f.name for f in fields(BuildOptions)}
+    return BuildOptions(**{k: v for k, v in values.items() if k in known})

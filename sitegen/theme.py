@@ -5,6 +5,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from sitegen.errors import ThemeError
+
 _HERE = Path(__file__).resolve().parent
 
 
@@ -13,7 +15,7 @@ def builtin_themes_dir() -> Path:
     for cand in (_HERE / "themes", _HERE.parent / "themes"):
         if (cand / "default" / "templates").is_dir():
             return cand
-    raise FileNotFoundError("trackreport's default theme is missing from this installation")
+    raise ThemeError("trackreport's default theme is missing from this installation")
 
 
 def default_theme() -> Path:
@@ -26,7 +28,7 @@ def theme_chain(user_theme: str | os.PathLike | None) -> list[Path]:
     if user_theme:
         p = Path(user_theme)
         if not p.is_dir():
-            raise FileNotFoundError(f"theme folder not found: {p}")
+            raise ThemeError(f"theme folder not found: {p}")
         chain.append(p.resolve())
     chain.append(default_theme())
     return chain

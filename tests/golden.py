@@ -29,6 +29,8 @@ STORES = {
     "3.17.2-sqlite": (HERE / "corpus" / "3.17.2" / "sqlite", "sqlite:///{d}/mlflow.db"),
     "3.17.2-server": (HERE / "corpus" / "3.17.2" / "server", "sqlite:///{d}/mlflow.db"),
     "sample": (HERE.parent / "sample_mlruns", "."),
+    # a logged model and the model registry (MLflow 3.17): registry and logged-model pages
+    "registry": (HERE / "stores" / "registry-3.17.2", "mlruns"),
     **{f"field-{p.name[:2]}": (p, "mlruns") for p in sorted((HERE / "field_cases").iterdir())
        if (p / "mlruns").is_dir()},
 }

@@ -1,0 +1,38 @@
+"""One module per command-line verb (``build``, ``watch``, ``serve``, ``publish``): each takes
+options already parsed by :mod:`sitegen.cli`, calls the library, prints what a person needs
+and returns the exit code (:mod:`sitegen.errors`). What they share is here: logging to
+stderr and the options of a command (config file, then flags)."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from sitegen.errors import ConfigError, EXIT_USAGE
+
+log = logging.getLogger("trackreport")
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    """Messages on stderr: errors only with -q, details with -v."""
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+
+def load_options(config_path: str | None, flags: dict, given: set[str]):
+    """The command's BuildOptions: the config file (``config_path`` or ./trackreport.yml),
+    overridden by the flags the user gave. Exits with 2 on a bad config."""
+    from sitegen.config import find_config, load_config, merge
+
+    try:
+        path = find_config(config_path)
+        config = load_config(path) if path is not None else {}
+    except ConfigError as e:
+        log.error(f"error: {e}")
+        sys.exit(EXIT_USAGE)
+    if path is not None:
+        log.debug(f"config: {path}")
+    return merge(config, flags, given)
