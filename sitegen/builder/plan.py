@@ -10,16 +10,11 @@ output option invalidates everything.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from sitegen.digests import digest  # noqa: F401  (plan.digest, as before)
-from sitegen.version import __version__
-from sitegen.entities import Experiment, LoggedModel, Run, Store, run_summary
-
-MANIFEST_FORMAT = 2
-
-
+from sitegen.builder import manifest
+from sitegen.digests import digest
+from sitegen.entities import Experiment, LoggedModel, Run, Store
 
 
 @dataclass(slots=True)
@@ -32,34 +27,6 @@ class Plan:
     render_experiments: set[str] = field(default_factory=set)
     render_models: list[LoggedModel] = field(default_factory=list)
     full: bool = True
-
-    def manifest(self, runs_by_id: dict[str, Run], previous: dict | None = None) -> dict:
-        """What the next build needs; entries of runs unchanged since ``previous`` (the last
-        build's manifest, when this build could use it) are taken from it as they are."""
-        old_runs = (previous or {}).get("runs", {}) if not self.full else {}
-        return {"format": MANIFEST_FORMAT, "version": __version__, "site_key": self.site_key,
-                "runs": {rid: _run_entry(runs_by_id[rid], k, old_runs.get(rid))
-                         for rid, k in sorted(self.run_keys.items())},
-                "experiments": dict(sorted(self.experiment_keys.items())),
-                "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(self.model_keys.items())}}
-
-
-def _run_entry(run: Run, key: str, old: dict | None = None) -> dict:
-    """What the next build needs of an unchanged run: its fingerprint and latest points, and
-    a summary of the rest (``old``: the last build's entry, reused if the run is unchanged)."""
-    if (isinstance(old, dict) and run.fingerprint and old.get("fp") == run.fingerprint
-            and old.get("exp") == run.experiment_id and "latest" in old and "run" in old):
-        return {**old, "key": key}
-    latest = {}
-    for k, h in run.metrics.items():
-        p = h.latest
-        if p is not None:
-            v = p.value
-            latest[k] = [p.step, p.timestamp, v if math.isfinite(v) else repr(v)]
-            if h.last_timestamp != p.timestamp:    # a later point at a lower step
-                latest[k].append(h.last_timestamp)
-    return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest,
-            "run": run_summary(run)}
 
 
 def _logged(m: LoggedModel) -> tuple:
@@ -108,8 +75,7 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
         for m in exp.logged_models:
             model_keys[m.model_id] = (m.experiment_id, logged_model_key(
                 m, exp, runs, versions_by_model.get(m.model_id, ())))
-    usable = (previous is not None and previous.get("format") == MANIFEST_FORMAT
-              and previous.get("version") == __version__ and previous.get("site_key") == site_key)
+    usable = manifest.usable(previous, site_key)
     plan = Plan(site_key, run_keys, exp_keys, model_keys, full=not usable)
     old_runs = previous.get("runs", {}) if usable else {}
     old_exps = previous.get("experiments", {}) if usable else {}

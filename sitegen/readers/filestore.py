@@ -26,7 +26,8 @@ from sitegen.readers.filemeta import (Warn, complete_lines, int_or_none, load_ya
                        read_kv_folder)
 from sitegen.readers.filemodels import read_logged_models, read_registry
 from sitegen.readers.filescan import RunScanner
-from sitegen.entities import (SOURCE_TYPE_BY_CODE, STATUS_BY_CODE, DatasetInput, Experiment, MetricHistory,
+from sitegen.readers.codes import SOURCE_TYPE_BY_CODE, STATUS_BY_CODE
+from sitegen.entities import (DatasetInput, Experiment, MetricHistory,
                      Run, Store)
 
 # Folders inside an experiment that are not runs.
