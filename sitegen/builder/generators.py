@@ -39,22 +39,22 @@ def remove_stale(writer: SiteWriter, store: Store) -> None:
 
 def registry_pages(store: Store, writer: SiteWriter, pages: Pages) -> int:
     """The model registry: a list page and a page per registered model (always remade: few)."""
-    keep = {urls.registered_model_dir(m.name).split("/", 1)[1] for m in store.models}
+    keep = {urls.registered_model_dir(m.name).split("/", 1)[1] for m in store.registered_models}
     models_root = writer.root / urls.REGISTERED_MODELS_DIR
     if models_root.is_dir():
         for entry in models_root.iterdir():
             if entry.is_dir() and entry.name not in keep:
                 writer.remove(f"{urls.REGISTERED_MODELS_DIR}/{entry.name}")
-    if not store.models:
+    if not store.registered_models:
         if (writer.root / urls.REGISTERED_MODELS).exists():
             writer.remove(urls.REGISTERED_MODELS)
         return 0
     runs = store.run_by_id()
     logged = {m.model_id: m for m in store.logged_models()}
-    writer.write_text(urls.REGISTERED_MODELS, pages.models(store.models))
-    for model in store.models:
+    writer.write_text(urls.REGISTERED_MODELS, pages.models(store.registered_models))
+    for model in store.registered_models:
         writer.write_text(urls.registered_model_page(model.name), pages.model(model, runs, logged))
-    return 1 + len(store.models)
+    return 1 + len(store.registered_models)
 
 
 def run_page(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool,

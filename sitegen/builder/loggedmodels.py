@@ -58,7 +58,7 @@ def registered_versions(store: Store) -> dict[str, list[ModelVersion]]:
     """Registered model versions made from each logged model of the store, by model id."""
     ids = {m.model_id for m in store.logged_models()}
     out: dict[str, list[ModelVersion]] = {}
-    for model in store.models:
+    for model in store.registered_models:
         for v in model.versions:
             ref = v.logged_model_ref
             if ref in ids:
@@ -71,7 +71,7 @@ def remove_stale(writer: SiteWriter, store: Store) -> None:
     whose meta.yaml cannot be read right now."""
     live = {e.experiment_id: {urls.logged_model_slug(m.model_id) for m in e.logged_models}
             for e in store.experiments}
-    keep = {urls.logged_model_slug(mid) for mid in store.unreadable_models}
+    keep = {urls.logged_model_slug(mid) for mid in store.unreadable_logged_models}
     for exp_id, slugs in live.items():
         folder = urls.logged_models_dir(exp_id)
         if (writer.root / folder).is_dir():

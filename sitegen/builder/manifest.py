@@ -159,11 +159,11 @@ def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: d
                 "runs": {rid: run_entry(runs[rid], k, old_runs.get(rid))
                          for rid, k in sorted(plan.run_keys.items())},
                 "experiments": dict(sorted(plan.experiment_keys.items())),
-                "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(plan.model_keys.items())}}
+                "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(plan.logged_model_keys.items())}}
     for rid in store.unreadable_runs:
         if previous and rid in previous.get("runs", {}):
             manifest["runs"][rid] = previous["runs"][rid]
-    for mid in store.unreadable_models:
+    for mid in store.unreadable_logged_models:
         if previous and mid in previous.get("models", {}):
             manifest["models"][mid] = previous["models"][mid]
     manifest["charts"] = per_experiment(store, charts, kept_section(previous, plan.full, "charts"))
@@ -177,6 +177,6 @@ def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: d
 def unchanged(plan, previous: dict | None) -> bool:
     """True when this build redid nothing the site shows (every page kept as it was)."""
     return (not plan.full and not plan.render_runs and not plan.render_experiments
-            and not plan.render_models
+            and not plan.render_logged_models
             and set((previous or {}).get("experiments", {})) == set(plan.experiment_keys)
-            and set((previous or {}).get("models", {})) == set(plan.model_keys))
+            and set((previous or {}).get("models", {})) == set(plan.logged_model_keys))

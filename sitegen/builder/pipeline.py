@@ -172,7 +172,7 @@ class SiteBuilder:
         rel = relations(store)
         writer = SiteWriter(Path(options.out), incremental=not options.clean)
         versions_by_run: dict[str, list] = {}
-        for model in store.models:
+        for model in store.registered_models:
             for v in model.versions:
                 if v.run_id:
                     versions_by_run.setdefault(v.run_id, []).append(v)
@@ -223,7 +223,7 @@ class SiteBuilder:
                 work.rows[eid] = RunRows(plan.run_keys, old_rows.get(eid))
                 futures += generators.experiment_page(exp, work.rel, writer, self.pages, pool, result,
                                                       work.prunes, work.comparisons[eid], work.rows[eid])
-        made, copied = loggedmodels.build_pages(store, plan.render_models, writer, self.pages,
+        made, copied = loggedmodels.build_pages(store, plan.render_logged_models, writer, self.pages,
                                                 work.versions_by_model)
         result.pages += made + 1
         result.artifacts += copied

@@ -22,24 +22,24 @@ class Plan:
     site_key: str
     run_keys: dict[str, str]                 # run_id → render key
     experiment_keys: dict[str, str]          # experiment_id → key of its comparison charts
-    model_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # model_id → (exp, key)
+    logged_model_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # model_id → (exp, key)
     render_runs: list[Run] = field(default_factory=list)
     render_experiments: set[str] = field(default_factory=set)
-    render_models: list[LoggedModel] = field(default_factory=list)
+    render_logged_models: list[LoggedModel] = field(default_factory=list)
     full: bool = True
 
 
 def _logged(m: LoggedModel) -> tuple:
     """What lists of logged models (run and experiment pages) show of one."""
     return (m.model_id, m.experiment_id, m.name, m.status, m.status_message, m.model_type,
-            m.lifecycle_stage, m.last_updated_time, sorted(m.params.items()), sorted(m.tags.items()),
+            m.lifecycle_stage, m.last_updated_timestamp, sorted(m.params.items()), sorted(m.tags.items()),
             m.metric_rows)
 
 
 def logged_model_key(m: LoggedModel, exp: Experiment, runs: dict[str, Run], versions=()) -> str:
     """Everything a logged model's page shows: the model, the runs it links, its versions."""
     run_ids = sorted({m.source_run_id or ""} | {p.run_id or "" for p in m.metrics})
-    return digest(_logged(m), m.creation_time, m.artifact_location, exp.name,
+    return digest(_logged(m), m.creation_timestamp, m.artifact_location, exp.name,
                   [(rid, runs[rid].experiment_id, runs[rid].display_name) for rid in run_ids if rid in runs],
                   [(v.name, v.version, v.current_stage, v.aliases) for v in versions],
                   [(a.path, a.size, a.mtime_ns, a.skipped) for a in m.artifacts], m.warnings)
@@ -60,7 +60,7 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
               models_by_run: dict | None = None, versions_by_model: dict | None = None) -> Plan:
     """``versions_by_run``/``versions_by_model``: registered versions made from a run or a
     logged model; ``models_by_run``: logged models by source run id."""
-    run_keys, exp_keys, model_keys = {}, {}, {}
+    run_keys, exp_keys, logged_model_keys = {}, {}, {}
     versions_by_run, models_by_run = versions_by_run or {}, models_by_run or {}
     versions_by_model = versions_by_model or {}
     runs = store.run_by_id()
@@ -73,10 +73,10 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
                                              [run_keys[r.run_id] for r in exp.runs],
                                              [_logged(m) for m in exp.logged_models])
         for m in exp.logged_models:
-            model_keys[m.model_id] = (m.experiment_id, logged_model_key(
+            logged_model_keys[m.model_id] = (m.experiment_id, logged_model_key(
                 m, exp, runs, versions_by_model.get(m.model_id, ())))
     usable = manifest.usable(previous, site_key)
-    plan = Plan(site_key, run_keys, exp_keys, model_keys, full=not usable)
+    plan = Plan(site_key, run_keys, exp_keys, logged_model_keys, full=not usable)
     old_runs = previous.get("runs", {}) if usable else {}
     old_exps = previous.get("experiments", {}) if usable else {}
     old_models = previous.get("models", {}) if usable else {}
@@ -89,6 +89,6 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
                 plan.render_runs.append(run)
         for m in exp.logged_models:
             old = old_models.get(m.model_id)
-            if not (old and [old.get("exp"), old.get("key")] == list(model_keys[m.model_id])):
-                plan.render_models.append(m)
+            if not (old and [old.get("exp"), old.get("key")] == list(logged_model_keys[m.model_id])):
+                plan.render_logged_models.append(m)
     return plan

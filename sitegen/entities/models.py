@@ -10,6 +10,20 @@ from sitegen.entities.metrics import sort_value
 if TYPE_CHECKING:
     from sitegen.entities.runs import ArtifactFile
 
+class _OldTimeNames:
+    """``creation_time``/``last_updated_time``: the names these fields had before they took
+    MLflow's (``creation_timestamp``, ``last_updated_timestamp``); kept for themes."""
+    __slots__ = ()
+
+    @property
+    def creation_time(self) -> Optional[int]:
+        return self.creation_timestamp
+
+    @property
+    def last_updated_time(self) -> Optional[int]:
+        return self.last_updated_timestamp
+
+
 class ModelMetric(NamedTuple):
     """One metric point of a logged model: which run logged it, on which dataset."""
     key: str
@@ -22,7 +36,7 @@ class ModelMetric(NamedTuple):
 
 
 @dataclass(slots=True)
-class LoggedModel:
+class LoggedModel(_OldTimeNames):
     """An MLflow 3 logged model (``mlflow.<flavor>.log_model`` / ``initialize_logged_model``)."""
     model_id: str
     name: str
@@ -31,8 +45,8 @@ class LoggedModel:
     model_type: Optional[str] = None
     status: Optional[str] = None
     status_message: Optional[str] = None
-    creation_time: Optional[int] = None
-    last_updated_time: Optional[int] = None
+    creation_timestamp: Optional[int] = None     # ms since the epoch
+    last_updated_timestamp: Optional[int] = None
     artifact_location: Optional[str] = None
     lifecycle_stage: str = "active"
     params: dict[str, str] = field(default_factory=dict)
@@ -73,12 +87,12 @@ class LoggedModel:
 
 
 @dataclass(slots=True)
-class ModelVersion:
+class ModelVersion(_OldTimeNames):
     """One version of a registered model (MLflow's model registry)."""
     name: str
     version: int
-    creation_time: Optional[int] = None
-    last_updated_time: Optional[int] = None
+    creation_timestamp: Optional[int] = None     # ms since the epoch
+    last_updated_timestamp: Optional[int] = None
     description: Optional[str] = None
     user_id: Optional[str] = None
     current_stage: Optional[str] = None
@@ -108,10 +122,10 @@ class ModelVersion:
 
 
 @dataclass(slots=True)
-class RegisteredModel:
+class RegisteredModel(_OldTimeNames):
     name: str
-    creation_time: Optional[int] = None
-    last_updated_time: Optional[int] = None
+    creation_timestamp: Optional[int] = None     # ms since the epoch
+    last_updated_timestamp: Optional[int] = None
     description: Optional[str] = None
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, int] = field(default_factory=dict)      # alias → version

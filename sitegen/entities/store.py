@@ -47,9 +47,10 @@ class Experiment:
 
 @dataclass(slots=True)
 class Store:
-    """Everything read from one MLflow store."""
+    """Everything read from one MLflow store: its experiments (with their runs and logged
+    models), the model registry, and one warning line per problem the reader found."""
     uri: str
-    kind: str                    # "file" | "sqlite" | ...
+    kind: str                    # "file" | "sqlite" | "database" | "rest"
     experiments: list[Experiment] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # Folder that holds the store (used to find moved artifact folders).
@@ -58,9 +59,9 @@ class Store:
     # an incremental build keeps their previous pages.
     unreadable_runs: set[str] = field(default_factory=set)
     # Likewise logged models (by model id) whose meta.yaml cannot be read right now.
-    unreadable_models: set[str] = field(default_factory=set)
+    unreadable_logged_models: set[str] = field(default_factory=set)
     # The model registry (registered models with their versions), where the store has one.
-    models: list[RegisteredModel] = field(default_factory=list)
+    registered_models: list[RegisteredModel] = field(default_factory=list)
     # What the reader wants back at the next build (kept in the site's manifest), or None.
     reader_state: Optional[dict] = None
 
@@ -69,6 +70,11 @@ class Store:
 
     def logged_models(self) -> list[LoggedModel]:
         return [m for e in self.experiments for m in e.logged_models]
+
+    @property
+    def models(self) -> list[RegisteredModel]:
+        """The name ``registered_models`` had before (kept for themes)."""
+        return self.registered_models
 
 
 # A RUNNING run is shown as live only if it did something within this time of the store's

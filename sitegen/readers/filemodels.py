@@ -51,8 +51,8 @@ def read_logged_models(folder: Path, exp_id: str, warn: Warn, include_deleted: b
             source_run_id=meta.get("source_run_id") or None, model_type=meta.get("model_type") or None,
             status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
             status_message=meta.get("status_message") or None,
-            creation_time=int_or_none(meta.get("creation_timestamp")),
-            last_updated_time=int_or_none(meta.get("last_updated_timestamp")),
+            creation_timestamp=int_or_none(meta.get("creation_timestamp")),
+            last_updated_timestamp=int_or_none(meta.get("last_updated_timestamp")),
             artifact_location=meta.get("artifact_location") or None, lifecycle_stage=stage,
             params=read_kv_folder(entry / "params", warn),
             tags=read_kv_folder(entry / "tags", warn),
@@ -77,8 +77,8 @@ def read_registry(folder: Path, warn: Warn) -> list[RegisteredModel]:
     for entry, meta in meta_folders(folder, warn, "registered model"):
         model = RegisteredModel(
             name=str(meta.get("name") or entry.name),
-            creation_time=int_or_none(meta.get("creation_timestamp")),
-            last_updated_time=int_or_none(meta.get("last_updated_timestamp")),
+            creation_timestamp=int_or_none(meta.get("creation_timestamp")),
+            last_updated_timestamp=int_or_none(meta.get("last_updated_timestamp")),
             description=meta.get("description") or None,
             tags=read_kv_folder(entry / "tags", warn))
         aliases = {str(k): v for k, v in (meta.get("aliases") or {}).items()} \
@@ -95,8 +95,8 @@ def read_registry(folder: Path, warn: Warn) -> list[RegisteredModel]:
                 continue
             mv = ModelVersion(
                 name=model.name, version=int(vm["version"]),
-                creation_time=int_or_none(vm.get("creation_timestamp")),
-                last_updated_time=int_or_none(vm.get("last_updated_timestamp")),
+                creation_timestamp=int_or_none(vm.get("creation_timestamp")),
+                last_updated_timestamp=int_or_none(vm.get("last_updated_timestamp")),
                 description=vm.get("description") or None, user_id=vm.get("user_id") or None,
                 current_stage=vm.get("current_stage") or None, source=vm.get("source") or None,
                 run_id=vm.get("run_id") or None, status=vm.get("status") or None,

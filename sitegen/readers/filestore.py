@@ -114,11 +114,11 @@ class FileStoreReader:
             exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
             _note_traces(exp_dir, warn)
             exp.logged_models = read_logged_models(exp_dir / "models", exp.experiment_id, warn,
-                                                   self.include_deleted, store.unreadable_models)
+                                                   self.include_deleted, store.unreadable_logged_models)
             store.experiments.append(exp)
         if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
-        store.models = read_registry(root / "models", warn)
+        store.registered_models = read_registry(root / "models", warn)
         store.reader_state = {"root": store.base_dir, "listings": self._scanner.listings}
         return store
 

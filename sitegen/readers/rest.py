@@ -72,7 +72,7 @@ class RestStoreReader:
         self._logged_models(by_id)
         list(self._pool.map(self._model_artifacts, [m for e in exps for m in e.logged_models]))
         store.experiments = exps
-        store.models = self._registry()
+        store.registered_models = self._registry()
         return store
 
     def _experiments(self, view: str) -> list[dict]:
@@ -224,8 +224,8 @@ class RestStoreReader:
         except HttpError:
             return models           # no registry behind this server
         for m in found:
-            model = RegisteredModel(name=m["name"], creation_time=_int(m.get("creation_timestamp")),
-                                    last_updated_time=_int(m.get("last_updated_timestamp")),
+            model = RegisteredModel(name=m["name"], creation_timestamp=_int(m.get("creation_timestamp")),
+                                    last_updated_timestamp=_int(m.get("last_updated_timestamp")),
                                     description=m.get("description") or None,
                                     tags={t["key"]: t.get("value", "") for t in m.get("tags", [])},
                                     aliases={a["alias"]: int(a["version"]) for a in m.get("aliases", [])})
@@ -233,8 +233,8 @@ class RestStoreReader:
             for v in self.http.pages("GET", "model-versions/search", "model_versions",
                                  {"filter": name_filter, "max_results": 200000}):
                 mv = ModelVersion(name=model.name, version=int(v["version"]),
-                                  creation_time=_int(v.get("creation_timestamp")),
-                                  last_updated_time=_int(v.get("last_updated_timestamp")),
+                                  creation_timestamp=_int(v.get("creation_timestamp")),
+                                  last_updated_timestamp=_int(v.get("last_updated_timestamp")),
                                   description=v.get("description") or None, user_id=v.get("user_id") or None,
                                   current_stage=v.get("current_stage") or None, source=v.get("source") or None,
                                   run_id=v.get("run_id") or None, status=v.get("status") or None,
@@ -264,8 +264,8 @@ def _logged_model(lm: dict) -> LoggedModel:
         source_run_id=info.get("source_run_id") or None, model_type=info.get("model_type") or None,
         status=_MODEL_STATUS.get(status, status) if status else None,
         status_message=info.get("status_message") or None,
-        creation_time=_int(info.get("creation_timestamp_ms")),
-        last_updated_time=_int(info.get("last_updated_timestamp_ms")),
+        creation_timestamp=_int(info.get("creation_timestamp_ms")),
+        last_updated_timestamp=_int(info.get("last_updated_timestamp_ms")),
         artifact_location=info.get("artifact_uri") or None,
         params={p["key"]: p.get("value", "") for p in data.get("params", [])},
         tags={t["key"]: t.get("value", "") for t in info.get("tags", [])},

@@ -38,7 +38,7 @@ def read_logged_models(conn, s, exps: dict[str, Experiment], include_deleted: bo
         status = row[6]
         models[row[0]] = LoggedModel(
             model_id=row[0], name=row[2] or "", experiment_id=eid, artifact_location=row[3],
-            creation_time=_int(row[4]), last_updated_time=_int(row[5]),
+            creation_timestamp=_int(row[4]), last_updated_timestamp=_int(row[5]),
             status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
             model_type=row[8] or None, source_run_id=row[9] or None, status_message=row[10] or None,
             lifecycle_stage=row[7] or "active")
@@ -75,8 +75,8 @@ def read_registry(conn, s) -> list[RegisteredModel]:
             f"SELECT {q('name')}, {c('registered_models', 'creation_time')},"
             f" {c('registered_models', 'last_updated_time')}, {c('registered_models', 'description')}"
             f" FROM {q('registered_models')} ORDER BY {q('name')}"):
-        models[name] = RegisteredModel(name=name, creation_time=_int(created),
-                                       last_updated_time=_int(updated), description=desc or None)
+        models[name] = RegisteredModel(name=name, creation_timestamp=_int(created),
+                                       last_updated_timestamp=_int(updated), description=desc or None)
     if "registered_model_tags" in s.tables:
         for key, value, name in conn.execute(
                 f"SELECT {q('key')}, {q('value')}, {q('name')} FROM {q('registered_model_tags')}"):

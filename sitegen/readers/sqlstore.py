@@ -276,7 +276,7 @@ class SqlReader:
         self.load_metrics(need, everything=len(need) == len(runs))
         store.experiments.extend(exps.values())
         if "registered_models" in s.tables:
-            store.models = _guarded(store, "registered_models", "the model registry",
+            store.registered_models = _guarded(store, "registered_models", "the model registry",
                                     sqlmodels.read_registry, conn, s) or []
         if "logged_models" in s.tables:
             _guarded(store, "logged_models", "logged models",

@@ -40,8 +40,8 @@ def logged_model_json(m: LoggedModel) -> str:
     """model.json: a logged model as MLflow's client returns it, with every metric point."""
     doc = {
         "model_id": m.model_id, "experiment_id": m.experiment_id, "name": m.name,
-        "artifact_location": m.artifact_location, "creation_timestamp": m.creation_time,
-        "last_updated_timestamp": m.last_updated_time, "model_type": m.model_type,
+        "artifact_location": m.artifact_location, "creation_timestamp": m.creation_timestamp,
+        "last_updated_timestamp": m.last_updated_timestamp, "model_type": m.model_type,
         "source_run_id": m.source_run_id, "status": m.status, "status_message": m.status_message,
         "lifecycle_stage": m.lifecycle_stage,
         "params": dict(sorted(m.params.items())), "tags": dict(sorted(m.tags.items())),
