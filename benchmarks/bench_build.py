@@ -59,7 +59,6 @@ DEFAULT_MLFLOW_PYTHON = "/tmp/mlvenv/bin/python"
 sys.path.insert(0, str(HERE))
 import make_store  # noqa: E402  (benchmarks/ is not a package)
 
-
 # --------------------------------------------------------------------------- child processes
 
 # Modules a build imports lazily, imported before the clock starts (start-up and imports are
@@ -376,7 +375,7 @@ def report(res: dict) -> str:
     for kind, r in res["stores"].items():
         m = r.get("mlflow")
         failed = r.get("error", {}).get("phase")
-        missing = lambda phase, n: ["FAILED" if phase == failed else "-"] + [""] * (n - 1)  # noqa: E731
+        missing = lambda phase, n, failed=failed: ["FAILED" if phase == failed else "-"] + [""] * (n - 1)  # noqa: E731
         c, n, t = r.get("cold"), r.get("nochange"), r.get("touched")
         row = [kind]
         row += ([f"{c['seconds']:.2f} s", str(c["pages"]), f"{c['pages'] / c['seconds']:.1f}",
@@ -416,7 +415,7 @@ def _workload(text: str) -> tuple[int, int, int]:
     try:
         runs, metrics, steps = (int(x) for x in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected RUNSxMETRICSxSTEPS, e.g. 200x5x500, not {text!r}")
+        raise argparse.ArgumentTypeError(f"expected RUNSxMETRICSxSTEPS, e.g. 200x5x500, not {text!r}") from None
     return runs, metrics, steps
 
 

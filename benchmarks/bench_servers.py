@@ -34,8 +34,7 @@ sys.path.insert(0, str(REPO / "tests"))
 import make_store  # noqa: E402
 from dbservers import Postgres, free_port  # noqa: E402
 
-from sitegen.readers import get_reader
-from sitegen.readers import rest  # noqa: E402
+from sitegen.readers import get_reader, rest  # noqa: E402
 
 TABLES = ["experiments", "experiment_tags", "runs", "params", "tags", "metrics", "latest_metrics"]
 

@@ -46,10 +46,9 @@ os.environ.setdefault("MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING", "false")
 warnings.filterwarnings("ignore", category=UserWarning,
                         message=r".*(input example was not provided|integer column)")
 
-import numpy as np  # noqa: E402  (mlflow depends on numpy)
-
 import mlflow  # noqa: E402
 import mlflow.pyfunc  # noqa: E402
+import numpy as np  # noqa: E402  (mlflow depends on numpy)
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 SEED = 20240611

@@ -51,7 +51,7 @@ def load_config(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read ({e.strerror})") from e
-    import yaml   # only when there is a config file: a fast start matters for small builds
+    import yaml  # only when there is a config file: a fast start matters for small builds
 
     try:
         node = yaml.compose(text)

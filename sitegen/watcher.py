@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from sitegen.config import BuildOptions
 from sitegen.builder.pipeline import SiteBuilder
 from sitegen.builder.result import BuildResult, plural
+from sitegen.config import BuildOptions
 from sitegen.readers.uri import file_store_path, scheme_of, sqlite_path
 
 log = logging.getLogger("trackreport")

@@ -16,10 +16,9 @@ import os
 import shutil
 from pathlib import Path
 
-MARKER = ".trackreport-site"
-
-
 from sitegen.errors import OutputError  # noqa: F401  (re-exported)
+
+MARKER = ".trackreport-site"
 
 
 def write_file(path: str | os.PathLike, data: bytes) -> bool:
@@ -53,7 +52,7 @@ def check_output(out: Path) -> None:
 
 def _clone_tree(src: Path, dst: Path) -> None:
     """Copy a tree with hard links where possible (cheap, no data copied)."""
-    for dirpath, dirs, files in os.walk(src):
+    for dirpath, _dirs, files in os.walk(src):
         rel = os.path.relpath(dirpath, src)
         target = dst / rel if rel != "." else dst
         target.mkdir(parents=True, exist_ok=True)
@@ -219,7 +218,7 @@ class SiteWriter:
         top = self._staged.get(rel_dir, top)
         if not top.is_dir():
             return
-        for dirpath, dirs, files in os.walk(top, topdown=False):
+        for dirpath, _dirs, files in os.walk(top, topdown=False):
             for name in files:
                 p = os.path.join(dirpath, name)
                 rel = rel_dir + "/" + os.path.relpath(p, top).replace(os.sep, "/")

@@ -211,6 +211,7 @@ def test_running_run_silent_for_a_day_is_not_ticking_in_the_browser(driver, tmp_
 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
+
     from sitegen import BuildOptions, build
 
     store = tmp_path / "mlruns"

@@ -62,5 +62,7 @@ def test_static_host_script():
 
 
 def test_checker_rejects_a_bad_command():
-    with pytest.raises(Exception):
+    import click
+
+    with pytest.raises(click.NoSuchOption, match="--no-such-flag"):
         _accepts(["build", "--no-such-flag"])

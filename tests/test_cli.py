@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import lonely_run, soon_after
 
 from sitegen import BuildOptions, build
 from sitegen.cli import main
-
-from conftest import lonely_run, soon_after
 
 REPO = Path(__file__).resolve().parents[1]
 

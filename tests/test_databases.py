@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from dbservers import MariaDB, Postgres, postgres_bin, require
+
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 

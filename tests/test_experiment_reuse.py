@@ -12,8 +12,8 @@ import pytest
 
 from sitegen import BuildOptions, build
 from sitegen.readers import filestore
-from sitegen.render.text import when
 from sitegen.render.pages import RunRows
+from sitegen.render.text import when
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.tracking import MlflowClient  # noqa: E402

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from sitecheck import broken_links
+
 from sitegen import BuildOptions, build
 
 CASES = Path(__file__).parent / "field_cases"

@@ -12,7 +12,6 @@ from sitegen.readers import filescan
 from sitegen.readers.filescan import RunScanner
 
 
-
 @pytest.fixture
 def run_dir(corpus_copy, tmp_path):
     """A real run folder (MLflow 3.17.2)."""

@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from sitecheck import broken_links, links_of
+
 from sitegen import BuildOptions, build
 from sitegen.render.pages import Pages
 

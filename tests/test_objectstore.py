@@ -9,11 +9,19 @@ import sys
 import zlib
 
 import pytest
-
 from dbservers import free_port
-from objectservers import (AZURITE_ACCOUNT, AZURITE_KEY, BUCKET, azurite_connection_string, azurite_server,
-                           gcs_server, need, s3_server)
+from objectservers import (
+    AZURITE_ACCOUNT,
+    AZURITE_KEY,
+    BUCKET,
+    azurite_connection_string,
+    azurite_server,
+    gcs_server,
+    need,
+    s3_server,
+)
 from sitecheck import broken_links
+
 from sitegen import BuildOptions, build
 
 mlflow = pytest.importorskip("mlflow")

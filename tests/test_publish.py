@@ -4,12 +4,11 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
+from conftest import lonely_run, soon_after
 
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 from sitegen.publish import EXIT_REJECTED, pages_url, publish
-
-from conftest import lonely_run, soon_after
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 

@@ -3,8 +3,8 @@ import os
 import re
 
 import pytest
-
 from sitecheck import broken_links, link_targets
+
 from sitegen import BuildOptions, build
 
 mlflow = pytest.importorskip("mlflow")

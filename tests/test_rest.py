@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from dbservers import free_port
 from mlflowserver import Server, build_and_compare, require_mlflow_cli, run_jsons
 from sitecheck import broken_links
+
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 

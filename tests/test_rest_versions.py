@@ -10,9 +10,8 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import mlflowvenvs
+import pytest
 from mlflowserver import Server, build_and_compare
 
 CORPUS_SCRIPT = Path(__file__).parent / "corpus" / "make_corpus.py"

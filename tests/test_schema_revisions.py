@@ -13,9 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import mlflowvenvs
+import pytest
 
 SCRIPT = Path(__file__).parent / "corpus" / "make_plain_runs.py"
 FIELDS = ["run_id", "experiment_id", "run_name", "status", "start_time", "end_time",

@@ -2,7 +2,6 @@
 import re
 
 import pytest
-
 from conftest import STORES
 from sitecheck import broken_links, links_of, tags_of
 
@@ -95,6 +94,7 @@ def test_runs_table_groups_children_under_parent(built_sites):
 
 def test_deleted_hidden_by_default(corpus_copy, tmp_path):
     from conftest import store_uri
+
     from sitegen import BuildOptions, build
 
     result = build(BuildOptions(store=store_uri(corpus_copy, "3.17.2-file"), out=str(tmp_path / "s")))

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import tree_digest
+
 from sitegen import BuildOptions, build
 from sitegen.readers import sqlitedelta
 

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 from conftest import STORES, store_uri, tree_digest
+
 from sitegen import BuildOptions, build
 
 

@@ -2,7 +2,6 @@
 import json
 
 import pytest
-
 from conftest import STORES, truth
 
 FIELDS = ["run_id", "experiment_id", "run_name", "status", "start_time", "end_time",
@@ -37,7 +36,7 @@ def test_run_json_is_strict_json(built_sites, name):
     site, _ = built_sites[name]
     for p in site.glob("experiments/*/runs/*/run.json"):
         json.loads(p.read_text(encoding="utf-8"),
-                   parse_constant=lambda c: pytest.fail(f"{p}: bare {c} is not JSON"))
+                   parse_constant=lambda c, p=p: pytest.fail(f"{p}: bare {c} is not JSON"))
 
 
 @pytest.mark.parametrize("name", list(STORES))

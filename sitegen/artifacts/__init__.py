@@ -18,6 +18,5 @@ folder of a run that logged nothing is not a problem.
 """
 from sitegen.artifacts.kinds import classify  # noqa: F401
 from sitegen.artifacts.listing import attach_artifacts, copy_into_site, list_artifacts  # noqa: F401
-from sitegen.artifacts.locate import (artifact_roots, candidate_dirs, logged_nothing,  # noqa: F401
-                                      resolve_artifact_dir)
+from sitegen.artifacts.locate import artifact_roots, candidate_dirs, logged_nothing, resolve_artifact_dir  # noqa: F401
 from sitegen.artifacts.previews import attach_previews, make_preview  # noqa: F401

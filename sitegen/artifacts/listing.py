@@ -9,6 +9,7 @@ from sitegen.artifacts.kinds import classify
 from sitegen.artifacts.locate import local_path, resolve_artifact_dir
 from sitegen.entities import ArtifactFile, Run
 
+
 def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[ArtifactFile]:
     """Files under ``root``, sorted by path. Symlinks that leave ``root`` are never followed."""
     out: list[ArtifactFile] = []

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import csv
-import os
 import io
 import json
+import os
 
 from sitegen.entities import Preview, Run
 from sitegen.render.text import markdown as render_markdown

@@ -13,9 +13,9 @@ from pathlib import PurePosixPath
 
 from sitegen import artifacts
 from sitegen.entities import ArtifactFile, LoggedModel, ModelVersion, Store
+from sitegen.render import urls
 from sitegen.render.export import logged_model_json
 from sitegen.render.pages import Pages
-from sitegen.render import urls
 from sitegen.writer import SiteWriter
 
 

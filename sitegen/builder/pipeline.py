@@ -36,7 +36,8 @@ from sitegen.readers import StoreError, default_store_uri, explain_default_store
 from sitegen.render import text as fmt
 from sitegen.render import urls
 from sitegen.render.pages import Pages, RunRows, make_env
-from sitegen.theme import fingerprint as theme_fingerprint, static_files, theme_chain
+from sitegen.theme import fingerprint as theme_fingerprint
+from sitegen.theme import static_files, theme_chain
 from sitegen.version import __version__
 from sitegen.writer import MARKER, SiteWriter
 

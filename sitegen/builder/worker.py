@@ -86,7 +86,7 @@ def make_pool(jobs: int | None, chain: list[Path], title: str, chart_format: str
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1:
         return None
-    from concurrent.futures import ProcessPoolExecutor   # not needed by small incremental builds
+    from concurrent.futures import ProcessPoolExecutor  # not needed by small incremental builds
 
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(chain, title, chart_format))
     # The first task starts the workers now (small, before the store is read), so their

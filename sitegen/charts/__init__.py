@@ -17,9 +17,22 @@ from __future__ import annotations
 
 from concurrent.futures import Executor, Future
 
-from sitegen.charts.layout import (FEW_POINTS, FLAG_COLOR, HEIGHT_PX, PALETTE, WIDTH_PX,  # noqa: F401
-                                   ChartSpec, Series, Tick, decimate, edge_markers, fmt_tick,
-                                   layout, make_series, nice_ticks)
+from sitegen.charts.layout import (  # noqa: F401
+    FEW_POINTS,
+    FLAG_COLOR,
+    HEIGHT_PX,
+    PALETTE,
+    WIDTH_PX,
+    ChartSpec,
+    Series,
+    Tick,
+    decimate,
+    edge_markers,
+    fmt_tick,
+    layout,
+    make_series,
+    nice_ticks,
+)
 from sitegen.charts.svg import svg_chart
 from sitegen.writer import write_file
 

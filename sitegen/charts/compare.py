@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen import charts
-from sitegen.render.urls import chart_name
-from sitegen.entities import Experiment, Run
 from sitegen.digests import digest
+from sitegen.entities import Experiment, Run
+from sitegen.render.urls import chart_name
 
 MAX_COMPARE_METRICS = 12
 MAX_COMPARE_RUNS = 10

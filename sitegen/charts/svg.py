@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sitegen.charts.layout import FEW_POINTS, FLAG_COLOR, ChartSpec, decimate, edge_markers
 
+
 def _coords(px: list[float], py: list[float]) -> str:
     """"x,y x,y …" with one decimal (one %-format call: twice as fast as a join of f-strings)."""
     flat = [0.0] * (2 * len(px))

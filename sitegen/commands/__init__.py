@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from sitegen.errors import ConfigError, EXIT_USAGE
+from sitegen.errors import EXIT_USAGE, ConfigError
 
 log = logging.getLogger("trackreport")
 

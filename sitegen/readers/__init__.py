@@ -8,8 +8,14 @@ from typing import Protocol
 
 from sitegen.entities import MetricHistory, Run, Store
 from sitegen.errors import StoreError  # noqa: F401  (re-exported: sitegen.readers.StoreError)
-from sitegen.readers.uri import (default_store_uri, explain_default_store, file_store_path,  # noqa: F401
-                                 redact, scheme_of, sqlite_path)
+from sitegen.readers.uri import (  # noqa: F401
+    default_store_uri,
+    explain_default_store,
+    file_store_path,
+    redact,
+    scheme_of,
+    sqlite_path,
+)
 
 
 class MetricsReuse(Protocol):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sitegen.errors import StoreError
 from sitegen.entities import Run, Store
-from sitegen.readers.uri import redact
+from sitegen.errors import StoreError
 from sitegen.readers.sqlstore import SqlReader, _Schema
+from sitegen.readers.uri import redact
 
 # Drivers to use when the URI names none and SQLAlchemy's default driver is not installed.
 _FALLBACK_DRIVERS = {"postgresql": ["psycopg2", "psycopg", "pg8000"],

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.readers.filemeta import Warn, complete_lines, int_or_none, meta_folders, metric_files, read_kv_folder
 from sitegen.entities import LoggedModel, ModelMetric, ModelVersion, RegisteredModel
 from sitegen.readers.codes import LOGGED_MODEL_STATUS
+from sitegen.readers.filemeta import Warn, complete_lines, int_or_none, meta_folders, metric_files, read_kv_folder
+
 
 def _read_model_metrics(folder: Path, warn: Warn) -> list[ModelMetric]:
     """A logged model's metric files: "<timestamp> <value> <step> <run_id> [<dataset> <digest>]"."""

@@ -21,14 +21,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sitegen.entities import DatasetInput, Experiment, MetricHistory, Run, Store
 from sitegen.errors import StoreError
-from sitegen.readers.filemeta import (Warn, complete_lines, int_or_none, load_yaml, meta_folders, metric_files,
-                       read_kv_folder)
+from sitegen.readers.codes import SOURCE_TYPE_BY_CODE, STATUS_BY_CODE
+from sitegen.readers.filemeta import (
+    Warn,
+    complete_lines,
+    int_or_none,
+    load_yaml,
+    meta_folders,
+    metric_files,
+    read_kv_folder,
+)
 from sitegen.readers.filemodels import read_logged_models, read_registry
 from sitegen.readers.filescan import RunScanner
-from sitegen.readers.codes import SOURCE_TYPE_BY_CODE, STATUS_BY_CODE
-from sitegen.entities import (DatasetInput, Experiment, MetricHistory,
-                     Run, Store)
 
 # Folders inside an experiment that are not runs.
 _EXPERIMENT_CHILDREN = {"tags", "datasets", "models", "traces", "evaluation_datasets", "scorers"}

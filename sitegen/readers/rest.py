@@ -16,10 +16,20 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sitegen.errors import StoreError
 from sitegen.cachedir import user_cache_dir
-from sitegen.entities import (ArtifactFile, DatasetInput, Experiment, LoggedModel, MetricHistory, ModelMetric,
-                     ModelVersion, RegisteredModel, Run, Store)
+from sitegen.entities import (
+    ArtifactFile,
+    DatasetInput,
+    Experiment,
+    LoggedModel,
+    MetricHistory,
+    ModelMetric,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    Store,
+)
+from sitegen.errors import StoreError
 from sitegen.readers.resthistory import Histories, bulk_orders_like_client, num
 from sitegen.readers.resthttp import HttpClient, HttpError
 

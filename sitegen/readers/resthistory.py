@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from sitegen.errors import StoreError
 from sitegen.entities import MetricHistory, Run
+from sitegen.errors import StoreError
 from sitegen.readers.resthttp import HttpClient, HttpError
 
 BULK_PATH = "ajax-api/2.0/mlflow/metrics/get-history-bulk"

@@ -10,9 +10,8 @@ connection (SQLite, or SQLAlchemy through ``dbstore``'s adapter).
 """
 from __future__ import annotations
 
+from sitegen.entities import Experiment, LoggedModel, ModelMetric, ModelVersion, RegisteredModel
 from sitegen.readers.codes import LOGGED_MODEL_STATUS
-from sitegen.entities import (Experiment, LoggedModel, ModelMetric, ModelVersion,
-                     RegisteredModel)
 
 
 def _int(v) -> int | None:

@@ -21,10 +21,9 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from sitegen.errors import StoreError
-from sitegen.readers import sqlitedelta
-from sitegen.readers import sqlmodels
 from sitegen.entities import DatasetInput, Experiment, MetricHistory, Run, Store
+from sitegen.errors import StoreError
+from sitegen.readers import sqlitedelta, sqlmodels
 
 # An incremental build reads in a transaction on the store itself, unless it must read
 # more metric points than this (about 0.2 s): then from a snapshot, as a first build does.

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import jinja2
 
-from sitegen.version import __version__
+from sitegen.cachedir import user_cache_dir
+from sitegen.digests import digest
+from sitegen.entities import Experiment, LoggedModel, Run, Store
 from sitegen.render import text as fmt
 from sitegen.render import urls
-from sitegen.cachedir import user_cache_dir
-from sitegen.entities import Experiment, LoggedModel, Run, Store
-from sitegen.digests import digest
+from sitegen.version import __version__
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

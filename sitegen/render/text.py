@@ -13,7 +13,6 @@ import nh3
 
 from sitegen.entities import INF_LIMIT
 
-
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tr", "th", "td", "pre", "code",
                                          "hr", "del", "details", "summary"}
 _ALLOWED_ATTRS = {**{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
