@@ -35,6 +35,7 @@ Usage::
 Exit status 1 if a check failed (a build crashed, saw the wrong number of runs, re-rendered
 something unchanged, ...); the table still shows everything that was measured.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,10 +64,22 @@ import make_store  # noqa: E402  (benchmarks/ is not a package)
 
 # Modules a build imports lazily, imported before the clock starts (start-up and imports are
 # the same for every build; benchmarks/bench_watch.py times whole CLI processes).
-_BUILD_MODULES = ("sitegen.builder.pipeline", "sitegen.render.pages", "sitegen.charts", "sitegen.builder.worker",
-                  "sitegen.charts.compare", "sitegen.artifacts", "sitegen.readers.filestore",
-                  "sitegen.readers.filescan", "sitegen.readers.sqlstore", "sitegen.readers.sqlitedelta",
-                  "jinja2", "yaml", "markdown", "sqlite3")
+_BUILD_MODULES = (
+    "sitegen.builder.pipeline",
+    "sitegen.render.pages",
+    "sitegen.charts",
+    "sitegen.builder.worker",
+    "sitegen.charts.compare",
+    "sitegen.artifacts",
+    "sitegen.readers.filestore",
+    "sitegen.readers.filescan",
+    "sitegen.readers.sqlstore",
+    "sitegen.readers.sqlitedelta",
+    "jinja2",
+    "yaml",
+    "markdown",
+    "sqlite3",
+)
 
 
 def _child_build(spec: dict) -> dict:
@@ -87,13 +100,22 @@ def _child_build(spec: dict) -> dict:
     wall = time.perf_counter() - t0
     # ru_maxrss is in KiB on Linux. RUSAGE_CHILDREN covers the chart workers, which the
     # pool has joined (reaped) by the time build() returns; it is the largest one, not a sum.
-    return {"wall": wall, "seconds": r.seconds, "experiments": r.experiments, "runs": r.runs,
-            "runs_rendered": r.runs_rendered, "pages": r.pages, "charts": r.charts,
-            "artifacts": r.artifacts, "warnings": len(r.warnings), "summary": r.summary(),
-            "sitegen": sitegen.__file__,  # the frozen copy, not the live working tree
-            "rss_before_kb": before,
-            "rss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-            "rss_children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
+    return {
+        "wall": wall,
+        "seconds": r.seconds,
+        "experiments": r.experiments,
+        "runs": r.runs,
+        "runs_rendered": r.runs_rendered,
+        "pages": r.pages,
+        "charts": r.charts,
+        "artifacts": r.artifacts,
+        "warnings": len(r.warnings),
+        "summary": r.summary(),
+        "sitegen": sitegen.__file__,  # the frozen copy, not the live working tree
+        "rss_before_kb": before,
+        "rss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_children_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    }
 
 
 # Executed by the --mlflow-python interpreter (any version with mlflow; no trackreport needed).
@@ -136,8 +158,10 @@ def _run_json(cmd: list[str], *, env: dict | None = None, cwd: Path = REPO) -> d
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         err = proc.stderr.strip()
-        raise ChildFailed(f"{' '.join(cmd[:3])} ... failed ({proc.returncode}):\n{err[-3000:]}",
-                          err.splitlines()[-1] if err else f"exit code {proc.returncode}")
+        raise ChildFailed(
+            f"{' '.join(cmd[:3])} ... failed ({proc.returncode}):\n{err[-3000:]}",
+            err.splitlines()[-1] if err else f"exit code {proc.returncode}",
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -153,8 +177,11 @@ def _sitegen_env() -> dict:
 
 def measure_build(store_uri: str, out: Path, *, clean: bool, jobs: int | None) -> dict:
     spec = {"store": store_uri, "out": str(out), "clean": clean, "jobs": jobs}
-    return _run_json([sys.executable, str(Path(__file__).resolve()), "--child-build", json.dumps(spec)],
-                     env=_sitegen_env(), cwd=CODE_DIR)
+    return _run_json(
+        [sys.executable, str(Path(__file__).resolve()), "--child-build", json.dumps(spec)],
+        env=_sitegen_env(),
+        cwd=CODE_DIR,
+    )
 
 
 def mlflow_usable(python: str | None) -> tuple[bool, str]:
@@ -162,22 +189,26 @@ def mlflow_usable(python: str | None) -> tuple[bool, str]:
         return False, "disabled (--mlflow-python none)"
     if not Path(python).exists():
         return False, f"{python} not found"
-    proc = subprocess.run([python, "-c", "import mlflow; print(mlflow.__version__)"],
-                          capture_output=True, text=True)
+    proc = subprocess.run([python, "-c", "import mlflow; print(mlflow.__version__)"], capture_output=True, text=True)
     if proc.returncode != 0:
         return False, f"mlflow not importable with {python}"
     return True, proc.stdout.strip()
 
 
 def measure_mlflow(python: str, uri: str, cwd: Path) -> dict:
-    env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true",
-               # no network calls from a benchmark
-               MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    env = dict(
+        os.environ,
+        MLFLOW_ALLOW_FILE_STORE="true",
+        # no network calls from a benchmark
+        MLFLOW_DISABLE_TELEMETRY="true",
+        DO_NOT_TRACK="true",
+    )
     env.pop("MLFLOW_TRACKING_URI", None)
     return _run_json([python, "-c", MLFLOW_READ, uri], env=env, cwd=cwd)
 
 
 # --------------------------------------------------------------------------- store helpers
+
 
 def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime) of everything under root: to prove a reader left the store alone."""
@@ -202,10 +233,15 @@ def touch_one_run(kind: str, manifest: dict, n: int = 1) -> None:
     else:
         conn = sqlite3.connect(manifest["stores"]["sqlite"]["path"])
         with conn:  # one transaction, like SqlAlchemyStore.log_metric
-            conn.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan)"
-                         " VALUES (?, ?, ?, ?, ?, 0)", (t["key"], value, ts, t["run_id"], step))
-            conn.execute("UPDATE latest_metrics SET value = ?, timestamp = ?, step = ?, is_nan = 0"
-                         " WHERE key = ? AND run_uuid = ?", (value, ts, step, t["key"], t["run_id"]))
+            conn.execute(
+                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, 0)",
+                (t["key"], value, ts, t["run_id"], step),
+            )
+            conn.execute(
+                "UPDATE latest_metrics SET value = ?, timestamp = ?, step = ?, is_nan = 0"
+                " WHERE key = ? AND run_uuid = ?",
+                (value, ts, step, t["key"], t["run_id"]),
+            )
         conn.close()
 
 
@@ -223,8 +259,9 @@ def snapshot_code(dest: Path, rev: str | None) -> str:
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     if rev:
-        archive = subprocess.run(["git", "archive", rev, "sitegen", "themes"], cwd=REPO,
-                                 capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", rev, "sitegen", "themes"], cwd=REPO, capture_output=True, check=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
         return _git("rev-parse", "--short", rev)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -245,6 +282,7 @@ def _disk_usage(path: Path) -> int:
 
 # --------------------------------------------------------------------------- one workload
 
+
 def _median_of(measures: list[dict]) -> dict:
     """The measurement with the median build time, plus every time (``all_seconds``) and the
     worst of each check (so that one bad repetition still fails the checks)."""
@@ -263,8 +301,9 @@ def bench_workload(runs: int, metrics: int, steps: int, work: Path, args, mlflow
     label = f"{runs}x{metrics}x{steps}"
     wdir = work / label
     print(f"\n[{label}] generating stores in {wdir} ...", file=sys.stderr, flush=True)
-    manifest = make_store.generate(wdir, runs=runs, metrics=metrics, steps=steps,
-                                   experiments=args.experiments, seed=args.seed, kinds=args.kinds)
+    manifest = make_store.generate(
+        wdir, runs=runs, metrics=metrics, steps=steps, experiments=args.experiments, seed=args.seed, kinds=args.kinds
+    )
     try:
         return _bench_stores(label, wdir, manifest, args, mlflow_ok)
     finally:
@@ -274,10 +313,19 @@ def bench_workload(runs: int, metrics: int, steps: int, work: Path, args, mlflow
 
 def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool) -> dict:
     runs = manifest["runs"]
-    result = {"workload": {"runs": runs, "metrics": manifest["metrics"], "steps": manifest["steps"],
-                           "experiments": manifest["experiments"], "points": manifest["points"],
-                           "nested_runs": manifest["nested_runs"]},
-              "generate_seconds": manifest["seconds"], "stores": {}, "problems": []}
+    result = {
+        "workload": {
+            "runs": runs,
+            "metrics": manifest["metrics"],
+            "steps": manifest["steps"],
+            "experiments": manifest["experiments"],
+            "points": manifest["points"],
+            "nested_runs": manifest["nested_runs"],
+        },
+        "generate_seconds": manifest["seconds"],
+        "stores": {},
+        "problems": [],
+    }
     problems = result["problems"]
     for kind in args.kinds:
         store = manifest["stores"][kind]
@@ -304,8 +352,10 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
                 problems.append(f"{kind}: MLflow client read FAILED: {e.last_line}")
             m = r.get("mlflow")
             if m and (m["runs"], m["points"]) != (runs, manifest["points"]):
-                problems.append(f"{kind}: MLflow read {m['runs']} runs / {m['points']} points, "
-                                f"expected {runs} / {manifest['points']}")
+                problems.append(
+                    f"{kind}: MLflow read {m['runs']} runs / {m['points']} points, "
+                    f"expected {runs} / {manifest['points']}"
+                )
 
         site = wdir / f"site-{kind}"
         phase = "cold"
@@ -313,8 +363,11 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
             # Cold and touched builds take turns (cold, no-change, touched, cold, touched, ...):
             # this machine's speed drifts, and each touched build is compared with the cold
             # build just before it.
-            print(f"[{label}] {kind}: {args.repeat} x (cold build, then rebuild after touching one run) ...",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{label}] {kind}: {args.repeat} x (cold build, then rebuild after touching one run) ...",
+                file=sys.stderr,
+                flush=True,
+            )
             colds, touched = [], []
             for n in range(1, args.repeat + 1):
                 phase = "cold"
@@ -352,6 +405,7 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
 
 # --------------------------------------------------------------------------- report
 
+
 def _mb(kb: int) -> str:
     return f"{kb / 1024:.0f} MB"
 
@@ -359,18 +413,35 @@ def _mb(kb: int) -> str:
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     # first column left-aligned (names), the rest right-aligned (numbers)
-    fmt = lambda cells: "  ".join(c.ljust(w) if i == 0 else c.rjust(w)  # noqa: E731
-                                  for i, (c, w) in enumerate(zip(cells, widths)))
+    fmt = lambda cells: "  ".join(
+        c.ljust(w) if i == 0 else c.rjust(w)  # noqa: E731
+        for i, (c, w) in enumerate(zip(cells, widths))
+    )
     return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
 
 
 def report(res: dict) -> str:
     w = res["workload"]
-    lines = [f"Workload {w['runs']} runs x {w['metrics']} metrics x {w['steps']} steps = "
-             f"{w['points']:,} points ({w['experiments']} experiments, {w['nested_runs']} nested runs); "
-             f"stores generated in {res['generate_seconds']:.1f} s"]
-    header = ["store", "cold build", "pages", "pages/s", "charts", "charts/s", "RSS parent",
-              "RSS worker", "no-change", "1 run touched", "of cold", "MLflow read", "build/read"]
+    lines = [
+        f"Workload {w['runs']} runs x {w['metrics']} metrics x {w['steps']} steps = "
+        f"{w['points']:,} points ({w['experiments']} experiments, {w['nested_runs']} nested runs); "
+        f"stores generated in {res['generate_seconds']:.1f} s"
+    ]
+    header = [
+        "store",
+        "cold build",
+        "pages",
+        "pages/s",
+        "charts",
+        "charts/s",
+        "RSS parent",
+        "RSS worker",
+        "no-change",
+        "1 run touched",
+        "of cold",
+        "MLflow read",
+        "build/read",
+    ]
     rows = []
     for kind, r in res["stores"].items():
         m = r.get("mlflow")
@@ -378,9 +449,19 @@ def report(res: dict) -> str:
         missing = lambda phase, n, failed=failed: ["FAILED" if phase == failed else "-"] + [""] * (n - 1)  # noqa: E731
         c, n, t = r.get("cold"), r.get("nochange"), r.get("touched")
         row = [kind]
-        row += ([f"{c['seconds']:.2f} s", str(c["pages"]), f"{c['pages'] / c['seconds']:.1f}",
-                 str(c["charts"]), f"{c['charts'] / c['seconds']:.1f}", _mb(c["rss_self_kb"]),
-                 _mb(c["rss_children_kb"])] if c else missing("cold", 7))
+        row += (
+            [
+                f"{c['seconds']:.2f} s",
+                str(c["pages"]),
+                f"{c['pages'] / c['seconds']:.1f}",
+                str(c["charts"]),
+                f"{c['charts'] / c['seconds']:.1f}",
+                _mb(c["rss_self_kb"]),
+                _mb(c["rss_children_kb"]),
+            ]
+            if c
+            else missing("cold", 7)
+        )
         row.append(f"{n['seconds']:.2f} s" if n else missing("nochange", 1)[0])
         row.append(f"{t['seconds']:.3f} s ({t['runs_rendered']} re-rendered)" if t else missing("touched", 1)[0])
         row.append(f"{r['touched_of_cold']:.1%}" if "touched_of_cold" in r else "-")
@@ -392,11 +473,14 @@ def report(res: dict) -> str:
     for kind, r in res["stores"].items():
         m = r.get("mlflow")
         sizes = f"store {r['store_bytes'] / 1e6:.0f} MB" + (
-            f", site {r['site_bytes'] / 1e6:.0f} MB" if "site_bytes" in r else "")
+            f", site {r['site_bytes'] / 1e6:.0f} MB" if "site_bytes" in r else ""
+        )
         if m:
-            details.append(f"  {kind}: {sizes}; MLflow: search_runs {m['search']:.2f} s + "
-                           f"get_metric_history x{w['runs'] * w['metrics']} {m['history']:.2f} s "
-                           f"(import {m['import']:.1f} s not counted), RSS {_mb(m['rss_self_kb'])}")
+            details.append(
+                f"  {kind}: {sizes}; MLflow: search_runs {m['search']:.2f} s + "
+                f"get_metric_history x{w['runs'] * w['metrics']} {m['history']:.2f} s "
+                f"(import {m['import']:.1f} s not counted), RSS {_mb(m['rss_self_kb'])}"
+            )
         else:
             details.append(f"  {kind}: {sizes}")
     for kind, r in res["stores"].items():
@@ -410,6 +494,7 @@ def report(res: dict) -> str:
 
 
 # --------------------------------------------------------------------------- main
+
 
 def _workload(text: str) -> tuple[int, int, int]:
     try:
@@ -426,21 +511,36 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--large", action="store_true", help="also run %dx%dx%d" % LARGE_WORKLOAD)
-    ap.add_argument("--workload", type=_workload, action="append", metavar="RxMxS",
-                    help="workload(s) to run instead of the default %dx%dx%d" % DEFAULT_WORKLOAD)
+    ap.add_argument(
+        "--workload",
+        type=_workload,
+        action="append",
+        metavar="RxMxS",
+        help="workload(s) to run instead of the default %dx%dx%d" % DEFAULT_WORKLOAD,
+    )
     ap.add_argument("--kind", choices=["file", "sqlite", "both"], default="both", help="stores to measure")
     ap.add_argument("--experiments", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=None, help="chart worker processes (default: all cores)")
-    ap.add_argument("--repeat", type=int, default=5, metavar="N",
-                    help="cold builds, each followed by a build after one more point was logged "
-                         "(medians shown; default 5)")
-    ap.add_argument("--mlflow-python", default=DEFAULT_MLFLOW_PYTHON,
-                    help="Python with mlflow installed, to time MLflow's client ('none' to skip; "
-                         f"default {DEFAULT_MLFLOW_PYTHON} if it exists)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        metavar="N",
+        help="cold builds, each followed by a build after one more point was logged (medians shown; default 5)",
+    )
+    ap.add_argument(
+        "--mlflow-python",
+        default=DEFAULT_MLFLOW_PYTHON,
+        help="Python with mlflow installed, to time MLflow's client ('none' to skip; "
+        f"default {DEFAULT_MLFLOW_PYTHON} if it exists)",
+    )
     ap.add_argument("--work", type=Path, default=HERE / "_work", help="scratch folder (default benchmarks/_work)")
-    ap.add_argument("--rev", metavar="GIT_REV",
-                    help="measure this committed revision of sitegen/ and themes/ instead of the working tree")
+    ap.add_argument(
+        "--rev",
+        metavar="GIT_REV",
+        help="measure this committed revision of sitegen/ and themes/ instead of the working tree",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the generated stores and sites")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also save all numbers as JSON")
     args = ap.parse_args(argv)
@@ -457,25 +557,45 @@ def main(argv: list[str] | None = None) -> int:
     mlflow_ok, mlflow_info = mlflow_usable(args.mlflow_python)
     # Load sitegen, matplotlib & co. once so the first measured build does not pay for a cold
     # disk cache (or for matplotlib's one-time font cache).
-    subprocess.run([sys.executable, "-c", "import sitegen, sitegen.charts, matplotlib.pyplot"],
-                   cwd=CODE_DIR, env=_sitegen_env(), check=True)
+    subprocess.run(
+        [sys.executable, "-c", "import sitegen, sitegen.charts, matplotlib.pyplot"],
+        cwd=CODE_DIR,
+        env=_sitegen_env(),
+        check=True,
+    )
 
     results = [bench_workload(r, m, s, args.work, args, mlflow_ok) for r, m, s in workloads]
     total = time.perf_counter() - t0
 
-    print(f"trackreport build benchmark (code {code}): Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"jobs={args.jobs or 'all cores'}; MLflow client: {mlflow_info if mlflow_ok else 'skipped: ' + mlflow_info}")
-    print("Times exclude process start-up and imports. RSS = peak resident set (getrusage maxrss) of the"
-          " building process / of its largest chart worker. build/read = cold build / MLflow client read.")
+    print(
+        f"trackreport build benchmark (code {code}): Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"jobs={args.jobs or 'all cores'}; MLflow client: {mlflow_info if mlflow_ok else 'skipped: ' + mlflow_info}"
+    )
+    print(
+        "Times exclude process start-up and imports. RSS = peak resident set (getrusage maxrss) of the"
+        " building process / of its largest chart worker. build/read = cold build / MLflow client read."
+    )
     for res in results:
         print()
         print(report(res))
     print(f"\nTotal benchmark time {total:.1f} s")
     if args.json:
-        args.json.write_text(json.dumps({
-            "code": code, "python": platform.python_version(), "cpus": os.cpu_count(), "jobs": args.jobs,
-            "mlflow": mlflow_info if mlflow_ok else None, "workloads": results,
-            "total_seconds": total}, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "code": code,
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "jobs": args.jobs,
+                    "mlflow": mlflow_info if mlflow_ok else None,
+                    "workloads": results,
+                    "total_seconds": total,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         print(f"numbers saved to {args.json}")
     return 1 if any(r["problems"] for r in results) else 0
 

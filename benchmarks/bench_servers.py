@@ -14,6 +14,7 @@ Needs: the full ``mlflow`` package (for its server and client), psycopg2, and Po
 
     python3 benchmarks/bench_servers.py [--workload 200x5x500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,15 +50,13 @@ def copy_to_postgres(db: Path, pg_uri: str) -> None:
         cur.execute("DELETE FROM experiments WHERE experiment_id = 0")
         for table in TABLES:
             cols = [r[1] for r in src.execute(f'PRAGMA table_info("{table}")')]
-            cur.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
-                        (table,))
+            cur.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s", (table,))
             pg_types = dict(cur.fetchall())
             cols = [c for c in cols if c in pg_types]
             rows = src.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
             bools = [i for i, c in enumerate(cols) if pg_types[c] == "boolean"]
             if bools:
-                rows = [tuple(bool(v) if i in bools and v is not None else v for i, v in enumerate(r))
-                        for r in rows]
+                rows = [tuple(bool(v) if i in bools and v is not None else v for i, v in enumerate(r)) for r in rows]
             quoted = ", ".join(f'"{c}"' for c in cols)
             execute_values(cur, f"INSERT INTO {table} ({quoted}) VALUES %s", rows, page_size=5000)
 
@@ -81,8 +80,13 @@ while True:
 n = sum(len(c.get_metric_history(r.info.run_id, k)) for r in runs for k in r.data.metrics)
 print(time.perf_counter() - t, n)
 """
-    out = subprocess.run([sys.executable, "-c", code, uri], capture_output=True, text=True, check=True,
-                         env=dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true"))
+    out = subprocess.run(
+        [sys.executable, "-c", code, uri],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true"),
+    )
     return float(out.stdout.split()[0])
 
 
@@ -127,9 +131,23 @@ def main() -> int:
             t, n, _ = trackreport_read(uri)
             rows.append(("PostgreSQL", t, mlflow_read(uri), n))
             port = free_port()
-            server = subprocess.Popen(["mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-                                       "--backend-store-uri", uri, "--workers", "2"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
+            server = subprocess.Popen(
+                [
+                    "mlflow",
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--backend-store-uri",
+                    uri,
+                    "--workers",
+                    "2",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=tmp,
+            )
             url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -138,7 +156,7 @@ def main() -> int:
                     break
                 except OSError:
                     time.sleep(0.3)
-            os.environ["XDG_CACHE_HOME"] = str(tmp / "cache")        # artifacts downloaded by each
+            os.environ["XDG_CACHE_HOME"] = str(tmp / "cache")  # artifacts downloaded by each
             t, n, requests = trackreport_read(url)
             theirs = mlflow_read(url)
             rows.append(("REST (server on PostgreSQL)", t, theirs, n))
@@ -152,15 +170,19 @@ def main() -> int:
                 server.terminate()
                 server.wait(timeout=30)
             pg.stop()
-    print(f"\nReading {runs} runs x {metrics} metrics x {steps} steps (every history), "
-          f"{os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+    print(
+        f"\nReading {runs} runs x {metrics} metrics x {steps} steps (every history), "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}\n"
+    )
     print(f"{'store':30} {'trackreport':>12} {'MLflow client':>14} {'ratio':>7} {'points':>9}")
     for name, ours, theirs, n in rows:
         print(f"{name:30} {ours:11.2f}s {theirs:13.2f}s {ours / theirs:7.2f} {n:9,}")
-    print("\n(trackreport: readers.open_store, in-process; MLflow: search_runs + get_metric_history for every "
-          "metric of every run, fresh process, import excluded. Through REST, trackreport also lists and "
-          "downloads each run's artifacts; \"histories per run\" asks for each history on its own, as "
-          "servers without bulk reads (and trackreport before them) do.)")
+    print(
+        "\n(trackreport: readers.open_store, in-process; MLflow: search_runs + get_metric_history for every "
+        "metric of every run, fresh process, import excluded. Through REST, trackreport also lists and "
+        "downloads each run's artifacts; \"histories per run\" asks for each history on its own, as "
+        "servers without bulk reads (and trackreport before them) do.)"
+    )
     return 0
 
 

@@ -16,6 +16,7 @@ Usage::
     python3 benchmarks/bench_watch.py
     python3 benchmarks/bench_watch.py --workload 50x3x100 --samples 10
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,7 @@ def startup() -> float:
     times = []
     for _ in range(3):
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "sitegen", "--version"], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "sitegen", "--version"], check=True, env=env, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - t)
     return min(times)
 
@@ -58,8 +58,9 @@ def startup() -> float:
 def cli_build(uri: str, out: Path, *extra: str) -> float:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sitegen", "build", "-q", "--store", uri, "--out", str(out),
-                    *extra], check=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", "-q", "--store", uri, "--out", str(out), *extra], check=True, env=env
+    )
     return time.perf_counter() - t
 
 
@@ -75,6 +76,7 @@ class Logger:
         try:
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
             from mlflow.tracking import MlflowClient
+
             self.client = MlflowClient(tracking_uri=uri)
             self.how = "mlflow client"
         except ImportError:
@@ -90,8 +92,10 @@ class Logger:
                 f.write(f"{ts} {value!r} {step}\n")
         else:
             with sqlite3.connect(self.root, timeout=10) as conn:
-                conn.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
-                             "VALUES (?, ?, ?, ?, ?, 0)", (key, value, ts, run_id, step))
+                conn.execute(
+                    "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, 0)",
+                    (key, value, ts, run_id, step),
+                )
 
 
 def watch_latency(kind: str, uri: str, root: Path, site: Path, samples: int) -> dict:
@@ -127,13 +131,17 @@ def watch_latency(kind: str, uri: str, root: Path, site: Path, samples: int) -> 
                 raise SystemExit(f"{kind}: point {i} never appeared")
             time.sleep(0.01)
         latencies.append(time.perf_counter() - t0)
-        time.sleep(0.2)   # let the store go quiet, as between a training loop's log calls
+        time.sleep(0.2)  # let the store go quiet, as between a training loop's log calls
     watcher.stop()
     thread.join()
     latencies.sort()
-    return {"how": logger.how, "p50": statistics.median(latencies),
-            "p95": latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))],
-            "max": latencies[-1], "samples": len(latencies)}
+    return {
+        "how": logger.how,
+        "p50": statistics.median(latencies),
+        "p95": latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))],
+        "max": latencies[-1],
+        "samples": len(latencies),
+    }
 
 
 def touch_one(kind: str, root: Path, site: Path) -> None:
@@ -146,8 +154,11 @@ def touch_one(kind: str, root: Path, site: Path) -> None:
     else:
         with sqlite3.connect(root) as conn:
             key = conn.execute("SELECT key FROM metrics WHERE run_uuid=? LIMIT 1", (run_id,)).fetchone()[0]
-            conn.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
-                         "VALUES (?, 0.123, ?, ?, 999999, 0)", (key, ts, run_id))
+            conn.execute(
+                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+                "VALUES (?, 0.123, ?, ?, 999999, 0)",
+                (key, ts, run_id),
+            )
 
 
 def main() -> int:
@@ -164,9 +175,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="trackreport-bench-watch-") as tmp:
         tmp = Path(tmp)
         make_store.generate(tmp / "store", runs=runs, metrics=metrics, steps=steps)
-        stores = {"file": (str(tmp / "store" / "file" / "mlruns"), tmp / "store" / "file" / "mlruns"),
-                  "sqlite": (f"sqlite:///{tmp / 'store' / 'sqlite' / 'mlflow.db'}",
-                             tmp / "store" / "sqlite" / "mlflow.db")}
+        stores = {
+            "file": (str(tmp / "store" / "file" / "mlruns"), tmp / "store" / "file" / "mlruns"),
+            "sqlite": (f"sqlite:///{tmp / 'store' / 'sqlite' / 'mlflow.db'}", tmp / "store" / "sqlite" / "mlflow.db"),
+        }
         for kind, (uri, root) in stores.items():
             site = tmp / f"site-{kind}"
             cold = cli_build(uri, site, "--clean")
@@ -185,17 +197,25 @@ def main() -> int:
                 assert r.runs_rendered == 1, r.summary()
             lat = watch_latency(kind, uri, root, site, args.samples)
             rows.append((kind, cold, nochange, one, inproc_nochange, inproc_one, lat))
-    print(f"\ntrackreport watch / incremental builds, {runs} runs x {metrics} metrics x {steps} steps, "
-          f"{os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
-    print(f"{'store':8} {'cold':>7} {'no change':>10} {'1 run':>7} {'1 run/cold':>11} "
-          f"{'in-proc 0':>10} {'in-proc 1':>10} {'watch p50':>10} {'watch p95':>10} {'max':>7}")
+    print(
+        f"\ntrackreport watch / incremental builds, {runs} runs x {metrics} metrics x {steps} steps, "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}\n"
+    )
+    print(
+        f"{'store':8} {'cold':>7} {'no change':>10} {'1 run':>7} {'1 run/cold':>11} "
+        f"{'in-proc 0':>10} {'in-proc 1':>10} {'watch p50':>10} {'watch p95':>10} {'max':>7}"
+    )
     for kind, cold, nochange, one, ip0, ip1, lat in rows:
-        print(f"{kind:8} {cold:6.2f}s {nochange:9.2f}s {one:6.2f}s {one / cold:10.1%} "
-              f"{ip0:9.3f}s {ip1:9.3f}s {lat['p50']:9.3f}s {lat['p95']:9.3f}s {lat['max']:6.3f}s")
-    print(f"\n(cold, no change, 1 run: `trackreport build` in a fresh process, wall time, of which "
-          f"{start:.2f} s is interpreter start-up and imports (`trackreport --version`);\n in-proc: the "
-          f"same rebuilds in a long-lived process, as watch does;\n watch: logged with the "
-          f"{rows[0][6]['how']} → visible in run.json, {rows[0][6]['samples']} points per store)")
+        print(
+            f"{kind:8} {cold:6.2f}s {nochange:9.2f}s {one:6.2f}s {one / cold:10.1%} "
+            f"{ip0:9.3f}s {ip1:9.3f}s {lat['p50']:9.3f}s {lat['p95']:9.3f}s {lat['max']:6.3f}s"
+        )
+    print(
+        f"\n(cold, no change, 1 run: `trackreport build` in a fresh process, wall time, of which "
+        f"{start:.2f} s is interpreter start-up and imports (`trackreport --version`);\n in-proc: the "
+        f"same rebuilds in a long-lived process, as watch does;\n watch: logged with the "
+        f"{rows[0][6]['how']} → visible in run.json, {rows[0][6]['samples']} points per store)"
+    )
     return 0
 
 

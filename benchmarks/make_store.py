@@ -27,6 +27,7 @@ Usage::
 
     python3 benchmarks/make_store.py --out /tmp/store --runs 200 --metrics 5 --steps 500
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,16 +58,27 @@ SEED_TABLES = ("alembic_version", "workspaces")
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 BASE_TIME_MS = 1_760_000_000_000  # 2025-10-09, a fixed origin keeps the output reproducible
-STEP_MS = 50                      # wall time between two logged steps
+STEP_MS = 50  # wall time between two logged steps
 STATUS_CODE = {"RUNNING": 1, "SCHEDULED": 2, "FINISHED": 3, "FAILED": 4, "KILLED": 5}
-SOURCE_TYPE_LOCAL = 4             # file store meta.yaml code for LOCAL
-NAMED_METRICS = ["train/loss", "val/loss", "val/accuracy", "train/accuracy", "learning_rate",
-                 "grad_norm", "val/f1", "epoch_time", "train/perplexity", "val/auc"]
+SOURCE_TYPE_LOCAL = 4  # file store meta.yaml code for LOCAL
+NAMED_METRICS = [
+    "train/loss",
+    "val/loss",
+    "val/accuracy",
+    "train/accuracy",
+    "learning_rate",
+    "grad_norm",
+    "val/f1",
+    "epoch_time",
+    "train/perplexity",
+    "val/auc",
+]
 USERS = ["alice", "bob", "carol", "dmitri"]
 SOURCE_NAME = "/srv/lab/train.py"
 
 
 # --------------------------------------------------------------------------- schema
+
 
 def _sql_literal(v) -> str:
     if v is None:
@@ -86,7 +98,8 @@ def schema_script_from_db(db: Path) -> str:
         # order the migrations created them in. Auto-indexes (sql IS NULL) come with tables.
         rows = conn.execute(
             "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid").fetchall()
+            " ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid"
+        ).fetchall()
         parts = [sql + ";" for (sql,) in rows]
         for table in SEED_TABLES:
             for row in conn.execute(f'SELECT * FROM "{table}"'):
@@ -109,10 +122,11 @@ def load_schema(source: Path | None) -> str:
 
 # --------------------------------------------------------------------------- synthetic content
 
+
 @dataclass
 class ExpSpec:
-    file_id: str        # long random id, as the 3.x file store assigns
-    sql_id: int         # 1..N, as the SQL store assigns
+    file_id: str  # long random id, as the 3.x file store assigns
+    sql_id: int  # 1..N, as the SQL store assigns
     name: str
     creation_time: int
     tags: dict[str, str]
@@ -142,36 +156,54 @@ def plan_content(runs: int, experiments: int, steps: int, seed: int) -> tuple[li
     for i in range(experiments):
         tags = {"team": rng.choice(["vision", "nlp", "speech"]), "project": f"bench-{i + 1}"}
         if i == 0:
-            tags["mlflow.note.content"] = ("# Benchmark experiment\n\nSynthetic runs written by "
-                                           "`benchmarks/make_store.py`; **not real results**.\n")
-        exps.append(ExpSpec(file_id=str(rng.randrange(10**17, 10**18)), sql_id=i + 1,
-                            name=f"bench-experiment-{i + 1}",
-                            creation_time=BASE_TIME_MS - (experiments - i) * 3_600_000, tags=tags))
+            tags["mlflow.note.content"] = (
+                "# Benchmark experiment\n\nSynthetic runs written by "
+                "`benchmarks/make_store.py`; **not real results**.\n"
+            )
+        exps.append(
+            ExpSpec(
+                file_id=str(rng.randrange(10**17, 10**18)),
+                sql_id=i + 1,
+                name=f"bench-experiment-{i + 1}",
+                creation_time=BASE_TIME_MS - (experiments - i) * 3_600_000,
+                tags=tags,
+            )
+        )
     commit = "%040x" % rng.getrandbits(160)
     run_span = steps * STEP_MS + 10_000
     out: list[RunSpec] = []
     parent: RunSpec | None = None
     for i in range(runs):
-        exp = exps[i * experiments // runs]           # contiguous blocks of runs per experiment
+        exp = exps[i * experiments // runs]  # contiguous blocks of runs per experiment
         if parent is not None and parent.exp is not exp:
             parent = None
         start = BASE_TIME_MS + i * run_span
         roll = rng.random()
         status = "FAILED" if roll < 0.05 else "KILLED" if roll < 0.07 else "FINISHED"
         if i == runs - 1:
-            status = "RUNNING"                        # one run still being logged
+            status = "RUNNING"  # one run still being logged
         lr = rng.choice(["0.1", "0.03", "0.01", "0.003", "0.001"])
         batch = rng.choice(["32", "64", "128", "256"])
-        params = {"lr": lr, "batch_size": batch, "optimizer": rng.choice(["adam", "sgd", "adamw"]),
-                  "dropout": rng.choice(["0.0", "0.1", "0.2", "0.5"]), "seed": str(rng.randrange(10_000))}
-        run = RunSpec(run_id="%032x" % rng.getrandbits(128), exp=exp, name=f"run-{i:05d} lr={lr} b={batch}",
-                      status=status, start_time=start,
-                      end_time=None if status == "RUNNING" else start + steps * STEP_MS + 500,
-                      user=rng.choice(USERS), params=params)
+        params = {
+            "lr": lr,
+            "batch_size": batch,
+            "optimizer": rng.choice(["adam", "sgd", "adamw"]),
+            "dropout": rng.choice(["0.0", "0.1", "0.2", "0.5"]),
+            "seed": str(rng.randrange(10_000)),
+        }
+        run = RunSpec(
+            run_id="%032x" % rng.getrandbits(128),
+            exp=exp,
+            name=f"run-{i:05d} lr={lr} b={batch}",
+            status=status,
+            start_time=start,
+            end_time=None if status == "RUNNING" else start + steps * STEP_MS + 500,
+            user=rng.choice(USERS),
+            params=params,
+        )
         # ~30% of runs are children of the latest top-level run of their experiment.
         is_child = parent is not None and rng.random() < 0.3
-        run.tags = {"mlflow.user": run.user, "mlflow.source.name": SOURCE_NAME,
-                    "mlflow.source.type": "LOCAL"}
+        run.tags = {"mlflow.user": run.user, "mlflow.source.name": SOURCE_NAME, "mlflow.source.type": "LOCAL"}
         if is_child:
             run.tags["mlflow.parentRunId"] = parent.run_id
         run.tags["mlflow.runName"] = run.name
@@ -197,12 +229,17 @@ def metric_values(seed: int, run_index: int, n_metrics: int, steps: int) -> np.n
 
 def _png(width: int = 16, height: int = 16) -> bytes:
     """A tiny valid RGB PNG (a gradient), built by hand to need nothing but zlib."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"".join(b"\x00" + bytes(v for x in range(width) for v in (x * 16, y * 16, 128))
-                   for y in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+    raw = b"".join(b"\x00" + bytes(v for x in range(width) for v in (x * 16, y * 16, 128)) for y in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 PNG_BYTES = _png()
@@ -221,6 +258,7 @@ def _write_artifacts(folder: Path, csv_bytes: bytes) -> None:
 
 
 # --------------------------------------------------------------------------- file store
+
 
 def _dump_yaml(path: Path, data: dict) -> None:
     with open(path, "w", encoding="utf-8") as f:
@@ -241,25 +279,48 @@ def write_file_experiment(root: Path, exp: ExpSpec | None) -> None:
     d = root / exp_id
     d.mkdir(parents=True, exist_ok=True)
     created = exp.creation_time if exp else BASE_TIME_MS - 86_400_000
-    _dump_yaml(d / "meta.yaml", {
-        "artifact_location": d.resolve().as_uri(), "creation_time": created,
-        "effective_trace_archival_retention": None, "experiment_id": exp_id,
-        "last_update_time": created, "lifecycle_stage": "active",
-        "name": exp.name if exp else "Default", "trace_location": None, "workspace": "default"})
+    _dump_yaml(
+        d / "meta.yaml",
+        {
+            "artifact_location": d.resolve().as_uri(),
+            "creation_time": created,
+            "effective_trace_archival_retention": None,
+            "experiment_id": exp_id,
+            "last_update_time": created,
+            "lifecycle_stage": "active",
+            "name": exp.name if exp else "Default",
+            "trace_location": None,
+            "workspace": "default",
+        },
+    )
     if exp and exp.tags:
         _write_kv(d / "tags", exp.tags)
 
 
-def write_file_run(root: Path, run: RunSpec, keys: list[str], ts: np.ndarray, values: np.ndarray,
-                   csv_bytes: bytes) -> None:
+def write_file_run(
+    root: Path, run: RunSpec, keys: list[str], ts: np.ndarray, values: np.ndarray, csv_bytes: bytes
+) -> None:
     d = root / run.exp.file_id / run.run_id
     (d / "metrics").mkdir(parents=True, exist_ok=True)
-    _dump_yaml(d / "meta.yaml", {
-        "artifact_uri": (d / "artifacts").resolve().as_uri(), "end_time": run.end_time,
-        "entry_point_name": "", "experiment_id": run.exp.file_id, "lifecycle_stage": "active",
-        "run_id": run.run_id, "run_name": run.name, "source_name": "",
-        "source_type": SOURCE_TYPE_LOCAL, "source_version": "", "start_time": run.start_time,
-        "status": STATUS_CODE[run.status], "tags": [], "user_id": run.user})
+    _dump_yaml(
+        d / "meta.yaml",
+        {
+            "artifact_uri": (d / "artifacts").resolve().as_uri(),
+            "end_time": run.end_time,
+            "entry_point_name": "",
+            "experiment_id": run.exp.file_id,
+            "lifecycle_stage": "active",
+            "run_id": run.run_id,
+            "run_name": run.name,
+            "source_name": "",
+            "source_type": SOURCE_TYPE_LOCAL,
+            "source_version": "",
+            "start_time": run.start_time,
+            "status": STATUS_CODE[run.status],
+            "tags": [],
+            "user_id": run.user,
+        },
+    )
     _write_kv(d / "params", run.params)
     _write_kv(d / "tags", run.tags)
     steps = range(values.shape[1])
@@ -275,6 +336,7 @@ def write_file_run(root: Path, run: RunSpec, keys: list[str], ts: np.ndarray, va
 
 # --------------------------------------------------------------------------- SQLite store
 
+
 class SqliteWriter:
     def __init__(self, db: Path, schema: str, artifact_root: Path):
         self.artifact_root = artifact_root
@@ -287,41 +349,63 @@ class SqliteWriter:
 
     def add_experiments(self, exps: list[ExpSpec]) -> None:
         default_created = BASE_TIME_MS - 86_400_000
-        rows = [(0, "Default", str(self.artifact_root / "0"), "active", default_created, default_created,
-                 "default")]
-        rows += [(e.sql_id, e.name, str(self.artifact_root / str(e.sql_id)), "active", e.creation_time,
-                  e.creation_time, "default") for e in exps]
+        rows = [(0, "Default", str(self.artifact_root / "0"), "active", default_created, default_created, "default")]
+        rows += [
+            (
+                e.sql_id,
+                e.name,
+                str(self.artifact_root / str(e.sql_id)),
+                "active",
+                e.creation_time,
+                e.creation_time,
+                "default",
+            )
+            for e in exps
+        ]
         self.conn.executemany(
             "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage,"
-            " creation_time, last_update_time, workspace) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        self.conn.executemany("INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?)",
-                              [(k, v, e.sql_id) for e in exps for k, v in e.tags.items()])
+            " creation_time, last_update_time, workspace) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.conn.executemany(
+            "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?)",
+            [(k, v, e.sql_id) for e in exps for k, v in e.tags.items()],
+        )
 
     def add_run(self, run: RunSpec, keys: list[str], ts: np.ndarray, values: np.ndarray) -> None:
         c = self.conn
         art = self.artifact_root / str(run.exp.sql_id) / run.run_id / "artifacts"
         # As a 3.17.2 client without a server records it: source_type UNKNOWN, empty source
         # fields, a bare absolute artifact path.
-        c.execute("INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id,"
-                  " status, start_time, end_time, source_version, lifecycle_stage, artifact_uri,"
-                  " experiment_id, deleted_time) VALUES (?, ?, 'UNKNOWN', '', '', ?, ?, ?, ?, '', 'active',"
-                  " ?, ?, NULL)",
-                  (run.run_id, run.name, run.user, run.status, run.start_time, run.end_time, str(art),
-                   run.exp.sql_id))
-        c.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
-                      [(k, v, run.run_id) for k, v in run.params.items()])
-        c.executemany("INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)",
-                      [(k, v, run.run_id) for k, v in run.tags.items()])
+        c.execute(
+            "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id,"
+            " status, start_time, end_time, source_version, lifecycle_stage, artifact_uri,"
+            " experiment_id, deleted_time) VALUES (?, ?, 'UNKNOWN', '', '', ?, ?, ?, ?, '', 'active',"
+            " ?, ?, NULL)",
+            (run.run_id, run.name, run.user, run.status, run.start_time, run.end_time, str(art), run.exp.sql_id),
+        )
+        c.executemany(
+            "INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?)",
+            [(k, v, run.run_id) for k, v in run.params.items()],
+        )
+        c.executemany(
+            "INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)",
+            [(k, v, run.run_id) for k, v in run.tags.items()],
+        )
         n = values.shape[1]
         steps = list(range(n))
         for k, key in enumerate(keys):
             tsl = (ts + k).tolist()
             vl = values[k].tolist()
-            c.executemany("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan)"
-                          " VALUES (?, ?, ?, ?, ?, 0)", zip(repeat(key), vl, tsl, repeat(run.run_id), steps))
+            c.executemany(
+                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, 0)",
+                zip(repeat(key), vl, tsl, repeat(run.run_id), steps),
+            )
             # latest = the point with the largest (step, timestamp, value): the last one here.
-            c.execute("INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid)"
-                      " VALUES (?, ?, ?, ?, 0, ?)", (key, vl[-1], tsl[-1], n - 1, run.run_id))
+            c.execute(
+                "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?, ?, ?, ?, 0, ?)",
+                (key, vl[-1], tsl[-1], n - 1, run.run_id),
+            )
 
     def close(self) -> None:
         self.conn.execute("COMMIT")
@@ -331,9 +415,19 @@ class SqliteWriter:
 
 # --------------------------------------------------------------------------- driver
 
-def generate(out: Path, *, runs: int = 200, metrics: int = 5, steps: int = 500, experiments: int = 2,
-             seed: int = 0, schema: Path | None = None, kinds: tuple[str, ...] = ("file", "sqlite"),
-             quiet: bool = True) -> dict:
+
+def generate(
+    out: Path,
+    *,
+    runs: int = 200,
+    metrics: int = 5,
+    steps: int = 500,
+    experiments: int = 2,
+    seed: int = 0,
+    schema: Path | None = None,
+    kinds: tuple[str, ...] = ("file", "sqlite"),
+    quiet: bool = True,
+) -> dict:
     """Write the store(s) under ``out`` (replacing what is there); return the manifest."""
     if runs < 1 or metrics < 1 or steps < 1 or experiments < 1:
         raise ValueError("runs, metrics, steps and experiments must be at least 1")
@@ -363,7 +457,7 @@ def generate(out: Path, *, runs: int = 200, metrics: int = 5, steps: int = 500, 
     step_ts = np.arange(steps, dtype=np.int64) * STEP_MS
     for i, run in enumerate(run_specs):
         values = metric_values(seed, i, metrics, steps)
-        ts = run.start_time + 1000 + step_ts    # metric k of a step is logged k ms after metric 0
+        ts = run.start_time + 1000 + step_ts  # metric k of a step is logged k ms after metric 0
         csv_bytes = _csv(values)
         if "file" in kinds:
             write_file_run(file_root, run, keys, ts, values, csv_bytes)
@@ -377,13 +471,24 @@ def generate(out: Path, *, runs: int = 200, metrics: int = 5, steps: int = 500, 
 
     touch = run_specs[len(run_specs) // 2]
     manifest = {
-        "generator": "benchmarks/make_store.py", "seed": seed, "runs": runs, "metrics": metrics,
-        "steps": steps, "experiments": len(exps), "points": runs * metrics * steps,
-        "metric_keys": keys, "nested_runs": sum("mlflow.parentRunId" in r.tags for r in run_specs),
+        "generator": "benchmarks/make_store.py",
+        "seed": seed,
+        "runs": runs,
+        "metrics": metrics,
+        "steps": steps,
+        "experiments": len(exps),
+        "points": runs * metrics * steps,
+        "metric_keys": keys,
+        "nested_runs": sum("mlflow.parentRunId" in r.tags for r in run_specs),
         "stores": {},
         # A run the benchmark may modify to measure an incremental rebuild.
-        "touch": {"run_id": touch.run_id, "key": keys[0], "file_experiment_id": touch.exp.file_id,
-                  "last_step": steps - 1, "last_timestamp": int(touch.start_time + 1000 + step_ts[-1])},
+        "touch": {
+            "run_id": touch.run_id,
+            "key": keys[0],
+            "file_experiment_id": touch.exp.file_id,
+            "last_step": steps - 1,
+            "last_timestamp": int(touch.start_time + 1000 + step_ts[-1]),
+        },
     }
     if "file" in kinds:
         manifest["stores"]["file"] = {"uri": file_root.as_uri(), "path": str(file_root)}
@@ -403,25 +508,42 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--experiments", type=int, default=2, help="experiments holding the runs")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--kind", choices=["file", "sqlite", "both"], default="both")
-    ap.add_argument("--schema", type=Path, help="MLflow .db or .sql to take the SQLite schema from "
-                    f"(default: {SCHEMA_SQL.name}, else {CORPUS_DB})")
-    ap.add_argument("--dump-schema", type=Path, metavar="DB",
-                    help=f"write {SCHEMA_SQL.name} from this MLflow database and exit")
+    ap.add_argument(
+        "--schema",
+        type=Path,
+        help=f"MLflow .db or .sql to take the SQLite schema from (default: {SCHEMA_SQL.name}, else {CORPUS_DB})",
+    )
+    ap.add_argument(
+        "--dump-schema", type=Path, metavar="DB", help=f"write {SCHEMA_SQL.name} from this MLflow database and exit"
+    )
     args = ap.parse_args(argv)
     if args.dump_schema:
-        header = (f"-- Schema of an MLflow 3.17.2 SQLite store, verbatim from sqlite_master of\n"
-                  f"-- {args.dump_schema}, plus the rows MLflow's migrations seed.\n"
-                  f"-- Written by: python3 benchmarks/make_store.py --dump-schema DB\n")
+        header = (
+            f"-- Schema of an MLflow 3.17.2 SQLite store, verbatim from sqlite_master of\n"
+            f"-- {args.dump_schema}, plus the rows MLflow's migrations seed.\n"
+            f"-- Written by: python3 benchmarks/make_store.py --dump-schema DB\n"
+        )
         SCHEMA_SQL.write_text(header + schema_script_from_db(args.dump_schema), encoding="utf-8")
         print(f"wrote {SCHEMA_SQL}")
         return 0
     if args.out is None:
         ap.error("--out is required")
     kinds = ("file", "sqlite") if args.kind == "both" else (args.kind,)
-    m = generate(args.out, runs=args.runs, metrics=args.metrics, steps=args.steps,
-                 experiments=args.experiments, seed=args.seed, schema=args.schema, kinds=kinds, quiet=False)
-    print(f"{m['runs']} runs ({m['nested_runs']} nested) x {m['metrics']} metrics x {m['steps']} steps"
-          f" = {m['points']:,} points in {m['experiments']} experiments, {m['seconds']:.1f} s")
+    m = generate(
+        args.out,
+        runs=args.runs,
+        metrics=args.metrics,
+        steps=args.steps,
+        experiments=args.experiments,
+        seed=args.seed,
+        schema=args.schema,
+        kinds=kinds,
+        quiet=False,
+    )
+    print(
+        f"{m['runs']} runs ({m['nested_runs']} nested) x {m['metrics']} metrics x {m['steps']} steps"
+        f" = {m['points']:,} points in {m['experiments']} experiments, {m['seconds']:.1f} s"
+    )
     for kind, s in m["stores"].items():
         print(f"  {kind:6s} {s['uri']}")
     return 0

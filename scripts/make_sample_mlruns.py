@@ -28,6 +28,7 @@ source/git tags are fixed fake values; the only local paths are those MLflow its
 (artifact locations under OUT_DIR, the temporary path of the model's code file).
 If OUT_DIR already holds an MLflow file store it is replaced.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,8 +44,7 @@ os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 os.environ.setdefault("MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING", "false")
 # MLflow's advice about input examples and integer columns does not apply to this
 # throw-away model and dataset.
-warnings.filterwarnings("ignore", category=UserWarning,
-                        message=r".*(input example was not provided|integer column)")
+warnings.filterwarnings("ignore", category=UserWarning, message=r".*(input example was not provided|integer column)")
 
 import mlflow  # noqa: E402
 import mlflow.pyfunc  # noqa: E402
@@ -92,6 +92,7 @@ class Clock:
 
 # --------------------------------------------------------------------------- curves
 
+
 def cosine_lr(base_lr: float, epoch: int, epochs: int, warmup: int = 2) -> float:
     if epoch < warmup:
         return base_lr * (epoch + 1) / warmup
@@ -99,9 +100,18 @@ def cosine_lr(base_lr: float, epoch: int, epochs: int, warmup: int = 2) -> float
     return 1e-6 + 0.5 * (base_lr - 1e-6) * (1 + math.cos(math.pi * t))
 
 
-def training_curves(*, speed: float, first_acc: float, final_acc: float, floor: float,
-                    overfit: float, noise: float, epochs: int, base_lr: float,
-                    total_epochs: int | None = None):
+def training_curves(
+    *,
+    speed: float,
+    first_acc: float,
+    final_acc: float,
+    floor: float,
+    overfit: float,
+    noise: float,
+    epochs: int,
+    base_lr: float,
+    total_epochs: int | None = None,
+):
     """Per-epoch dicts of train/loss, val/loss, val/accuracy, learning_rate.
 
     A small CNN on MNIST is past 90% validation accuracy after one epoch, then creeps
@@ -119,19 +129,30 @@ def training_curves(*, speed: float, first_acc: float, final_acc: float, floor: 
         val *= 1 + rng.normal(0, noise * 1.5)
         acc = final_acc - (final_acc - first_acc) * decay - overfit * max(0, e - 10) / 4000
         acc += rng.normal(0, 0.0006 + noise * 0.004)
-        rows.append({
-            "train/loss": round(max(train, 1e-4), 5),
-            "val/loss": round(max(val, 1e-4), 5),
-            "val/accuracy": round(min(acc, 0.9995), 5),
-            "learning_rate": float(f"{cosine_lr(base_lr, e, total_epochs):.6g}"),
-        })
+        rows.append(
+            {
+                "train/loss": round(max(train, 1e-4), 5),
+                "val/loss": round(max(val, 1e-4), 5),
+                "val/accuracy": round(min(acc, 0.9995), 5),
+                "learning_rate": float(f"{cosine_lr(base_lr, e, total_epochs):.6g}"),
+            }
+        )
     return rows
 
 
 # Digits that are commonly confused with each other on MNIST, with relative weights.
-CONFUSIONS = {4: {9: 5, 6: 1, 7: 1}, 9: {4: 5, 7: 3, 8: 1}, 3: {5: 4, 8: 2, 2: 1},
-              5: {3: 4, 6: 2, 8: 1}, 7: {2: 4, 9: 3, 1: 1}, 2: {7: 3, 8: 1, 3: 1},
-              8: {3: 2, 5: 2, 9: 2}, 6: {5: 2, 0: 2, 4: 1}, 0: {6: 2, 5: 1}, 1: {7: 2, 2: 1}}
+CONFUSIONS = {
+    4: {9: 5, 6: 1, 7: 1},
+    9: {4: 5, 7: 3, 8: 1},
+    3: {5: 4, 8: 2, 2: 1},
+    5: {3: 4, 6: 2, 8: 1},
+    7: {2: 4, 9: 3, 1: 1},
+    2: {7: 3, 8: 1, 3: 1},
+    8: {3: 2, 5: 2, 9: 2},
+    6: {5: 2, 0: 2, 4: 1},
+    0: {6: 2, 5: 1},
+    1: {7: 2, 2: 1},
+}
 
 
 def confusion_matrix(test_acc: float) -> np.ndarray:
@@ -167,13 +188,13 @@ def classification_report_csv(cm: np.ndarray) -> str:
     w = cm.sum(axis=1) / total
     lines.append(f"accuracy,,,{acc:.4f},{total}")
     lines.append(f"macro avg,{np.mean(precisions):.4f},{np.mean(recalls):.4f},{np.mean(f1s):.4f},{total}")
-    lines.append(f"weighted avg,{np.dot(w, precisions):.4f},{np.dot(w, recalls):.4f},"
-                 f"{np.dot(w, f1s):.4f},{total}")
+    lines.append(f"weighted avg,{np.dot(w, precisions):.4f},{np.dot(w, recalls):.4f},{np.dot(w, f1s):.4f},{total}")
     return "\n".join(lines) + "\n"
 
 
 def plot_confusion_matrix(cm: np.ndarray, title: str, path: Path) -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -183,8 +204,15 @@ def plot_confusion_matrix(cm: np.ndarray, title: str, path: Path) -> None:
     for i in range(10):
         for j in range(10):
             if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=6.5,
-                        color="white" if norm[i, j] > 0.5 else "#333333")
+                ax.text(
+                    j,
+                    i,
+                    str(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if norm[i, j] > 0.5 else "#333333",
+                )
     ax.set_xticks(range(10), CLASSES)
     ax.set_yticks(range(10), CLASSES)
     ax.set_xlabel("Predicted label")
@@ -248,8 +276,8 @@ def save_model_folder(path: Path) -> None:
 
 # --------------------------------------------------------------------------- runs
 
-def create_run(client: MlflowClient, exp_id: str, name: str, clock: Clock, tags: dict,
-               parent_id: str | None = None):
+
+def create_run(client: MlflowClient, exp_id: str, name: str, clock: Clock, tags: dict, parent_id: str | None = None):
     tags = dict(tags)
     if parent_id:
         tags["mlflow.parentRunId"] = parent_id
@@ -272,14 +300,54 @@ def finish(client: MlflowClient, run_id: str, status: str, clock: Clock, pause: 
 
 
 SWEEP = [  # hyper-parameters, then the knobs of the simulated curves
-    dict(lr=1e-3, batch_size=64, optimizer="adamw", dropout=0.25,
-         speed=0.22, first_acc=0.962, final_acc=0.9921, floor=0.006, overfit=0.2, noise=0.02),
-    dict(lr=3e-3, batch_size=128, optimizer="adamw", dropout=0.25,
-         speed=0.28, first_acc=0.958, final_acc=0.9906, floor=0.005, overfit=0.5, noise=0.03),
-    dict(lr=1e-2, batch_size=128, optimizer="adamw", dropout=0.25,
-         speed=0.35, first_acc=0.931, final_acc=0.9872, floor=0.009, overfit=1.2, noise=0.05),
-    dict(lr=3e-4, batch_size=256, optimizer="adamw", dropout=0.10,
-         speed=0.11, first_acc=0.903, final_acc=0.9883, floor=0.012, overfit=0.0, noise=0.015),
+    dict(
+        lr=1e-3,
+        batch_size=64,
+        optimizer="adamw",
+        dropout=0.25,
+        speed=0.22,
+        first_acc=0.962,
+        final_acc=0.9921,
+        floor=0.006,
+        overfit=0.2,
+        noise=0.02,
+    ),
+    dict(
+        lr=3e-3,
+        batch_size=128,
+        optimizer="adamw",
+        dropout=0.25,
+        speed=0.28,
+        first_acc=0.958,
+        final_acc=0.9906,
+        floor=0.005,
+        overfit=0.5,
+        noise=0.03,
+    ),
+    dict(
+        lr=1e-2,
+        batch_size=128,
+        optimizer="adamw",
+        dropout=0.25,
+        speed=0.35,
+        first_acc=0.931,
+        final_acc=0.9872,
+        floor=0.009,
+        overfit=1.2,
+        noise=0.05,
+    ),
+    dict(
+        lr=3e-4,
+        batch_size=256,
+        optimizer="adamw",
+        dropout=0.10,
+        speed=0.11,
+        first_acc=0.903,
+        final_acc=0.9883,
+        floor=0.012,
+        overfit=0.0,
+        noise=0.015,
+    ),
 ]
 
 
@@ -322,26 +390,43 @@ def mnist_experiment(client: MlflowClient) -> None:
 
     # 1. An early attempt whose loss diverged: crashed at epoch 7.
     commit = fake_commit("first-try")
-    run = create_run(client, exp_id, "sgd-lr0.05-first-try", clock,
-                     {**source_tags("train.py", commit), "stage": "baseline",
-                      "mlflow.note.content": "First attempt with plain SGD; loss blew up."})
+    run = create_run(
+        client,
+        exp_id,
+        "sgd-lr0.05-first-try",
+        clock,
+        {
+            **source_tags("train.py", commit),
+            "stage": "baseline",
+            "mlflow.note.content": "First attempt with plain SGD; loss blew up.",
+        },
+    )
     rid = run.info.run_id
     with mlflow.start_run(run_id=rid):
-        mlflow.log_params({"lr": 0.05, "batch_size": 32, "epochs": EPOCHS,
-                           "optimizer": "sgd", "dropout": 0.0})
-        rows = training_curves(speed=0.4, first_acc=0.921, final_acc=0.975, floor=0.04,
-                               overfit=0, noise=0.04, epochs=7, base_lr=0.05, total_epochs=EPOCHS)
+        mlflow.log_params({"lr": 0.05, "batch_size": 32, "epochs": EPOCHS, "optimizer": "sgd", "dropout": 0.0})
+        rows = training_curves(
+            speed=0.4,
+            first_acc=0.921,
+            final_acc=0.975,
+            floor=0.04,
+            overfit=0,
+            noise=0.04,
+            epochs=7,
+            base_lr=0.05,
+            total_epochs=EPOCHS,
+        )
         for i, row in enumerate(rows):  # diverges after epoch 3, then sits at chance level
             if i >= 3:
-                row["train/loss"] = round(min(2.31, row["train/loss"] * 4.2 ** (i - 2))
-                                          * (1 + rng.normal(0, 0.004)), 5)
-                row["val/loss"] = round(min(2.34, row["val/loss"] * 4.6 ** (i - 2))
-                                        * (1 + rng.normal(0, 0.004)), 5)
-                row["val/accuracy"] = round(max(0.1135 - rng.uniform(0, 0.02),
-                                                row["val/accuracy"] - 0.3 * (i - 2) ** 2), 5)
+                row["train/loss"] = round(min(2.31, row["train/loss"] * 4.2 ** (i - 2)) * (1 + rng.normal(0, 0.004)), 5)
+                row["val/loss"] = round(min(2.34, row["val/loss"] * 4.6 ** (i - 2)) * (1 + rng.normal(0, 0.004)), 5)
+                row["val/accuracy"] = round(
+                    max(0.1135 - rng.uniform(0, 0.02), row["val/accuracy"] - 0.3 * (i - 2) ** 2), 5
+                )
         log_epochs(rows, clock, epoch_seconds=21)
-        error = ("FloatingPointError: train/loss is NaN at epoch 7 (step 13126); "
-                 "aborting. Try a lower learning rate or gradient clipping.")
+        error = (
+            "FloatingPointError: train/loss is NaN at epoch 7 (step 13126); "
+            "aborting. Try a lower learning rate or gradient clipping."
+        )
         mlflow.set_tag("error", error)
         mlflow.log_text(
             "Traceback (most recent call last):\n"
@@ -351,22 +436,39 @@ def mnist_experiment(client: MlflowClient) -> None:
             "    loss = train_one_epoch(model, loader, opt, epoch)\n"
             '  File "train.py", line 98, in train_one_epoch\n'
             "    raise FloatingPointError(msg)\n" + error + "\n",
-            "logs/traceback.txt")
+            "logs/traceback.txt",
+        )
     clock.advance(8)
     finish(client, rid, "FAILED", clock, pause=1)
     clock.advance(600)
 
     # 2. A long schedule that was stopped by hand.
     commit = fake_commit("long-schedule")
-    run = create_run(client, exp_id, "adamw-100ep-long", clock,
-                     {**source_tags("train.py", commit), "stage": "baseline",
-                      "mlflow.note.content": "Stopped manually at epoch 12: superseded by `lr-sweep`."})
+    run = create_run(
+        client,
+        exp_id,
+        "adamw-100ep-long",
+        clock,
+        {
+            **source_tags("train.py", commit),
+            "stage": "baseline",
+            "mlflow.note.content": "Stopped manually at epoch 12: superseded by `lr-sweep`.",
+        },
+    )
     rid = run.info.run_id
     with mlflow.start_run(run_id=rid):
-        mlflow.log_params({"lr": 1e-3, "batch_size": 64, "epochs": 100,
-                           "optimizer": "adamw", "dropout": 0.25})
-        rows = training_curves(speed=0.2, first_acc=0.960, final_acc=0.9925, floor=0.006,
-                               overfit=0, noise=0.02, epochs=12, base_lr=1e-3, total_epochs=100)
+        mlflow.log_params({"lr": 1e-3, "batch_size": 64, "epochs": 100, "optimizer": "adamw", "dropout": 0.25})
+        rows = training_curves(
+            speed=0.2,
+            first_acc=0.960,
+            final_acc=0.9925,
+            floor=0.006,
+            overfit=0,
+            noise=0.02,
+            epochs=12,
+            base_lr=1e-3,
+            total_epochs=100,
+        )
         log_epochs(rows, clock, epoch_seconds=19)
     clock.advance(11)
     finish(client, rid, "KILLED", clock, pause=1)
@@ -374,38 +476,76 @@ def mnist_experiment(client: MlflowClient) -> None:
 
     # 3. The sweep: a parent run with nested children.
     commit = fake_commit("lr-sweep")
-    parent = create_run(client, exp_id, "lr-sweep", clock,
-                        {**source_tags("sweep.py", commit), "stage": "sweep",
-                         "mlflow.note.content": SWEEP_NOTE})
+    parent = create_run(
+        client,
+        exp_id,
+        "lr-sweep",
+        clock,
+        {**source_tags("sweep.py", commit), "stage": "sweep", "mlflow.note.content": SWEEP_NOTE},
+    )
     pid = parent.info.run_id
     with mlflow.start_run(run_id=pid):
-        mlflow.log_params({"search": "manual", "n_configs": len(SWEEP), "epochs": EPOCHS,
-                           "optimizer": "adamw", "selection_metric": "val/accuracy"})
+        mlflow.log_params(
+            {
+                "search": "manual",
+                "n_configs": len(SWEEP),
+                "epochs": EPOCHS,
+                "optimizer": "adamw",
+                "selection_metric": "val/accuracy",
+            }
+        )
     clock.advance(5)
 
     children = []
     for cfg in SWEEP:
         name = f"lr{cfg['lr']:g}-bs{cfg['batch_size']}"
-        run = create_run(client, exp_id, name, clock,
-                         {**source_tags("train.py", commit), "stage": "sweep",
-                          "gpu": "A10G"}, parent_id=pid)
+        run = create_run(
+            client,
+            exp_id,
+            name,
+            clock,
+            {**source_tags("train.py", commit), "stage": "sweep", "gpu": "A10G"},
+            parent_id=pid,
+        )
         rid = run.info.run_id
-        rows = training_curves(speed=cfg["speed"], first_acc=cfg["first_acc"],
-                               final_acc=cfg["final_acc"], floor=cfg["floor"],
-                               overfit=cfg["overfit"], noise=cfg["noise"],
-                               epochs=EPOCHS, base_lr=cfg["lr"])
+        rows = training_curves(
+            speed=cfg["speed"],
+            first_acc=cfg["first_acc"],
+            final_acc=cfg["final_acc"],
+            floor=cfg["floor"],
+            overfit=cfg["overfit"],
+            noise=cfg["noise"],
+            epochs=EPOCHS,
+            base_lr=cfg["lr"],
+        )
         # The test set scores a little below the last validation accuracy.
         cm = confusion_matrix(rows[-1]["val/accuracy"] - 0.0007 + float(rng.normal(0, 0.0004)))
         test_acc = round(float(np.trace(cm) / cm.sum()), 4)
         with mlflow.start_run(run_id=rid):
-            mlflow.log_params({"lr": cfg["lr"], "batch_size": cfg["batch_size"], "epochs": EPOCHS,
-                               "optimizer": cfg["optimizer"], "dropout": cfg["dropout"]})
+            mlflow.log_params(
+                {
+                    "lr": cfg["lr"],
+                    "batch_size": cfg["batch_size"],
+                    "epochs": EPOCHS,
+                    "optimizer": cfg["optimizer"],
+                    "dropout": cfg["dropout"],
+                }
+            )
             log_epochs(rows, clock, epoch_seconds={64: 14.0, 128: 9.5, 256: 7.0}[cfg["batch_size"]])
             mlflow.log_metric("test_accuracy", test_acc, step=EPOCHS - 1, timestamp=clock.advance(9))
         end = finish(client, rid, "FINISHED", clock)
         best_val = max(r["val/accuracy"] for r in rows)
-        children.append({"run_id": rid, "name": name, "cfg": cfg, "cm": cm,
-                         "test_accuracy": test_acc, "best_val": best_val, "end": end})
+        children.append(
+            {
+                "run_id": rid,
+                "name": name,
+                "cfg": cfg,
+                "cm": cm,
+                "test_accuracy": test_acc,
+                "best_val": best_val,
+                "end": end,
+            }
+        )
         clock.advance(4)
 
     best = max(children, key=lambda c: c["best_val"])
@@ -413,23 +553,29 @@ def mnist_experiment(client: MlflowClient) -> None:
         mlflow.set_tag("best_of_sweep", "true")
         with tempfile.TemporaryDirectory() as tmp:
             png = Path(tmp, "confusion_matrix.png")
-            plot_confusion_matrix(best["cm"], f"Confusion matrix, test set ({best['name']}, "
-                                  f"acc {best['test_accuracy']:.2%})", png)
+            plot_confusion_matrix(
+                best["cm"], f"Confusion matrix, test set ({best['name']}, acc {best['test_accuracy']:.2%})", png
+            )
             mlflow.log_artifact(str(png), artifact_path="plots")
         mlflow.log_text(classification_report_csv(best["cm"]), "classification_report.csv")
         cfg = best["cfg"]
-        mlflow.log_dict({
-            "model": {"arch": "SmallCNN", "conv_channels": [32, 64], "hidden": 128,
-                      "dropout": cfg["dropout"]},
-            "optim": {"name": cfg["optimizer"], "lr": cfg["lr"], "weight_decay": 0.01,
-                      "betas": [0.9, 0.999]},
-            "schedule": {"name": "cosine", "warmup_epochs": 2, "min_lr": 1e-6},
-            "data": {"batch_size": cfg["batch_size"], "val_split": 5000, "augment": ["random_affine"],
-                     "normalize": {"mean": 0.1307, "std": 0.3081}},
-            "epochs": EPOCHS, "seed": 42,
-        }, "config.json")
-        worst = sorted(((best["cm"][i, j], i, j) for i in range(10) for j in range(10) if i != j),
-                       reverse=True)[:3]
+        mlflow.log_dict(
+            {
+                "model": {"arch": "SmallCNN", "conv_channels": [32, 64], "hidden": 128, "dropout": cfg["dropout"]},
+                "optim": {"name": cfg["optimizer"], "lr": cfg["lr"], "weight_decay": 0.01, "betas": [0.9, 0.999]},
+                "schedule": {"name": "cosine", "warmup_epochs": 2, "min_lr": 1e-6},
+                "data": {
+                    "batch_size": cfg["batch_size"],
+                    "val_split": 5000,
+                    "augment": ["random_affine"],
+                    "normalize": {"mean": 0.1307, "std": 0.3081},
+                },
+                "epochs": EPOCHS,
+                "seed": 42,
+            },
+            "config.json",
+        )
+        worst = sorted(((best["cm"][i, j], i, j) for i in range(10) for j in range(10) if i != j), reverse=True)[:3]
         mlflow.log_text(
             f"# Notes: {best['name']}\n\n"
             f"Best run of the sweep: **{best['test_accuracy']:.2%}** test accuracy "
@@ -440,7 +586,8 @@ def mnist_experiment(client: MlflowClient) -> None:
             "1. try label smoothing 0.1\n"
             "2. export to ONNX and check latency on CPU\n\n"
             "```bash\npython train.py --lr 0.001 --batch-size 64 --epochs 30\n```\n",
-            "notes.md")
+            "notes.md",
+        )
         with tempfile.TemporaryDirectory() as tmp:
             model_dir = Path(tmp, "model")
             save_model_folder(model_dir)
@@ -449,8 +596,10 @@ def mnist_experiment(client: MlflowClient) -> None:
     client.set_terminated(best["run_id"], status="FINISHED", end_time=best["end"])
 
     with mlflow.start_run(run_id=pid):
-        mlflow.log_metrics({"best_val_accuracy": best["best_val"],
-                            "best_test_accuracy": best["test_accuracy"]}, timestamp=clock.advance(2))
+        mlflow.log_metrics(
+            {"best_val_accuracy": best["best_val"], "best_test_accuracy": best["test_accuracy"]},
+            timestamp=clock.advance(2),
+        )
         mlflow.set_tag("best_run_id", best["run_id"])
     finish(client, pid, "FINISHED", clock, pause=1)
 
@@ -458,8 +607,7 @@ def mnist_experiment(client: MlflowClient) -> None:
 def data_prep_experiment(client: MlflowClient) -> None:
     exp_id = client.create_experiment(
         "data-prep",
-        tags={"mlflow.note.content": "Download, split and normalise MNIST before training.",
-              "team": "vision"},
+        tags={"mlflow.note.content": "Download, split and normalise MNIST before training.", "team": "vision"},
     )
     mlflow.set_experiment(experiment_id=exp_id)
     clock = Clock(client.get_experiment(exp_id).creation_time + 30_000)
@@ -469,12 +617,20 @@ def data_prep_experiment(client: MlflowClient) -> None:
         pd = None
 
     specs = [
-        ("download-and-split", {"source": "https://example.com/datasets/mnist.npz",
-                                "val_size": 5000, "seed": 42},
-         "n_train_samples", 55000.0, 48),
-        ("normalize-and-cache", {"mean": 0.1307, "std": 0.3081, "format": "float16",
-                                 "cache_dir": "data/cache"},
-         "pixel_mean_after_norm", 0.0003, 95),
+        (
+            "download-and-split",
+            {"source": "https://example.com/datasets/mnist.npz", "val_size": 5000, "seed": 42},
+            "n_train_samples",
+            55000.0,
+            48,
+        ),
+        (
+            "normalize-and-cache",
+            {"mean": 0.1307, "std": 0.3081, "format": "float16", "cache_dir": "data/cache"},
+            "pixel_mean_after_norm",
+            0.0003,
+            95,
+        ),
     ]
     commit = fake_commit("data-prep")
     for name, params, metric, value, seconds in specs:
@@ -485,14 +641,17 @@ def data_prep_experiment(client: MlflowClient) -> None:
             if pd is not None:
                 n = 48
                 labels = rng.integers(0, 10, size=n)
-                df = pd.DataFrame({
-                    "image_id": np.arange(n, dtype="int64") * 37 % 60000,
-                    "mean_intensity": np.round(rng.normal(0.1307, 0.03, size=n), 4),
-                    "ink_pixels": rng.integers(90, 230, size=n).astype("int64"),
-                    "label": labels.astype("int64"),
-                })
-                ds = mlflow.data.from_pandas(df, source="https://example.com/datasets/mnist.npz",
-                                             targets="label", name="mnist-train-sample")
+                df = pd.DataFrame(
+                    {
+                        "image_id": np.arange(n, dtype="int64") * 37 % 60000,
+                        "mean_intensity": np.round(rng.normal(0.1307, 0.03, size=n), 4),
+                        "ink_pixels": rng.integers(90, 230, size=n).astype("int64"),
+                        "label": labels.astype("int64"),
+                    }
+                )
+                ds = mlflow.data.from_pandas(
+                    df, source="https://example.com/datasets/mnist.npz", targets="label", name="mnist-train-sample"
+                )
                 mlflow.log_input(ds, context="training")
             mlflow.log_metric(metric, value, timestamp=clock.advance(seconds))
         finish(client, rid, "FINISHED", clock, pause=2)
@@ -523,8 +682,10 @@ def main(argv: list[str]) -> int:
             print(f"error: {out} exists and is not a folder", file=sys.stderr)
             return 2
         if any(out.iterdir()) and not (out / "0" / "meta.yaml").is_file():
-            print(f"error: {out} is not empty and does not look like an MLflow file store; "
-                  "refusing to replace it", file=sys.stderr)
+            print(
+                f"error: {out} is not empty and does not look like an MLflow file store; refusing to replace it",
+                file=sys.stderr,
+            )
             return 2
         shutil.rmtree(out)
     mlflow.set_tracking_uri(str(out))

@@ -19,6 +19,7 @@ readers) is imported until a build needs it.
   :class:`StoreError`, :class:`OutputError`, :class:`ConfigError`, :class:`PublishError`,
   each with the command line's ``exit_code``.
 """
+
 from sitegen.version import __version__
 
 _LAZY = {

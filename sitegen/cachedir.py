@@ -1,4 +1,5 @@
 """The user's cache folder for trackreport (compiled templates, downloaded artifacts)."""
+
 from __future__ import annotations
 
 import os

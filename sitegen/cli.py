@@ -5,6 +5,7 @@ Exit codes (:mod:`sitegen.errors`): 0 success (warnings included), 1 unexpected 
 error, 2 bad usage, unreadable store, bad config or unusable output folder, 3/4 publish
 rejected/failed, 130 interrupted.
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,8 +16,7 @@ from sitegen.commands import load_options, setup_logging
 from sitegen.options import click_options
 from sitegen.version import __version__
 
-HOST_HELP = ("Address to serve on: 0.0.0.0 (or ::) to reach the preview from other machines, e.g. a "
-             "remote GPU box.")
+HOST_HELP = "Address to serve on: 0.0.0.0 (or ::) to reach the preview from other machines, e.g. a remote GPU box."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -76,14 +76,14 @@ def build_options(f):
     --config, -v and -q."""
     f = click.option("--quiet", "-q", is_flag=True, help="Print errors only.")(f)
     f = click.option("--verbose", "-v", count=True, help="Say more (every warning, timings).")(f)
-    f = click.option("--config", "config_path", metavar="FILE",
-                     help="Config file [default: ./trackreport.yml if present].")(f)
+    f = click.option(
+        "--config", "config_path", metavar="FILE", help="Config file [default: ./trackreport.yml if present]."
+    )(f)
     return click.pass_context(click_options(f))
 
 
 def _options(ctx, config_path, flags):
-    given = {name for name in flags
-             if (src := ctx.get_parameter_source(name)) is not None and src.name != "DEFAULT"}
+    given = {name for name in flags if (src := ctx.get_parameter_source(name)) is not None and src.name != "DEFAULT"}
     return load_options(config_path, flags, given)
 
 
@@ -120,18 +120,38 @@ Ctrl-C stops cleanly. Options and config file as for build.
 @build_options
 @click.option("--serve", is_flag=True, help="Also serve the site (on --host, 127.0.0.1) with live reload.")
 @click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True, help=HOST_HELP)
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port for --serve (0 picks a free one).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port for --serve (0 picks a free one).",
+)
 @click.option("--poll", is_flag=True, help="Poll the store instead of relying on file-system events.")
-@click.option("--interval", type=click.FloatRange(0.05), default=1.0, show_default=True, metavar="SECONDS",
-              help="How often --poll looks for changes.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05),
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often --poll looks for changes.",
+)
 def watch(ctx, config_path, verbose, quiet, serve, host, port, poll, interval, **flags):
     """Build the site, then rebuild it incrementally whenever the store changes."""
     from sitegen.commands.watch import run_watch
 
     setup_logging(verbose, quiet)
-    sys.exit(run_watch(_options(ctx, config_path, flags), serve=serve, host=host, port=port,
-                       poll=poll, interval=interval, verbose=verbose))
+    sys.exit(
+        run_watch(
+            _options(ctx, config_path, flags),
+            serve=serve,
+            host=host,
+            port=port,
+            poll=poll,
+            interval=interval,
+            verbose=verbose,
+        )
+    )
 
 
 PUBLISH_EPILOG = """\b
@@ -165,34 +185,46 @@ network).
 @main.command(epilog=PUBLISH_EPILOG)
 @build_options
 @click.option("--no-build", is_flag=True, help="Publish --out as it is, without building first.")
-@click.option("--repo", metavar="PATH", default=".", show_default=True,
-              help="Git repository to publish through.")
+@click.option("--repo", metavar="PATH", default=".", show_default=True, help="Git repository to publish through.")
 @click.option("--remote", metavar="NAME", default="origin", show_default=True, help="Remote to push to.")
 @click.option("--branch", metavar="NAME", default="gh-pages", show_default=True, help="Branch to publish on.")
 @click.option("--message", "-m", metavar="TEXT", help="Commit message [default: Update trackreport site].")
 @click.option("--cname", metavar="DOMAIN", help="Custom domain: writes CNAME on the branch.")
 @click.option("--force", is_flag=True, help="Overwrite the remote branch even if it has other commits.")
-def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force,
-            **flags):
+def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force, **flags):
     """Build the site and publish it on a GitHub Pages branch."""
     from sitegen.commands.publish import run_publish
 
     setup_logging(verbose, quiet)
-    sys.exit(run_publish(_options(ctx, config_path, flags), no_build=no_build, repo=repo, remote=remote,
-                         branch=branch, message=message, cname=cname, force=force, verbose=verbose,
-                         quiet=quiet))
+    sys.exit(
+        run_publish(
+            _options(ctx, config_path, flags),
+            no_build=no_build,
+            repo=repo,
+            remote=remote,
+            branch=branch,
+            message=message,
+            cname=cname,
+            force=force,
+            verbose=verbose,
+            quiet=quiet,
+        )
+    )
 
 
-@main.command(epilog="""\b
+@main.command(
+    epilog="""\b
 Examples:
   trackreport serve                      # serves ./site on http://127.0.0.1:8000/
   trackreport serve --out public --port 0
   trackreport serve --host 0.0.0.0 --port 8080   # reachable from other machines (a remote GPU box)
-""")
+"""
+)
 @click.option("--out", "-o", metavar="DIR", default="site", show_default=True, help="Folder to serve.")
 @click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True, help=HOST_HELP)
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port (0 picks a free one).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0 picks a free one)."
+)
 def serve(out, host, port):
     """Serve a built site with live reload (for preview; on 127.0.0.1 unless --host)."""
     from sitegen.commands.serve import run_serve

@@ -3,6 +3,7 @@
 The fields of :class:`BuildOptions` are the options declared in :mod:`sitegen.options`
 (one declaration for the dataclass, the flags and the config file's keys).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,13 +23,15 @@ def _output_key(self) -> dict:
 
 BuildOptions = make_dataclass(
     "BuildOptions",
-    [(o.name, KINDS[o.kind] | None if o.default is None else KINDS[o.kind], field(default=o.default))
-     for o in OPTIONS],
+    [(o.name, KINDS[o.kind] | None if o.default is None else KINDS[o.kind], field(default=o.default)) for o in OPTIONS],
     namespace={"output_key": _output_key, "__module__": __name__},
-    slots=True)
-BuildOptions.__doc__ = ("Everything a build needs to know: one field per option of sitegen.options "
-                        "(the flag's name with underscores), e.g. BuildOptions(store='./mlruns', "
-                        "out='site', max_artifact_size=50_000_000).")
+    slots=True,
+)
+BuildOptions.__doc__ = (
+    "Everything a build needs to know: one field per option of sitegen.options "
+    "(the flag's name with underscores), e.g. BuildOptions(store='./mlruns', "
+    "out='site', max_artifact_size=50_000_000)."
+)
 
 
 def find_config(path: str | None) -> Path | None:
@@ -73,8 +76,9 @@ def load_config(path: Path) -> dict:
         name = str(key).replace("-", "_")
         line = lines.get(str(key), "?")
         if name not in BY_NAME:
-            raise ConfigError(f"{path} line {line}: unknown option '{key}' "
-                              f"(known: {', '.join(sorted(o.key for o in OPTIONS))})")
+            raise ConfigError(
+                f"{path} line {line}: unknown option '{key}' (known: {', '.join(sorted(o.key for o in OPTIONS))})"
+            )
         try:
             out[name] = coerce(BY_NAME[name], value)
         except ValueError as e:
@@ -83,8 +87,12 @@ def load_config(path: Path) -> dict:
     base = path.resolve().parent
     for name, value in out.items():
         kind = BY_NAME[name].kind
-        if isinstance(value, str) and kind in ("path", "uri") and not os.path.isabs(value) \
-                and not (kind == "uri" and "://" in value):
+        if (
+            isinstance(value, str)
+            and kind in ("path", "uri")
+            and not os.path.isabs(value)
+            and not (kind == "uri" and "://" in value)
+        ):
             out[name] = str(base / value)
     return out
 

@@ -11,6 +11,7 @@ Exit codes (documented in ``--help`` and the README):
 - ``4`` publish: push failed (authentication, network)
 - ``130`` interrupted
 """
+
 from __future__ import annotations
 
 EXIT_OK = 0
@@ -23,6 +24,7 @@ EXIT_INTERRUPTED = 130
 
 class TrackreportError(Exception):
     """An error for the user (never a traceback): its message is one line."""
+
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str, exit_code: int | None = None):
@@ -51,5 +53,5 @@ class PublishError(TrackreportError):
     """Publishing failed; ``exit_code`` says how (2 refused, 3 rejected, 4 push failed)."""
 
     @property
-    def code(self) -> int:        # the name publish's callers used
+    def code(self) -> int:  # the name publish's callers used
         return self.exit_code

@@ -13,6 +13,7 @@ One :class:`Option` per setting gives its name, kind, default and help. From thi
 New options (selection, redaction) join here and nowhere else. A leaf module: click is
 imported only by :func:`click_options`.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,27 +24,27 @@ CHART_FORMATS = ("svg", "png")
 
 # kind → (Python type of the value, what a config value must be)
 KINDS = {
-    "uri": str,       # a store URI or folder; relative folders in a config file: relative to it
-    "path": str,      # a folder; relative in a config file: relative to it
+    "uri": str,  # a store URI or folder; relative folders in a config file: relative to it
+    "path": str,  # a folder; relative in a config file: relative to it
     "text": str,
     "flag": bool,
-    "size": int,      # bytes; "50MB", "1GiB", "1048576"
-    "count": int,     # a whole number >= 1
+    "size": int,  # bytes; "50MB", "1GiB", "1048576"
+    "count": int,  # a whole number >= 1
     "choice": str,
 }
 
 
 @dataclass(frozen=True)
 class Option:
-    name: str                         # the field's name; flag --name-with-dashes; same config key
-    kind: str                         # one of KINDS
+    name: str  # the field's name; flag --name-with-dashes; same config key
+    kind: str  # one of KINDS
     help: str
     default: Any = None
-    short: str | None = None          # e.g. "-s"
+    short: str | None = None  # e.g. "-s"
     metavar: str | None = None
     choices: tuple[str, ...] = ()
-    affects_output: bool = False      # a change makes every page anew
-    doc_default: str | None = None    # the README's "default" column, when not the default itself
+    affects_output: bool = False  # a change makes every page anew
+    doc_default: str | None = None  # the README's "default" column, when not the default itself
 
     @property
     def flag(self) -> str:
@@ -56,33 +57,85 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("store", "uri", "Store to read: a folder, file://, sqlite:///, postgresql://, mysql:// or "
-           "http(s):// URI. [default: $MLFLOW_TRACKING_URI, else ./mlflow.db, else ./mlruns]",
-           short="-s", metavar="URI", affects_output=True, doc_default="see above"),
-    Option("out", "path", "Folder to write the site to (replaced atomically; only a folder made by "
-           "trackreport is replaced).", default="site", short="-o", metavar="DIR"),
-    Option("artifacts", "path", "Folder that now holds <experiment_id>/<run_id>/artifacts, for stores that "
-           "were moved (what the server called --default-artifact-root or --artifacts-destination).",
-           short="-a", metavar="DIR", affects_output=True),
-    Option("include_deleted", "flag", "Also show deleted experiments and runs, marked.", default=False,
-           affects_output=True),
-    Option("max_artifact_size", "size", "Do not copy artifacts larger than this (e.g. 50MB); they are "
-           "listed with a note.", metavar="SIZE", affects_output=True, doc_default="no limit"),
-    Option("theme", "path", "Folder with templates/ and static/ that override the default theme.",
-           metavar="DIR"),
+    Option(
+        "store",
+        "uri",
+        "Store to read: a folder, file://, sqlite:///, postgresql://, mysql:// or "
+        "http(s):// URI. [default: $MLFLOW_TRACKING_URI, else ./mlflow.db, else ./mlruns]",
+        short="-s",
+        metavar="URI",
+        affects_output=True,
+        doc_default="see above",
+    ),
+    Option(
+        "out",
+        "path",
+        "Folder to write the site to (replaced atomically; only a folder made by trackreport is replaced).",
+        default="site",
+        short="-o",
+        metavar="DIR",
+    ),
+    Option(
+        "artifacts",
+        "path",
+        "Folder that now holds <experiment_id>/<run_id>/artifacts, for stores that "
+        "were moved (what the server called --default-artifact-root or --artifacts-destination).",
+        short="-a",
+        metavar="DIR",
+        affects_output=True,
+    ),
+    Option(
+        "include_deleted", "flag", "Also show deleted experiments and runs, marked.", default=False, affects_output=True
+    ),
+    Option(
+        "max_artifact_size",
+        "size",
+        "Do not copy artifacts larger than this (e.g. 50MB); they are listed with a note.",
+        metavar="SIZE",
+        affects_output=True,
+        doc_default="no limit",
+    ),
+    Option("theme", "path", "Folder with templates/ and static/ that override the default theme.", metavar="DIR"),
     Option("title", "text", "Site title.", default="MLflow experiments", metavar="TEXT", affects_output=True),
-    Option("jobs", "count", "Worker processes for pages and charts [default: all cores].", short="-j",
-           metavar="N", doc_default="all cores"),
+    Option(
+        "jobs",
+        "count",
+        "Worker processes for pages and charts [default: all cores].",
+        short="-j",
+        metavar="N",
+        doc_default="all cores",
+    ),
     Option("clean", "flag", "Ignore the previous build and make every page anew.", default=False),
-    Option("chart_format", "choice", "Metric charts as SVG (sharp, fast; the default) or PNG drawn by "
-           "matplotlib.", default="svg", choices=CHART_FORMATS, affects_output=True),
+    Option(
+        "chart_format",
+        "choice",
+        "Metric charts as SVG (sharp, fast; the default) or PNG drawn by matplotlib.",
+        default="svg",
+        choices=CHART_FORMATS,
+        affects_output=True,
+    ),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)?\s*$", re.I)
-_UNITS = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9, "T": 1e12,
-          "TB": 1e12, "KI": 1024, "KIB": 1024, "MI": 1024**2, "MIB": 1024**2, "GI": 1024**3,
-          "GIB": 1024**3}
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1e3,
+    "KB": 1e3,
+    "M": 1e6,
+    "MB": 1e6,
+    "G": 1e9,
+    "GB": 1e9,
+    "T": 1e12,
+    "TB": 1e12,
+    "KI": 1024,
+    "KIB": 1024,
+    "MI": 1024**2,
+    "MIB": 1024**2,
+    "GI": 1024**3,
+    "GIB": 1024**3,
+}
 
 
 def parse_size(text) -> int:
@@ -138,11 +191,11 @@ def click_options(f):
         if o.kind == "flag":
             deco = click.option(*names, is_flag=True, help=o.help)
         elif o.kind == "choice":
-            deco = click.option(*names, type=click.Choice(o.choices), default=o.default,
-                                show_default=True, help=o.help)
+            deco = click.option(*names, type=click.Choice(o.choices), default=o.default, show_default=True, help=o.help)
         else:
             kind = {"size": SizeType(), "count": click.IntRange(1)}.get(o.kind)
-            deco = click.option(*names, type=kind, metavar=o.metavar, default=o.default,
-                                show_default=o.default is not None, help=o.help)
+            deco = click.option(
+                *names, type=kind, metavar=o.metavar, default=o.default, show_default=o.default is not None, help=o.help
+            )
         f = deco(f)
     return f

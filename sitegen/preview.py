@@ -5,6 +5,7 @@ none and still need no server. The script asks ``/__trackreport__/mtime?path=...
 the page it shows once a second and reloads when that file's modification time changes
 (pages are replaced atomically on each rebuild, unchanged pages keep their mtime).
 """
+
 from __future__ import annotations
 
 import json
@@ -69,7 +70,7 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()          # adds Cache-Control: no-store
+        self.end_headers()  # adds Cache-Control: no-store
         self.wfile.write(body)
 
     def end_headers(self):
@@ -98,8 +99,7 @@ class PreviewServer:
         return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
     def start(self) -> "PreviewServer":
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="trackreport-preview",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="trackreport-preview", daemon=True)
         self.thread.start()
         return self
 

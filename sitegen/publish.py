@@ -9,6 +9,7 @@ adds what ghp-import leaves to its caller: syncing with the remote branch first,
 against GitHub Pages' limits, classified one-line errors, and undoing the local branch
 update when the push fails, so a failed publish changes nothing locally.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,9 +24,9 @@ from pathlib import Path
 from sitegen.writer import MARKER
 
 MB = 1000 * 1000
-HARD_FILE_LIMIT = 100 * MB     # GitHub refuses larger files
-WARN_FILE_LIMIT = 50 * MB      # GitHub warns about larger files
-WARN_SITE_LIMIT = 1000 * MB    # GitHub Pages' published site limit
+HARD_FILE_LIMIT = 100 * MB  # GitHub refuses larger files
+WARN_FILE_LIMIT = 50 * MB  # GitHub warns about larger files
+WARN_SITE_LIMIT = 1000 * MB  # GitHub Pages' published site limit
 
 # Exit codes of `trackreport publish` (documented in --help and the README).
 from sitegen.errors import EXIT_PUSH_FAILED, EXIT_REJECTED, PublishError  # noqa: E402
@@ -35,7 +36,7 @@ from sitegen.errors import EXIT_PUSH_FAILED, EXIT_REJECTED, PublishError  # noqa
 class PublishResult:
     remote: str
     branch: str
-    commit: str | None = None       # None: nothing changed, nothing pushed
+    commit: str | None = None  # None: nothing changed, nothing pushed
     files_changed: int = 0
     bytes_changed: int = 0
     first_publish: bool = False
@@ -45,8 +46,10 @@ class PublishResult:
     def summary(self) -> str:
         if self.commit is None:
             return f"nothing changed since the last publish to {self.remote}/{self.branch}"
-        return (f"published {self.files_changed} changed files ({_human(self.bytes_changed)}) "
-                f"to {self.remote}/{self.branch} as {self.commit[:10]}")
+        return (
+            f"published {self.files_changed} changed files ({_human(self.bytes_changed)}) "
+            f"to {self.remote}/{self.branch} as {self.commit[:10]}"
+        )
 
 
 def _human(n: int) -> str:
@@ -62,8 +65,9 @@ class _Git:
         self.repo = repo
 
     def run(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run(["git", "-C", str(self.repo), *args], capture_output=True, text=True,
-                              env={**os.environ, **(env or {})})
+        proc = subprocess.run(
+            ["git", "-C", str(self.repo), *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
+        )
         if check and proc.returncode != 0:
             raise PublishError(f"git {args[0]} failed: {_first_line(proc.stderr)}")
         return proc
@@ -75,7 +79,7 @@ class _Git:
 
 def _first_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    lines = [ln[len("fatal: "):] if ln.startswith("fatal: ") else ln for ln in lines]
+    lines = [ln[len("fatal: ") :] if ln.startswith("fatal: ") else ln for ln in lines]
     return lines[0] if lines else "unknown error"
 
 
@@ -93,12 +97,15 @@ def check_site(site: Path) -> list[str]:
                 big.append((p.relative_to(site).as_posix(), size))
     if too_big:
         listing = ", ".join(f"{p} ({_human(s)})" for p, s in too_big)
-        raise PublishError(f"GitHub refuses files over 100 MB: {listing}; rebuild with "
-                           "--max-artifact-size 50MB to list such artifacts instead of copying them")
+        raise PublishError(
+            f"GitHub refuses files over 100 MB: {listing}; rebuild with "
+            "--max-artifact-size 50MB to list such artifacts instead of copying them"
+        )
     warnings = [f"{p} is {_human(s)}: GitHub warns about files over 50 MB" for p, s in big]
     if total > WARN_SITE_LIMIT:
-        warnings.append(f"the site is {_human(total)}: GitHub Pages sites should stay under 1 GB "
-                        "(see --max-artifact-size)")
+        warnings.append(
+            f"the site is {_human(total)}: GitHub Pages sites should stay under 1 GB (see --max-artifact-size)"
+        )
     return warnings
 
 
@@ -143,9 +150,17 @@ def _site_copy(site: Path) -> tempfile.TemporaryDirectory:
     return tmp
 
 
-def publish(site: str | os.PathLike, *, repo: str | os.PathLike = ".", remote: str = "origin",
-            branch: str = "gh-pages", message: str | None = None, cname: str | None = None,
-            force: bool = False, push: bool = True) -> PublishResult:
+def publish(
+    site: str | os.PathLike,
+    *,
+    repo: str | os.PathLike = ".",
+    remote: str = "origin",
+    branch: str = "gh-pages",
+    message: str | None = None,
+    cname: str | None = None,
+    force: bool = False,
+    push: bool = True,
+) -> PublishResult:
     """Commit ``site`` on top of ``branch`` (created if needed) and push it to ``remote``."""
     import ghp_import
 
@@ -173,7 +188,7 @@ def publish(site: str | os.PathLike, *, repo: str | os.PathLike = ".", remote: s
 
     ref = f"refs/heads/{branch}"
     before = git.rev(ref)
-    if push:   # start from what the remote has, so the push is a fast-forward
+    if push:  # start from what the remote has, so the push is a fast-forward
         fetched = git.run("fetch", "--quiet", remote, f"+{ref}:refs/remotes/{remote}/{branch}", check=False)
         if fetched.returncode != 0 and "couldn't find remote ref" not in fetched.stderr:
             raise _push_error(fetched.stderr, remote, fetching=True)
@@ -186,9 +201,8 @@ def publish(site: str | os.PathLike, *, repo: str | os.PathLike = ".", remote: s
         env_keys["GIT_COMMITTER_EMAIL"] = "trackreport@localhost"
     base = before
     if remote_tip and not force:
-        if before is None or git.run("merge-base", "--is-ancestor", before, remote_tip,
-                                     check=False).returncode == 0:
-            base = remote_tip      # behind or equal: build on the remote's tip
+        if before is None or git.run("merge-base", "--is-ancestor", before, remote_tip, check=False).returncode == 0:
+            base = remote_tip  # behind or equal: build on the remote's tip
     copy = _site_copy(site)
     try:
         old_env = {k: os.environ.get(k) for k in env_keys}
@@ -197,9 +211,17 @@ def publish(site: str | os.PathLike, *, repo: str | os.PathLike = ".", remote: s
             if base != before:
                 git.run("update-ref", ref, base)
             with _cwd(repo_path):
-                ghp_import.ghp_import(copy.name, mesg=message or "Update trackreport site",
-                                      remote=remote, branch=branch, push=False, force=False,
-                                      nojekyll=True, cname=cname, no_history=False)
+                ghp_import.ghp_import(
+                    copy.name,
+                    mesg=message or "Update trackreport site",
+                    remote=remote,
+                    branch=branch,
+                    push=False,
+                    force=False,
+                    nojekyll=True,
+                    cname=cname,
+                    no_history=False,
+                )
         finally:
             for k, v in old_env.items():
                 if v is None:
@@ -219,7 +241,7 @@ def publish(site: str | os.PathLike, *, repo: str | os.PathLike = ".", remote: s
         _restore(git, ref, before)
         raise PublishError("git fast-import did not create the commit (see git's message above)")
     if base is not None and git.rev(after, "tree") == git.rev(base, "tree"):
-        _restore(git, ref, before)          # identical site: no empty commit, nothing to push
+        _restore(git, ref, before)  # identical site: no empty commit, nothing to push
         return result
     result.commit = after
     _count_changes(git, base, after, result)
@@ -262,21 +284,37 @@ def _count_changes(git: _Git, base: str | None, after: str, result: PublishResul
 def _push_error(stderr: str, remote: str, fetching: bool = False) -> PublishError:
     text = stderr.lower()
     if any(s in text for s in ("non-fast-forward", "fetch first", "[rejected]")):
-        return PublishError(f"push to {remote} rejected: the remote branch has commits this one "
-                            "does not; pull them (git fetch) or publish with --force to overwrite",
-                            EXIT_REJECTED)
+        return PublishError(
+            f"push to {remote} rejected: the remote branch has commits this one "
+            "does not; pull them (git fetch) or publish with --force to overwrite",
+            EXIT_REJECTED,
+        )
     if "[remote rejected]" in text:
         reason = re.search(r"\[remote rejected\][^(]*\(([^)]*)\)", stderr)
-        return PublishError(f"push to {remote} refused by the remote"
-                            + (f": {reason.group(1)}" if reason else ""), EXIT_REJECTED)
-    if any(s in text for s in ("authentication failed", "permission denied", "could not read username",
-                               "403", "401", "terminal prompts disabled", "publickey")):
-        return PublishError(f"authentication to {remote} failed: check your git credentials "
-                            f"({_first_line(stderr)})", EXIT_PUSH_FAILED)
+        return PublishError(
+            f"push to {remote} refused by the remote" + (f": {reason.group(1)}" if reason else ""), EXIT_REJECTED
+        )
+    if any(
+        s in text
+        for s in (
+            "authentication failed",
+            "permission denied",
+            "could not read username",
+            "403",
+            "401",
+            "terminal prompts disabled",
+            "publickey",
+        )
+    ):
+        return PublishError(
+            f"authentication to {remote} failed: check your git credentials ({_first_line(stderr)})", EXIT_PUSH_FAILED
+        )
     what = "fetch from" if fetching else "push to"
     return PublishError(f"{what} {remote} failed: {_first_line(stderr)}", EXIT_PUSH_FAILED)
 
 
 def first_publish_hint(result: PublishResult) -> str:
-    return (f"first publish of branch '{result.branch}': on GitHub, open the repository's "
-            f"Settings → Pages and choose 'Deploy from a branch' → {result.branch} / (root)")
+    return (
+        f"first publish of branch '{result.branch}': on GitHub, open the repository's "
+        f"Settings → Pages and choose 'Deploy from a branch' → {result.branch} / (root)"
+    )

@@ -1,4 +1,5 @@
 """Locating themes: the default one ships in the wheel; users may add their own folder."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,2 +1,3 @@
 """trackreport's version: a leaf module (nothing imports from here but this string)."""
+
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ round, an unreadable run keeps its previous pages); a failed rebuild keeps the p
 site and is retried on the next event or after ``retry`` seconds. The watcher never
 writes to the store, so it never slows the writer.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,7 +38,7 @@ def watched_paths(options: BuildOptions, uri: str, artifact_roots=()) -> list[tu
         db = sqlite_path(uri).resolve()
         names = {db.name, db.name + "-wal", db.name + "-journal"}
         out.append((db.parent, False, lambda p, names=names: Path(p).name in names))
-        side = db.parent / "mlruns"          # artifacts next to the database
+        side = db.parent / "mlruns"  # artifacts next to the database
         if side.is_dir():
             out.append((side, True, lambda p: True))
     if options.artifacts and Path(options.artifacts).is_dir():
@@ -53,9 +54,17 @@ def watched_paths(options: BuildOptions, uri: str, artifact_roots=()) -> list[tu
 class Watcher:
     """Keeps the site at ``options.out`` in step with the store until ``stop()``."""
 
-    def __init__(self, options: BuildOptions, *, poll: bool = False, interval: float = 0.5,
-                 settle: float = 0.05, max_delay: float = 0.5, retry: float = 1.0,
-                 on_build: Callable[[BuildResult | None, Exception | None], None] | None = None):
+    def __init__(
+        self,
+        options: BuildOptions,
+        *,
+        poll: bool = False,
+        interval: float = 0.5,
+        settle: float = 0.05,
+        max_delay: float = 0.5,
+        retry: float = 1.0,
+        on_build: Callable[[BuildResult | None, Exception | None], None] | None = None,
+    ):
         self.options = options
         self.poll, self.interval = poll, interval
         self.settle, self.max_delay, self.retry = settle, max_delay, retry
@@ -75,8 +84,12 @@ class Watcher:
         if path:
             p = Path(path)
             # Our own output (and its staging folders) is not a change of the store.
-            if p == self._out or self._out in p.parents or p.name.startswith(f".{self._out.name}.trackreport-") \
-                    or any(part.startswith(f".{self._out.name}.trackreport-") for part in p.parts):
+            if (
+                p == self._out
+                or self._out in p.parents
+                or p.name.startswith(f".{self._out.name}.trackreport-")
+                or any(part.startswith(f".{self._out.name}.trackreport-") for part in p.parts)
+            ):
                 return
         now = time.monotonic()
         with self._lock:
@@ -94,7 +107,7 @@ class Watcher:
         try:
             result = self.builder.build()
         except Exception as e:  # noqa: BLE001 - a watcher never dies of bad input
-            if str(e) != self._last_error:   # say it once, not at every retry
+            if str(e) != self._last_error:  # say it once, not at every retry
                 log.warning(f"rebuild failed, previous site kept (will retry): {e}")
                 self._last_error = str(e)
             if self.on_build:
@@ -102,7 +115,7 @@ class Watcher:
             return None
         self.builds += 1
         self._last_error = ""
-        if self.options.clean:   # --clean means a fresh first build, not a full one each time
+        if self.options.clean:  # --clean means a fresh first build, not a full one each time
             self.options = dataclasses.replace(self.options, clean=False)
             self.builder.options = self.options
         if self.on_build:
@@ -137,18 +150,24 @@ class Watcher:
 
         # Only changes: without a filter, inotify also reports every file the build itself
         # opens and reads, thousands per rebuild, and handling them slows the rebuild down.
-        changes = [ev.FileCreatedEvent, ev.FileModifiedEvent, ev.FileDeletedEvent, ev.FileMovedEvent,
-                   ev.FileClosedEvent, ev.DirCreatedEvent, ev.DirDeletedEvent, ev.DirMovedEvent]
+        changes = [
+            ev.FileCreatedEvent,
+            ev.FileModifiedEvent,
+            ev.FileDeletedEvent,
+            ev.FileMovedEvent,
+            ev.FileClosedEvent,
+            ev.DirCreatedEvent,
+            ev.DirDeletedEvent,
+            ev.DirMovedEvent,
+        ]
         missing = False
-        for folder, recursive, accept in watched_paths(self.options, self.builder.uri,
-                                                       self.builder.artifact_roots):
+        for folder, recursive, accept in watched_paths(self.options, self.builder.uri, self.builder.artifact_roots):
             if str(folder) in self._scheduled:
                 continue
             if folder.is_dir():
-                observer.schedule(self._handler_class(accept), str(folder), recursive=recursive,
-                                  event_filter=changes)
+                observer.schedule(self._handler_class(accept), str(folder), recursive=recursive, event_filter=changes)
                 self._scheduled.add(str(folder))
-                self.notify()   # anything written before the watch began counts as a change
+                self.notify()  # anything written before the watch began counts as a change
             else:
                 missing = True
         return missing
@@ -163,7 +182,7 @@ class Watcher:
             self._dirty.clear()
             self._failed = self._rebuild() is None
             while not self._stop.is_set():
-                if missing:   # e.g. the store does not exist yet: look for it again soon
+                if missing:  # e.g. the store does not exist yet: look for it again soon
                     missing = self._schedule(observer)
                 timeout = self.retry if (self._failed or missing) else None
                 if not self._dirty.wait(timeout=timeout):
@@ -175,7 +194,7 @@ class Watcher:
                 self._settle()
                 self._dirty.clear()
                 self._failed = self._rebuild() is None
-                missing = self._schedule(observer) or missing   # new artifact folders
+                missing = self._schedule(observer) or missing  # new artifact folders
         finally:
             observer.stop()
             observer.join(timeout=5)
@@ -204,5 +223,7 @@ def describe(result: BuildResult) -> str:
     else:
         what = f"{result.runs_rendered} of {plural(result.runs, 'run')} changed"
     warn = f", {plural(len(result.warnings), 'warning')}" if result.warnings else ""
-    return (f"{time.strftime('%H:%M:%S')} {what}: {plural(result.pages, 'page')}, "
-            f"{plural(result.charts, 'chart')} in {result.seconds:.2f} s{warn}")
+    return (
+        f"{time.strftime('%H:%M:%S')} {what}: {plural(result.pages, 'page')}, "
+        f"{plural(result.charts, 'chart')} in {result.seconds:.2f} s{warn}"
+    )

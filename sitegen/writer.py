@@ -9,6 +9,7 @@ renamed into place, so a hard-linked file is never modified in place.
 The output folder carries a marker file: trackreport only ever replaces a folder it
 made itself, and refuses a non-empty folder without the marker.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,9 +46,11 @@ def check_output(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"--out {out} exists and is not a folder")
     if out.is_dir() and not _is_ours(out) and any(out.iterdir()):
-        raise OutputError(f"--out {out} is not empty and was not made by trackreport "
-                          f"(no {MARKER} marker); refusing to overwrite it. "
-                          "Choose an empty or new folder.")
+        raise OutputError(
+            f"--out {out} is not empty and was not made by trackreport "
+            f"(no {MARKER} marker); refusing to overwrite it. "
+            "Choose an empty or new folder."
+        )
 
 
 def _clone_tree(src: Path, dst: Path) -> None:
@@ -83,10 +86,10 @@ class SiteWriter:
         self._recover()
         check_output(self.out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.written: set[str] = set()   # relative paths made by this build
+        self.written: set[str] = set()  # relative paths made by this build
         self.reused = incremental and _is_ours(self.out)
-        self._staged: dict[str, Path] = {}      # rel dir → its staging copy (incremental)
-        self._pending: dict[str, Path] = {}     # rel file → temporary file (incremental)
+        self._staged: dict[str, Path] = {}  # rel dir → its staging copy (incremental)
+        self._pending: dict[str, Path] = {}  # rel file → temporary file (incremental)
         self._removals: list[str] = []
         tag = f"{os.getpid()}"
         self._old = self.out.parent / f".{self.out.name}.trackreport-old-{tag}"
@@ -110,7 +113,7 @@ class SiteWriter:
             if not entry.name.startswith(prefix):
                 continue
             if "-old-" in entry.name and not self.out.exists():
-                os.replace(entry, self.out)      # the new site never made it: restore the old
+                os.replace(entry, self.out)  # the new site never made it: restore the old
             else:
                 shutil.rmtree(entry, ignore_errors=True)
         if (self.out / self._BUILDING).exists():
@@ -118,7 +121,7 @@ class SiteWriter:
                 for name in list(dirs):
                     p = Path(dirpath, name)
                     if name.endswith(self._OLD):
-                        final = p.with_name(name[1:-len(self._OLD)])
+                        final = p.with_name(name[1 : -len(self._OLD)])
                         if final.exists():
                             shutil.rmtree(p, ignore_errors=True)
                         else:
@@ -143,7 +146,7 @@ class SiteWriter:
             if staged.exists():
                 shutil.rmtree(staged)
             if final.is_dir():
-                _clone_tree(final, staged)   # unchanged files keep their inode and mtime
+                _clone_tree(final, staged)  # unchanged files keep their inode and mtime
             else:
                 staged.mkdir(parents=True)
             self._staged[rel_dir] = staged
@@ -154,7 +157,7 @@ class SiteWriter:
         if self.reused:
             for rel_dir, staged in self._staged.items():
                 if rel.startswith(rel_dir + "/"):
-                    return staged / rel[len(rel_dir) + 1:], False
+                    return staged / rel[len(rel_dir) + 1 :], False
             return self.out / rel, True
         return self.root / rel, False
 
@@ -195,7 +198,8 @@ class SiteWriter:
         try:
             a, b = os.stat(src), p.stat()
             if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev) or (
-                    a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns):
+                a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+            ):
                 return  # the same file (hard link) or an unchanged copy
         except OSError:
             pass

@@ -1,5 +1,6 @@
 """Shared fixtures: real MLflow stores from tests/corpus (written by MLflow 1.30 and 3.17),
 copied to a temporary folder so tests can check they stay byte-for-byte unchanged."""
+
 from __future__ import annotations
 
 import hashlib
@@ -57,8 +58,9 @@ def built_sites(corpus_copy, tmp_path_factory):
     sites = {}
     for name in STORES:
         out = tmp_path_factory.mktemp("site-" + name)
-        result = build(BuildOptions(store=store_uri(corpus_copy, name), out=str(out / "site"),
-                                    include_deleted=True, jobs=2))
+        result = build(
+            BuildOptions(store=store_uri(corpus_copy, name), out=str(out / "site"), include_deleted=True, jobs=2)
+        )
         sites[name] = (out / "site", result)
     return sites
 
@@ -73,9 +75,14 @@ def _work_in_tmp(tmp_path, monkeypatch):
 def lonely_run(exp_dir: Path) -> Path:
     """A run with metrics, no parent and no children (their pages show its latest values)."""
     parents = {t.read_text() for t in exp_dir.glob("*/tags/mlflow.parentRunId")}
-    return next(p for p in sorted(exp_dir.iterdir()) if (p / "metrics").is_dir() and p.name not in parents
-                and not (p / "tags" / "mlflow.parentRunId").exists()
-                and "lifecycle_stage: deleted" not in (p / "meta.yaml").read_text())
+    return next(
+        p
+        for p in sorted(exp_dir.iterdir())
+        if (p / "metrics").is_dir()
+        and p.name not in parents
+        and not (p / "tags" / "mlflow.parentRunId").exists()
+        and "lifecycle_stage: deleted" not in (p / "meta.yaml").read_text()
+    )
 
 
 def soon_after(metric_file: Path) -> int:

@@ -1,5 +1,6 @@
 """Real PostgreSQL and MariaDB servers for the tests, started on 127.0.0.1 in a temporary
 folder from Debian's packages (``.ci/run`` installs them) and stopped afterwards."""
+
 from __future__ import annotations
 
 import glob
@@ -62,7 +63,7 @@ class Postgres:
         self.data = self.base / "data"
 
     def _as_postgres(self, *cmd: str, **kw) -> subprocess.CompletedProcess:
-        if os.geteuid() == 0:     # the server refuses to run as root
+        if os.geteuid() == 0:  # the server refuses to run as root
             cmd = ("runuser", "-u", "postgres", "--", *cmd)
         return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
@@ -75,13 +76,22 @@ class Postgres:
         pwfile.write_text("postgres\n")
         if os.geteuid() == 0:
             os.chown(pwfile, pw.pw_uid, pw.pw_gid)
-        r = self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "md5", "-U", "postgres",
-                              f"--pwfile={pwfile}")
+        r = self._as_postgres(
+            str(self.bin / "initdb"), "-D", str(self.data), "-A", "md5", "-U", "postgres", f"--pwfile={pwfile}"
+        )
         if r.returncode:
             raise RuntimeError(r.stderr)
-        r = self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "log"),
-                              "-o", f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off",
-                              "-w", "start")
+        r = self._as_postgres(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.base / "log"),
+            "-o",
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-w",
+            "start",
+        )
         if r.returncode:
             raise RuntimeError(r.stderr + (self.base / "log").read_text(errors="replace"))
         self.sql("postgres", f"CREATE USER {self.user} PASSWORD '{self.password}'")
@@ -89,8 +99,26 @@ class Postgres:
 
     def sql(self, db: str, statement: str) -> None:
         env = dict(os.environ, PGPASSWORD="postgres")
-        r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", db,
-                            "-v", "ON_ERROR_STOP=1", "-c", statement], capture_output=True, text=True, env=env)
+        r = subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                statement,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if r.returncode:
             raise RuntimeError(r.stderr)
 
@@ -114,23 +142,43 @@ class MariaDB:
     @staticmethod
     def available() -> bool:
         return bool(shutil.which("mariadbd") or os.path.exists("/usr/sbin/mariadbd")) and bool(
-            shutil.which("mariadb-install-db"))
+            shutil.which("mariadb-install-db")
+        )
 
     def start(self) -> "MariaDB":
         self.base.mkdir(parents=True, exist_ok=True)
         data = self.base / "data"
-        r = subprocess.run(["mariadb-install-db", "--user=root", f"--datadir={data}",
-                            "--auth-root-authentication-method=normal", "--skip-test-db"],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                "mariadb-install-db",
+                "--user=root",
+                f"--datadir={data}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if r.returncode:
             raise RuntimeError(r.stderr)
         daemon = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
         log = self.base / "log"
         self.proc = subprocess.Popen(
-            [daemon, "--no-defaults", "--user=root", f"--datadir={data}", f"--port={self.port}",
-             "--bind-address=127.0.0.1", f"--socket={self.base / 'sock'}", f"--pid-file={self.base / 'pid'}",
-             "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0"],
-            stdout=open(log, "w"), stderr=subprocess.STDOUT)
+            [
+                daemon,
+                "--no-defaults",
+                "--user=root",
+                f"--datadir={data}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={self.base / 'sock'}",
+                f"--pid-file={self.base / 'pid'}",
+                "--skip-log-bin",
+                "--innodb-flush-log-at-trx-commit=0",
+            ],
+            stdout=open(log, "w"),
+            stderr=subprocess.STDOUT,
+        )
         _wait_tcp(self.port, self.proc, log)
         self.sql(f"CREATE USER '{self.user}'@'%' IDENTIFIED BY '{self.password}'")
         return self
@@ -138,8 +186,11 @@ class MariaDB:
     def sql(self, statement: str) -> None:
         deadline = time.monotonic() + 30
         while True:
-            r = subprocess.run(["mariadb", "-h", "127.0.0.1", "-P", str(self.port), "-u", "root", "-e", statement],
-                               capture_output=True, text=True)
+            r = subprocess.run(
+                ["mariadb", "-h", "127.0.0.1", "-P", str(self.port), "-u", "root", "-e", statement],
+                capture_output=True,
+                text=True,
+            )
             if r.returncode == 0:
                 return
             if time.monotonic() > deadline or "Can't connect" not in r.stderr:
@@ -147,8 +198,10 @@ class MariaDB:
             time.sleep(0.1)
 
     def create_db(self, name: str) -> str:
-        self.sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; "
-                 f"GRANT ALL ON {name}.* TO '{self.user}'@'%'")
+        self.sql(
+            f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; "
+            f"GRANT ALL ON {name}.* TO '{self.user}'@'%'"
+        )
         return f"mysql+pymysql://{self.user}:{self.password}@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:

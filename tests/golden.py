@@ -10,6 +10,7 @@ Normalised before hashing: trackreport's version string, and the temporary folde
 were copied to (pages name recorded and resolved local paths). The site's marker file (the
 incremental-build manifest, not part of the site) is left out.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,11 @@ STORES = {
     "sample": (HERE.parent / "sample_mlruns", "."),
     # a logged model and the model registry (MLflow 3.17): registry and logged-model pages
     "registry": (HERE / "stores" / "registry-3.17.2", "mlruns"),
-    **{f"field-{p.name[:2]}": (p, "mlruns") for p in sorted((HERE / "field_cases").iterdir())
-       if (p / "mlruns").is_dir()},
+    **{
+        f"field-{p.name[:2]}": (p, "mlruns")
+        for p in sorted((HERE / "field_cases").iterdir())
+        if (p / "mlruns").is_dir()
+    },
 }
 
 
@@ -53,8 +57,12 @@ def site_digests(work: Path) -> dict[str, dict[str, str]]:
         site = work / name / "site"
         store = uri.format(d=copy) if "{d}" in uri else str(copy / uri)
         build(BuildOptions(store=store, out=str(site), include_deleted=True, jobs=1))
-        replace = [(str(work).encode(), b"<WORK>"), (f"trackreport {__version__}".encode(), b"trackreport <V>"),
-                   (f"v{__version__}".encode(), b"v<V>"), (f'"{__version__}"'.encode(), b'"<V>"')]
+        replace = [
+            (str(work).encode(), b"<WORK>"),
+            (f"trackreport {__version__}".encode(), b"trackreport <V>"),
+            (f"v{__version__}".encode(), b"v<V>"),
+            (f'"{__version__}"'.encode(), b'"<V>"'),
+        ]
         files = {}
         for dirpath, _dirs, names in os.walk(site):
             for n in names:

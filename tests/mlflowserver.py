@@ -1,4 +1,5 @@
 """A real `mlflow server` on 127.0.0.1 for the REST reader's tests, and what they compare."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,22 @@ from pathlib import Path
 
 from dbservers import free_port
 
-FIELDS = ["run_id", "experiment_id", "run_name", "status", "start_time", "end_time", "lifecycle_stage",
-          "user_id", "artifact_uri", "parent_run_id", "params", "tags", "metrics", "artifacts"]
+FIELDS = [
+    "run_id",
+    "experiment_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "user_id",
+    "artifact_uri",
+    "parent_run_id",
+    "params",
+    "tags",
+    "metrics",
+    "artifacts",
+]
 
 
 def mlflow_cli() -> str | None:
@@ -22,6 +37,7 @@ def mlflow_cli() -> str | None:
     if exe.exists():
         try:
             import flask  # noqa: F401  (the server needs the full mlflow package, not mlflow-skinny)
+
             return str(exe)
         except ImportError:
             return None
@@ -45,22 +61,38 @@ class Server:
     base, proxied artifacts in base/mlartifacts); ``mlflow``: another install's command (its
     folder goes first on PATH: older servers start gunicorn from there)."""
 
-    def __init__(self, base: Path, *extra: str, env: dict | None = None, mlflow: str | None = None,
-                 store: list[str] | None = None, wait: bool = True):
+    def __init__(
+        self,
+        base: Path,
+        *extra: str,
+        env: dict | None = None,
+        mlflow: str | None = None,
+        store: list[str] | None = None,
+        wait: bool = True,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
         if store is None:
-            store = ["--backend-store-uri", f"sqlite:///{base / 'mlflow.db'}",
-                     "--artifacts-destination", str(base / "mlartifacts")]
+            store = [
+                "--backend-store-uri",
+                f"sqlite:///{base / 'mlflow.db'}",
+                "--artifacts-destination",
+                str(base / "mlartifacts"),
+            ]
         mlflow = mlflow or mlflow_cli()
         env = {**os.environ, **(env or {})}
         env["PATH"] = str(Path(mlflow).parent) + os.pathsep + env.get("PATH", "")
         self.log = open(base / "server.log", "w")
         self.proc = subprocess.Popen(
             [mlflow, "server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1", *store, *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=base, env=env, start_new_session=True)
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=base,
+            env=env,
+            start_new_session=True,
+        )
         if wait:
             self.wait_ready()
 
@@ -77,7 +109,7 @@ class Server:
             except OSError as e:
                 if getattr(e, "code", None) == 401:
                     return
-                time.sleep(0.2)      # poll again (bounded by the deadline)
+                time.sleep(0.2)  # poll again (bounded by the deadline)
         self.stop()
         raise RuntimeError("mlflow server did not start: " + (base / "server.log").read_text()[-3000:])
 
@@ -92,7 +124,7 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        try:              # the group outlives its leader when gunicorn is still shutting down
+        try:  # the group outlives its leader when gunicorn is still shutting down
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
@@ -101,8 +133,10 @@ class Server:
 
 
 def run_jsons(site: Path) -> dict:
-    return {json.loads(p.read_text())["run_id"]: json.loads(p.read_text())
-            for p in site.glob("experiments/*/runs/*/run.json")}
+    return {
+        json.loads(p.read_text())["run_id"]: json.loads(p.read_text())
+        for p in site.glob("experiments/*/runs/*/run.json")
+    }
 
 
 def assert_matches_truth(got: dict, truth: dict) -> None:
@@ -113,7 +147,7 @@ def assert_matches_truth(got: dict, truth: dict) -> None:
         assert list(got[rid]) == FIELDS
         for field in FIELDS:
             want = exp[field]
-            if field == "artifacts":   # the REST API leaves out the size of empty files
+            if field == "artifacts":  # the REST API leaves out the size of empty files
                 want = [{**a, "size": a["size"] or 0} for a in want]
             assert got[rid][field] == want, f"{exp['run_name']}: {field}"
 
@@ -129,8 +163,11 @@ def build_and_compare(url: str, truth: dict, store: str, artifacts: Path | None,
     got = run_jsons(site)
     assert_matches_truth(got, truth)
     direct = tmp_path / "direct"
-    build(BuildOptions(store=store, out=str(direct), include_deleted=True, jobs=1,
-                       artifacts=str(artifacts) if artifacts else None))
+    build(
+        BuildOptions(
+            store=store, out=str(direct), include_deleted=True, jobs=1, artifacts=str(artifacts) if artifacts else None
+        )
+    )
     assert run_jsons(direct) == got
     assert (next(site.glob("experiments/*/runs/*/artifacts/reports/sub/x.txt"))).read_text() == "nested\n"
     return site

@@ -7,6 +7,7 @@ version, Python version and a hash of the pin file, so a second run installs not
 changed pin file makes a new one. ``.ci/run`` makes them (``python tests/mlflowvenvs.py``, all
 versions at once) while the test environment installs; a test in CI waits for its venv's lock.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -54,16 +55,21 @@ def ensure(version: str) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if ready(version):
             return d
-        shutil.rmtree(d, ignore_errors=True)      # a half-made one from an interrupted run
+        shutil.rmtree(d, ignore_errors=True)  # a half-made one from an interrupted run
         subprocess.run([sys.executable, "-m", "venv", str(d)], check=True)
         env = clean_env(d)
         pip = [str(d / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-        proc = subprocess.run([*pip, "install", "--no-deps", "-r", str(PINS / f"{version}.txt")], env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [*pip, "install", "--no-deps", "-r", str(PINS / f"{version}.txt")], env=env, capture_output=True, text=True
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"installing MLflow {version} failed:\n{proc.stderr[-3000:]}")
-        check = subprocess.run([str(d / "bin" / "python"), "-c", "import mlflow.server, mlflow; print(mlflow.__version__)"],
-                               env=env, capture_output=True, text=True)
+        check = subprocess.run(
+            [str(d / "bin" / "python"), "-c", "import mlflow.server, mlflow; print(mlflow.__version__)"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if check.stdout.strip() != version:
             raise RuntimeError(f"MLflow {version} does not import in {d}:\n{check.stderr[-3000:]}")
         (d / ".ready").write_text(version + "\n")

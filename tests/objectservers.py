@@ -1,6 +1,7 @@
 """Object-store servers for the tests, on 127.0.0.1: moto's S3 server, the gcp-storage-emulator
 (Python, from the [test] extra) and Azurite's Blob service (npm's ``azurite``; ``.ci/run``
 installs it). Each is started per test and stopped afterwards."""
+
 from __future__ import annotations
 
 import importlib
@@ -60,8 +61,10 @@ def gcs_server(monkeypatch):
 
 
 def azurite_connection_string(port: int) -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+    )
 
 
 @contextmanager
@@ -75,9 +78,22 @@ def azurite_server(monkeypatch, folder: Path):
     port = free_port()
     log = folder / "azurite.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([exe, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location",
-                                 str(folder), "--skipApiVersionCheck", "--loose"],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                exe,
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                str(port),
+                "--location",
+                str(folder),
+                "--skipApiVersionCheck",
+                "--loose",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         _wait_tcp(port, proc, log, timeout=60)
         conn = azurite_connection_string(port)

@@ -1,4 +1,5 @@
 """Helpers to inspect a built site: every internal link and image must resolve."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser

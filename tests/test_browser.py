@@ -1,4 +1,5 @@
 """A real headless Chromium opens the site from file:// and uses it as a person would."""
+
 import os
 import shutil
 
@@ -26,10 +27,19 @@ def driver(tmp_path_factory):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,1000",
-                f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
@@ -40,6 +50,7 @@ def driver(tmp_path_factory):
 
 def _visible_top_names(drv):
     from selenium.webdriver.common.by import By
+
     rows = drv.find_elements(By.CSS_SELECTOR, "#runs-table tbody.group tr.top")
     return [r.find_element(By.CSS_SELECTOR, "td.runname a").text for r in rows if r.is_displayed()]
 
@@ -73,8 +84,13 @@ def test_experiment_page_sort_filter_and_run_page(driver, built_sites):
     # sort by a metric: the children of the sweep are ordered by it, numerically
     metric = driver.find_element(By.XPATH, "//th[contains(., 'final_score')]")
     metric.click()
-    values = [float(td.get_attribute("data-v")) for td in parent_group.find_elements(
-        By.XPATH, ".//tr[contains(@class,'child')]/td[count(//th[contains(., 'final_score')]/preceding-sibling::th)+1]")]
+    values = [
+        float(td.get_attribute("data-v"))
+        for td in parent_group.find_elements(
+            By.XPATH,
+            ".//tr[contains(@class,'child')]/td[count(//th[contains(., 'final_score')]/preceding-sibling::th)+1]",
+        )
+    ]
     assert len(values) == 4 and values == sorted(values)
 
     # filter by text, then by status
@@ -95,7 +111,7 @@ def test_experiment_page_sort_filter_and_run_page(driver, built_sites):
     driver.find_element(By.LINK_TEXT, "edge-values").click()
     wait.until(lambda d: d.title.startswith("edge-values"))
     body = driver.find_element(By.TAG_NAME, "body").text
-    assert "<img src=x onerror=alert(1)>" in body          # shown as text, not as an element
+    assert "<img src=x onerror=alert(1)>" in body  # shown as text, not as an element
     assert driver.find_elements(By.CSS_SELECTOR, "img[src='x']") == []
     imgs = driver.find_elements(By.CSS_SELECTOR, ".chart img, .gallery img")
     assert imgs and all(driver.execute_script("return arguments[0].naturalWidth", i) > 0 for i in imgs)
@@ -161,8 +177,7 @@ def test_published_branch_under_a_pages_subpath(driver, corpus_copy, tmp_path):
     git(tmp_path, "init", "-q", str(work))
     git(work, "remote", "add", "origin", str(remote))
     site = tmp_path / "site"
-    build(BuildOptions(store=f"sqlite:///{corpus_copy / '3.17.2' / 'server' / 'mlflow.db'}",
-                       out=str(site), jobs=1))
+    build(BuildOptions(store=f"sqlite:///{corpus_copy / '3.17.2' / 'server' / 'mlflow.db'}", out=str(site), jobs=1))
     publish(site, repo=work)
     www = tmp_path / "www"
     git(tmp_path, "clone", "-q", "-b", "gh-pages", str(remote), str(www / "results"))
@@ -190,9 +205,10 @@ def test_published_branch_under_a_pages_subpath(driver, corpus_copy, tmp_path):
         wait.until(lambda d: d.title.startswith("edge-values"))
         assert driver.current_url.startswith(base + "experiments/")
         imgs = driver.find_elements(By.CSS_SELECTOR, "img")
-        assert imgs and all(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
-                            for i in imgs)
-        assert failed == []          # every page, stylesheet, script, chart and image loaded
+        assert imgs and all(
+            driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i) for i in imgs
+        )
+        assert failed == []  # every page, stylesheet, script, chart and image loaded
         driver.find_element(By.CSS_SELECTOR, ".gallery a").click()
         wait.until(lambda d: d.current_url.endswith("/artifacts/plot.png"))
         assert driver.execute_script("return document.images.length && document.images[0].naturalWidth") == 1
@@ -224,8 +240,8 @@ def test_running_run_silent_for_a_day_is_not_ticking_in_the_browser(driver, tmp_
     site = tmp_path / "site"
     build(BuildOptions(store=str(store), out=str(site), jobs=1))
     page = next(site.glob("experiments/*/runs/*/index.html"))
-    assert 'class="muted live"' in page.read_text()          # live as far as the store can tell
-    _js_errors(driver)           # the log so far belongs to earlier tests
+    assert 'class="muted live"' in page.read_text()  # live as far as the store can tell
+    _js_errors(driver)  # the log so far belongs to earlier tests
     driver.get(page.as_uri())
     wait = WebDriverWait(driver, 10)
     live = driver.find_element(By.CSS_SELECTOR, ".live")

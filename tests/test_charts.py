@@ -1,4 +1,5 @@
 """The chart renderers: what the SVG plot area holds, the PNG option, decimation."""
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,9 @@ NS = "{http://www.w3.org/2000/svg}"
 
 def _points(svg: bytes) -> list[list[tuple[float, float]]]:
     root = ET.fromstring(svg)
-    return [[tuple(map(float, p.split(","))) for p in line.get("points").split()]
-            for line in root.iter(f"{NS}polyline")]
+    return [
+        [tuple(map(float, p.split(","))) for p in line.get("points").split()] for line in root.iter(f"{NS}polyline")
+    ]
 
 
 def test_svg_maps_values_into_the_plot_area(tmp_path):
@@ -48,7 +50,7 @@ def test_non_finite_values_are_marked_not_joined(tmp_path):
     assert spec.flags == {"NaN": 1, "+inf": 1, "-inf": 1}
     doc = svg_chart(spec).decode()
     (line,) = _points(doc.encode())
-    assert len(line) == 2                       # only the two finite points are joined
+    assert len(line) == 2  # only the two finite points are joined
     assert doc.count("m-4-4 8 8") == 1 and doc.count("m0-5 5 8h-10z") == 1 and doc.count("m0 5 5-8h-10z") == 1
 
 

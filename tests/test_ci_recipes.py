@@ -1,4 +1,5 @@
 """The CI recipes in docs/ci parse, and every trackreport command in them is accepted by the CLI."""
+
 import shlex
 from pathlib import Path
 

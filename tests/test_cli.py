@@ -1,4 +1,5 @@
 """The command line: exit codes, one-line errors, bad input, atomic output, config file."""
+
 import os
 import shutil
 import subprocess
@@ -19,8 +20,9 @@ def run_cli(*args, cwd=None):
     """The real command in a subprocess: what a user sees on stdout/stderr."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("MLFLOW_TRACKING_URI", None)
-    return subprocess.run([sys.executable, "-m", "sitegen", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sitegen", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -45,8 +47,15 @@ def test_missing_store_is_one_line_and_exit_2(tmp_path):
     assert not (tmp_path / "site").exists()
 
 
-@pytest.mark.parametrize("uri", ["sqlite:///{tmp}/missing.db", "sqlite:///{tmp}/garbage.db",
-                                 "postgresql://u:secret@localhost/db", "{tmp}/not-a-store"])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sqlite:///{tmp}/missing.db",
+        "sqlite:///{tmp}/garbage.db",
+        "postgresql://u:secret@localhost/db",
+        "{tmp}/not-a-store",
+    ],
+)
 def test_unreadable_stores_exit_2(tmp_path, uri):
     (tmp_path / "garbage.db").write_bytes(b"this is not a database" * 100)
     (tmp_path / "not-a-store").mkdir()
@@ -69,11 +78,30 @@ def test_no_store_found_says_what_was_tried(tmp_path, monkeypatch):
 def test_summary_plurals_and_unchanged_rebuild(tmp_path):
     from sitegen.builder.pipeline import BuildResult
 
-    one = BuildResult(out=tmp_path, store_uri="x", experiments=1, runs=1, runs_rendered=1, pages=1,
-                      charts=1, artifacts=1, seconds=0.5, warnings=["w"])
+    one = BuildResult(
+        out=tmp_path,
+        store_uri="x",
+        experiments=1,
+        runs=1,
+        runs_rendered=1,
+        pages=1,
+        charts=1,
+        artifacts=1,
+        seconds=0.5,
+        warnings=["w"],
+    )
     assert one.summary() == "1 experiment, 1 run, 1 page, 1 chart, 1 artifact in 0.5 s, 1 warning"
-    many = BuildResult(out=tmp_path, store_uri="x", experiments=2, runs=1200, runs_rendered=1200,
-                       pages=0, charts=3, artifacts=0, seconds=2.0)
+    many = BuildResult(
+        out=tmp_path,
+        store_uri="x",
+        experiments=2,
+        runs=1200,
+        runs_rendered=1200,
+        pages=0,
+        charts=3,
+        artifacts=0,
+        seconds=2.0,
+    )
     assert many.summary() == "2 experiments, 1,200 runs, 0 pages, 3 charts, 0 artifacts in 2.0 s"
     same = BuildResult(out=tmp_path, store_uri="x", experiments=3, runs=9, seconds=0.1, unchanged=True)
     assert same.summary() == "site unchanged: 3 experiments, 9 runs as before, checked in 0.1 s"
@@ -133,16 +161,18 @@ def test_summary_line(file_store, tmp_path):
 
 
 def test_corrupt_and_half_written_files_are_warnings(file_store, tmp_path):
-    runs = sorted(p for p in (file_store / "714191891224900804").iterdir()
-                  if (p / "meta.yaml").is_file() and "stage: active" in (p / "meta.yaml").read_text()
-                  and (p / "metrics").is_dir())
+    runs = sorted(
+        p
+        for p in (file_store / "714191891224900804").iterdir()
+        if (p / "meta.yaml").is_file() and "stage: active" in (p / "meta.yaml").read_text() and (p / "metrics").is_dir()
+    )
     broken_meta = runs[0] / "meta.yaml"
     broken_meta.write_text("artifact_uri: file:///x\nend_time: [unclosed\n")
     metric = next(runs[1].glob("metrics/**/*"))
     while metric.is_dir():
         metric = next(metric.iterdir())
     with open(metric, "a") as f:
-        f.write("1700000000000 not-a-number 3\n1700000000001 0.5")   # garbage + partial line
+        f.write("1700000000000 not-a-number 3\n1700000000001 0.5")  # garbage + partial line
     exp_tag = file_store / "0" / "tags"
     exp_tag.mkdir(exist_ok=True)
     (exp_tag / "bad").write_bytes(b"\xff\xfe\x00binary")
@@ -151,7 +181,7 @@ def test_corrupt_and_half_written_files_are_warnings(file_store, tmp_path):
     assert str(broken_meta) in proc.stderr
     assert str(metric) in proc.stderr and "line" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "10 runs" in proc.stderr.splitlines()[-1]          # everything else was built
+    assert "10 runs" in proc.stderr.splitlines()[-1]  # everything else was built
     page = tmp_path / "s" / "experiments" / "714191891224900804" / "runs" / runs[1].name / "index.html"
     assert page.is_file()
 
@@ -187,7 +217,9 @@ def test_interrupted_swap_is_recovered(file_store, tmp_path):
 def test_internal_error_is_one_line_exit_1(file_store, tmp_path):
     theme = tmp_path / "theme"
     (theme / "templates").mkdir(parents=True)
-    (theme / "templates" / "run.html").write_text("{% extends '!default/run.html' %}{% block params %}{{ nope.x }}{% endblock %}")
+    (theme / "templates" / "run.html").write_text(
+        "{% extends '!default/run.html' %}{% block params %}{{ nope.x }}{% endblock %}"
+    )
     proc = run_cli("build", "--store", str(file_store), "--out", str(tmp_path / "s"), "--theme", str(theme))
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("error: build failed") and "Traceback" not in proc.stderr
@@ -197,7 +229,8 @@ def test_user_theme_overrides_a_block(file_store, tmp_path):
     theme = tmp_path / "theme"
     (theme / "templates").mkdir(parents=True)
     (theme / "templates" / "base.html").write_text(
-        "{% extends '!default/base.html' %}{% block footer %}Lab of Dr. X{% endblock %}")
+        "{% extends '!default/base.html' %}{% block footer %}Lab of Dr. X{% endblock %}"
+    )
     (theme / "static").mkdir()
     (theme / "static" / "extra.css").write_text("body{}")
     build(BuildOptions(store=str(file_store), out=str(tmp_path / "s"), theme=str(theme), jobs=1))
@@ -209,12 +242,13 @@ def test_user_theme_overrides_a_block(file_store, tmp_path):
 
 def test_config_file_and_flag_precedence(file_store, tmp_path):
     (tmp_path / "trackreport.yml").write_text(
-        f"store: {file_store.name}\nout: from-config\ntitle: Config title\ninclude-deleted: true\n")
+        f"store: {file_store.name}\nout: from-config\ntitle: Config title\ninclude-deleted: true\n"
+    )
     proc = run_cli("build", "-q", "--title", "Flag title", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     index = (tmp_path / "from-config" / "index.html").read_text()
     assert "Flag title" in index and "Config title" not in index
-    assert "to-be-deleted" in index                        # include-deleted came from the file
+    assert "to-be-deleted" in index  # include-deleted came from the file
 
 
 def test_bad_config_names_key_and_line(file_store, tmp_path):
@@ -234,8 +268,7 @@ def test_max_artifact_size_and_symlinks(file_store, tmp_path):
     secret.write_text("ssh key")
     os.symlink(secret, run / "artifacts" / "escape.txt")
     os.symlink("notes.txt", run / "artifacts" / "inside-link.txt")
-    result = build(BuildOptions(store=str(file_store), out=str(tmp_path / "s"), jobs=1,
-                                max_artifact_size=100_000))
+    result = build(BuildOptions(store=str(file_store), out=str(tmp_path / "s"), jobs=1, max_artifact_size=100_000))
     art = tmp_path / "s" / "experiments" / "714191891224900804" / "runs" / run.name / "artifacts"
     assert not (art / "big.bin").exists()
     assert not (art / "escape.txt").exists()
@@ -275,13 +308,18 @@ def test_incremental_rebuild_touches_only_changed_run(file_store, tmp_path):
     run_dirs = out / "experiments" / "714191891224900804" / "runs"
     for p, t in stamp.items():
         rel = p.relative_to(out)
-        if rel.parts[:4] == ("experiments", "714191891224900804", "runs", changed.name) or \
-                p.name in ("index.html", ".trackreport-site") and len(rel.parts) <= 3 or \
-                rel.parts[:3] == ("experiments", "714191891224900804", "charts"):
+        if (
+            rel.parts[:4] == ("experiments", "714191891224900804", "runs", changed.name)
+            or p.name in ("index.html", ".trackreport-site")
+            and len(rel.parts) <= 3
+            or rel.parts[:3] == ("experiments", "714191891224900804", "charts")
+        ):
             continue
         assert p.stat().st_mtime_ns == t, f"{rel} was rewritten"
-    assert '"999' in (run_dirs / changed.name / "run.json").read_text().replace(" ", "") or \
-        "999" in (run_dirs / changed.name / "run.json").read_text()
+    assert (
+        '"999' in (run_dirs / changed.name / "run.json").read_text().replace(" ", "")
+        or "999" in (run_dirs / changed.name / "run.json").read_text()
+    )
 
 
 def test_incremental_build_reads_only_changed_run_and_matches_clean_build(file_store, tmp_path, monkeypatch):
@@ -299,17 +337,23 @@ def test_incremental_build_reads_only_changed_run_and_matches_clean_build(file_s
     (changed / "tags" / "reviewed").write_text("yes <b>really</b>")
     opened: list[Path] = []
     real_open = filestore._load_yaml
-    monkeypatch.setattr(filestore, "_load_yaml", lambda path, warn, *rest: opened.append(path) or real_open(path, warn, *rest))
+    monkeypatch.setattr(
+        filestore, "_load_yaml", lambda path, warn, *rest: opened.append(path) or real_open(path, warn, *rest)
+    )
     result = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     assert result.runs_rendered == 1
-    run_metas = [p for p in opened if p.parent.parent.name == "714191891224900804" and p.name == "meta.yaml"
-                 and "lifecycle_stage: deleted" not in p.read_text()]     # hidden runs are not kept
+    run_metas = [
+        p
+        for p in opened
+        if p.parent.parent.name == "714191891224900804"
+        and p.name == "meta.yaml"
+        and "lifecycle_stage: deleted" not in p.read_text()
+    ]  # hidden runs are not kept
     assert run_metas == [changed / "meta.yaml"], "unchanged runs were read again"
     monkeypatch.undo()
     build(BuildOptions(store=str(file_store), out=str(clean), jobs=1))
     pages = sorted(p.relative_to(clean) for p in clean.rglob("*") if p.is_file() and p.name != ".trackreport-site")
-    assert pages == sorted(p.relative_to(out) for p in out.rglob("*")
-                           if p.is_file() and p.name != ".trackreport-site")
+    assert pages == sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != ".trackreport-site")
     for rel in pages:
         assert (out / rel).read_bytes() == (clean / rel).read_bytes(), f"{rel} differs from a clean build"
 
@@ -317,8 +361,11 @@ def test_incremental_build_reads_only_changed_run_and_matches_clean_build(file_s
 def test_deleted_run_pages_disappear(file_store, tmp_path):
     out = tmp_path / "site"
     build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
-    victim = next(p for p in (file_store / "714191891224900804").iterdir()
-                  if (p / "meta.yaml").is_file() and "stage: active" in (p / "meta.yaml").read_text())
+    victim = next(
+        p
+        for p in (file_store / "714191891224900804").iterdir()
+        if (p / "meta.yaml").is_file() and "stage: active" in (p / "meta.yaml").read_text()
+    )
     meta = victim / "meta.yaml"
     meta.write_text(meta.read_text().replace("lifecycle_stage: active", "lifecycle_stage: deleted"))
     build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
@@ -344,7 +391,7 @@ def test_failed_incremental_build_keeps_previous_site(file_store, tmp_path, monk
     with pytest.raises(RuntimeError):
         build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    assert after == before                      # nothing of the failed build is visible
+    assert after == before  # nothing of the failed build is visible
     monkeypatch.undo()
     result = build(BuildOptions(store=str(file_store), out=str(out), jobs=1))
     assert result.runs_rendered == 1

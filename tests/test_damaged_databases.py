@@ -5,6 +5,7 @@ SQLite keeps any value in any column, so a hand-edited or half-migrated database
 text where MLflow's schema has numbers, or rows pointing at an experiment that is gone.
 The store is the corpus database written by MLflow 3.17's client; each case edits a copy.
 """
+
 import json
 import shutil
 import sqlite3
@@ -14,8 +15,8 @@ import pytest
 
 from sitegen import BuildOptions, build
 
-STORE = Path(__file__).parent / "corpus" / "3.17.2" / "sqlite"      # mlflow.db and its mlruns/
-RUN = "4850d9ac82fd46289e4852c3391f3b82"      # lr=0.1,b=32, in the sweep: metrics, no artifacts
+STORE = Path(__file__).parent / "corpus" / "3.17.2" / "sqlite"  # mlflow.db and its mlruns/
+RUN = "4850d9ac82fd46289e4852c3391f3b82"  # lr=0.1,b=32, in the sweep: metrics, no artifacts
 
 
 def _run_jsons(site: Path) -> dict[str, dict]:
@@ -26,8 +27,9 @@ def _run_jsons(site: Path) -> dict[str, dict]:
 def baseline(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("base")
     shutil.copytree(STORE, tmp, dirs_exist_ok=True)
-    result = build(BuildOptions(store=f"sqlite:///{tmp / 'mlflow.db'}", out=str(tmp / "site"),
-                                include_deleted=True, jobs=1))
+    result = build(
+        BuildOptions(store=f"sqlite:///{tmp / 'mlflow.db'}", out=str(tmp / "site"), include_deleted=True, jobs=1)
+    )
     return result, _run_jsons(tmp / "site")
 
 
@@ -41,13 +43,19 @@ CASES = {
     "run_of_a_missing_experiment": ("UPDATE runs SET experiment_id = 987654 WHERE run_uuid = ?", RUN, RUN),
     "metric_value_not_a_number": (
         "UPDATE metrics SET value = 'n/a' WHERE rowid = (SELECT min(rowid) FROM metrics WHERE run_uuid = ?)",
-        RUN, None),
+        RUN,
+        None,
+    ),
     "registered_model_time_not_a_number": (
         "INSERT INTO registered_models (name, creation_time) VALUES ('digits', 'last week')",
-        "registered_models", None),
+        "registered_models",
+        None,
+    ),
     "metric_timestamp_not_a_number": (
         "UPDATE metrics SET timestamp = 'soon' WHERE rowid = (SELECT min(rowid) FROM metrics WHERE run_uuid = ?)",
-        RUN, None),
+        RUN,
+        None,
+    ),
 }
 
 
@@ -60,8 +68,11 @@ def test_uninterpretable_row_is_one_warning_and_the_rest_is_exact(baseline, case
     with conn:
         conn.execute(sql, (RUN,) if "?" in sql else ())
     conn.close()
-    result = build(BuildOptions(store=f"sqlite:///{tmp_path / 'mlflow.db'}", out=str(tmp_path / "site"),
-                                include_deleted=True, jobs=1))
+    result = build(
+        BuildOptions(
+            store=f"sqlite:///{tmp_path / 'mlflow.db'}", out=str(tmp_path / "site"), include_deleted=True, jobs=1
+        )
+    )
     new = [w for w in result.warnings if w not in base.warnings]
     assert len(new) == 1 and named in new[0] and "left out" in new[0], new
     runs = _run_jsons(tmp_path / "site")

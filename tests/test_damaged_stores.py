@@ -6,6 +6,7 @@ model registry and a trace); each case damages one file or folder of a copy, at 
 experiment, run, metric, param, tag, dataset, dataset input, trace, logged model, registered
 model, model version — missing, empty, corrupt or of a format this reader does not know.
 """
+
 import json
 import os
 import shutil
@@ -36,8 +37,7 @@ def intact(tmp_path_factory):
             for step, v in enumerate([0.9, 0.5, 0.3]):
                 mlflow.log_metric("loss", v, step=step)
             mlflow.log_metric("acc", 0.8)
-            mlflow.log_input(mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), name="toy"),
-                             context="training")
+            mlflow.log_input(mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), name="toy"), context="training")
             model = mlflow.initialize_logged_model(name="net", params={"depth": "3"})
         with mlflow.start_run(experiment_id=a, run_name="second"):
             mlflow.log_param("lr", "0.01")
@@ -156,7 +156,7 @@ def dataset_input_missing_meta(root, ids):
 
 
 def trace_present(root, ids):
-    return root / ids["a"] / "traces", None, None      # not read yet: said so (intact store too)
+    return root / ids["a"] / "traces", None, None  # not read yet: said so (intact store too)
 
 
 def logged_model_corrupt(root, ids):
@@ -177,10 +177,25 @@ def model_version_missing_meta(root, ids):
     return path.parent, None, None
 
 
-CASES = [exp_meta_missing, exp_meta_empty, exp_meta_corrupt, exp_meta_unknown, exp_copied,
-         run_meta_missing, run_meta_corrupt, run_moved, run_status_unknown, metric_line_garbled,
-         param_undecodable, tag_undecodable, dataset_corrupt, dataset_input_missing_meta,
-         logged_model_corrupt, registered_model_corrupt, model_version_missing_meta]
+CASES = [
+    exp_meta_missing,
+    exp_meta_empty,
+    exp_meta_corrupt,
+    exp_meta_unknown,
+    exp_copied,
+    run_meta_missing,
+    run_meta_corrupt,
+    run_moved,
+    run_status_unknown,
+    metric_line_garbled,
+    param_undecodable,
+    tag_undecodable,
+    dataset_corrupt,
+    dataset_input_missing_meta,
+    logged_model_corrupt,
+    registered_model_corrupt,
+    model_version_missing_meta,
+]
 
 
 @pytest.mark.parametrize("damage", CASES, ids=[c.__name__ for c in CASES])
@@ -206,7 +221,7 @@ def test_one_warning_names_the_damage_and_the_rest_is_exact(intact, damage, tmp_
         if rid == ids["r1"] and damage is metric_line_garbled:
             got, want = json.loads(text), json.loads(base_runs[rid])
             loss = want["metrics"]["loss"]
-            assert got["metrics"]["loss"] == loss[:1] + loss[2:]    # the garbled point only
+            assert got["metrics"]["loss"] == loss[:1] + loss[2:]  # the garbled point only
             got["metrics"]["loss"] = want["metrics"]["loss"]
             assert got == want
         elif rid == ids["r1"] and lost:
@@ -218,12 +233,13 @@ def test_one_warning_names_the_damage_and_the_rest_is_exact(intact, damage, tmp_
         elif rid == ids["r1"] and damage is run_status_unknown:
             assert json.loads(text)["status"] == "42"
         elif rid == ids["r1"] and damage in (dataset_corrupt, dataset_input_missing_meta):
-            assert text == base_runs[rid]      # run.json holds no datasets; the page drops it
+            assert text == base_runs[rid]  # run.json holds no datasets; the page drops it
         else:
             assert text == base_runs[rid], rid
 
 
 def test_intact_store_warns_only_about_traces(intact):
     root, ids, base, _ = intact
-    assert base.warnings == [f"{root / ids['a'] / 'traces'}: 1 trace not shown: trackreport "
-                             "does not read MLflow traces yet"]
+    assert base.warnings == [
+        f"{root / ids['a'] / 'traces'}: 1 trace not shown: trackreport does not read MLflow traces yet"
+    ]

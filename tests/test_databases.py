@@ -1,4 +1,5 @@
 """Stores in real PostgreSQL and MariaDB servers, written by real MLflow, read through SQLAlchemy."""
+
 import json
 import os
 import subprocess
@@ -13,8 +14,22 @@ from sitegen import BuildOptions, build
 from sitegen.cli import main
 
 CORPUS_SCRIPT = Path(__file__).parent / "corpus" / "make_corpus.py"
-FIELDS = ["run_id", "experiment_id", "run_name", "status", "start_time", "end_time", "lifecycle_stage",
-          "user_id", "artifact_uri", "parent_run_id", "params", "tags", "metrics", "artifacts"]
+FIELDS = [
+    "run_id",
+    "experiment_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "user_id",
+    "artifact_uri",
+    "parent_run_id",
+    "params",
+    "tags",
+    "metrics",
+    "artifacts",
+]
 
 
 @pytest.fixture(scope="module", params=["postgresql", "mariadb"])
@@ -39,8 +54,14 @@ def written(server, tmp_path_factory):
     uri = server.create_db("corpus")
     out = tmp_path_factory.mktemp("written")
     env = dict(os.environ, MLFLOW_ALLOW_FILE_STORE="true")
-    proc = subprocess.run([sys.executable, str(CORPUS_SCRIPT), uri, str(out), str(out / "artifacts")],
-                          capture_output=True, text=True, env=env, timeout=600, cwd=out)
+    proc = subprocess.run(
+        [sys.executable, str(CORPUS_SCRIPT), uri, str(out), str(out / "artifacts")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=out,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return uri, out, json.loads((out / "truth.json").read_text())
 

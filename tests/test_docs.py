@@ -1,5 +1,6 @@
 """The README says what the code does: its option table is the options' one declaration
 (sitegen.options) and its list of theme blocks is what the templates offer."""
+
 import re
 from pathlib import Path
 
@@ -11,11 +12,11 @@ from sitegen.options import OPTIONS
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 TEMPLATES = ROOT / "themes" / "default" / "templates"
-CLI_ONLY = {"-v", "--config"}     # rows of the table that are not build options
+CLI_ONLY = {"-v", "--config"}  # rows of the table that are not build options
 
 
 def _option_rows() -> dict[str, list[str]]:
-    section = README[README.index("### Options and config file"):]
+    section = README[README.index("### Options and config file") :]
     rows = {}
     for line in section.splitlines()[2:]:
         if not line.startswith("| `-"):
@@ -60,7 +61,7 @@ def _template_blocks(name: str) -> set[str]:
 
 
 def test_readme_block_list_matches_the_templates():
-    table = README[README.index("| template | blocks |"):]
+    table = README[README.index("| template | blocks |") :]
     listed = {}
     for line in table.splitlines()[2:]:
         if not line.startswith("| `"):
@@ -71,6 +72,10 @@ def test_readme_block_list_matches_the_templates():
     for name, blocks in listed.items():
         own = _template_blocks(name) - (inherited if name != "base.html" else set())
         assert own == blocks, name
-    pages = {p.name for p in TEMPLATES.glob("*.html")} - {"macros.html", "run_row.html", "logged_models.html",
-                                                           "artifact_files.html"}
+    pages = {p.name for p in TEMPLATES.glob("*.html")} - {
+        "macros.html",
+        "run_row.html",
+        "logged_models.html",
+        "artifact_files.html",
+    }
     assert set(listed) == pages

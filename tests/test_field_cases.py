@@ -1,6 +1,7 @@
 """Field cases: small stores cut down from real ones (public repositories, MLflow bug reports),
 each in tests/field_cases/<case>/ with its expected.md. Each test asserts the right outcome for
 the kind of fault the case stands for."""
+
 import html
 import re
 import shutil
@@ -38,7 +39,7 @@ def test_20_copied_experiment_and_moved_run_are_left_out_with_warnings(tmp_path)
     moved = [w for w in result.warnings if w.startswith(f"{store}/0/53c63bbcfc2c4a349be8bd1ed81a396d:")]
     assert len(copied) == 1 and "612547976508339449" in copied[0] and "left out" in copied[0]
     assert len(moved) == 1 and "612547976508339449" in moved[0] and "left out" in moved[0]
-    assert len(result.warnings) == 2, result.warnings     # and no artifact warning: none were logged
+    assert len(result.warnings) == 2, result.warnings  # and no artifact warning: none were logged
     index = (site / "index.html").read_text()
     rows = re.findall(r'<a href="(experiments/[^"]+)">', index)
     assert sorted(rows) == ["experiments/0/index.html", "experiments/612547976508339449/index.html"]
@@ -70,7 +71,7 @@ def test_11_clamped_infinities_count_as_infinities_on_every_store_kind(tmp_path)
         seen[kind] = (flag, cells, sorted(set(marks)))
     assert seen["file"] == seen["sqlite"]
     flag, cells, marks = seen["sqlite"]
-    assert flag == "3" and cells == ["0.3", "0.3", "0.9"]      # latest, min, max over finite values
+    assert flag == "3" and cells == ["0.3", "0.3", "0.9"]  # latest, min, max over finite values
     assert ("1", "+inf") in marks and ("1", "-inf") in marks and ("1", "NaN") in marks
 
 
@@ -79,10 +80,12 @@ def test_14_description_excerpts_are_plain_text(tmp_path):
     site = tmp_path / "site"
     build(BuildOptions(store=store, out=str(site), jobs=1))
     cells = [_text(c) for c in re.findall(r'<td class="desc">(.*?)</td>', (site / "index.html").read_text(), re.S)]
-    assert sorted(c for c in cells if c) == ["Baseline with early stopping; see the design doc and train.py.",
-                                             "说明 粗体"]
+    assert sorted(c for c in cells if c) == [
+        "Baseline with early stopping; see the design doc and train.py.",
+        "说明 粗体",
+    ]
     page = next(p for p in site.glob("experiments/*/index.html") if "early stopping" in p.read_text())
-    assert "<strong>early stopping</strong>" in page.read_text()   # the page itself renders it
+    assert "<strong>early stopping</strong>" in page.read_text()  # the page itself renders it
 
 
 def _run_page(site: Path, name: str) -> str:

@@ -1,6 +1,7 @@
 """Run-folder fingerprints of the file store reuse folder listings only while the folders'
 timestamps say nothing was added, removed or renamed, and never for a folder that changed
 too recently to tell."""
+
 from __future__ import annotations
 
 import os
@@ -50,14 +51,14 @@ def test_every_change_shows(run_dir, change):
     fp, listings, _ = _fingerprint(run_dir)
     metric = next(p for p in (run_dir / "metrics").rglob("*") if p.is_file())
     tag = next((run_dir / "tags").iterdir())
-    if change == "append":                       # a metric point logged: the folder is untouched
+    if change == "append":  # a metric point logged: the folder is untouched
         with open(metric, "a") as f:
             f.write("1800000000000 0.5 99\n")
-    elif change == "rewrite":                    # a tag or note set again, in place
+    elif change == "rewrite":  # a tag or note set again, in place
         tag.write_text(tag.read_text() + " (edited)")
     elif change == "new_file":
         (run_dir / "params" / "late_param").write_text("1")
-    elif change == "new_file_mtime_restored":    # e.g. a copy tool that keeps folder mtimes
+    elif change == "new_file_mtime_restored":  # e.g. a copy tool that keeps folder mtimes
         before = (run_dir / "params").stat()
         (run_dir / "params" / "late_param").write_text("1")
         os.utime(run_dir / "params", ns=(before.st_atime_ns, before.st_mtime_ns))  # ctime still moves
@@ -67,11 +68,11 @@ def test_every_change_shows(run_dir, change):
     assert new_fp != fp
     if change.startswith("new_file") or change == "remove":
         assert [os.path.basename(p) for p in listed] == [tag.parent.name if change == "remove" else "params"]
-    assert new_fp == _fingerprint(run_dir)[0]    # the same as without any kept listing
+    assert new_fp == _fingerprint(run_dir)[0]  # the same as without any kept listing
 
 
 def test_recently_changed_folders_are_not_kept(run_dir):
-    _, listings, _ = _fingerprint(run_dir, later=0)   # every folder was written just now
+    _, listings, _ = _fingerprint(run_dir, later=0)  # every folder was written just now
     assert listings == {}
     _, listings, _ = _fingerprint(run_dir, later=filescan.SETTLED_NS / 1e9 + 1)
     assert "" in listings and "metrics/" in listings

@@ -3,6 +3,7 @@ checked-in expectation (tests/golden_sites.json), apart from trackreport's versi
 that should keep the output (a restructure) proves it here; one that alters it on purpose
 records the new output with `python tests/golden.py --update`, and the diff of
 golden_sites.json shows which files it altered."""
+
 import json
 
 import golden

@@ -1,5 +1,6 @@
 """Metric histories are held as typed arrays once read (a third of the memory of lists),
 without changing a value, and stay lists where a number does not fit in 64 bits."""
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,7 @@ def test_file_store_histories_are_arrays_with_every_value(corpus_copy):
 
 
 def test_special_values_survive_and_pickle():
-    h = MetricHistory("k", [0, 1, 2, 3], [10, 11, 12, 13],
-                      [float("nan"), float("inf"), -0.0, 1e-320]).compact()
+    h = MetricHistory("k", [0, 1, 2, 3], [10, 11, 12, 13], [float("nan"), float("inf"), -0.0, 1e-320]).compact()
     assert isinstance(h.values, array)
     back = pickle.loads(pickle.dumps(h))
     assert math.isnan(back.values[0]) and back.values[1] == math.inf
@@ -35,7 +35,7 @@ def test_special_values_survive_and_pickle():
 
 
 def test_numbers_beyond_64_bits_stay_lists():
-    data = b"1700000000000 0.5 1\n1700000000001 0.25 36893488147419103232\n"   # step 2**65
+    data = b"1700000000000 0.5 1\n1700000000001 0.25 36893488147419103232\n"  # step 2**65
     h = parse_metric_lines("k", data)
-    assert isinstance(h.steps, list) and h.steps[-1] == 2 ** 65
+    assert isinstance(h.steps, list) and h.steps[-1] == 2**65
     assert h.latest.value == 0.25

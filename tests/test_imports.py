@@ -1,6 +1,7 @@
 """The package's import structure: no import cycle between its modules (imports inside
 functions count too), and the command line's face stays light (`trackreport --help` and
 `--version` load none of the build stack)."""
+
 from __future__ import annotations
 
 import ast
@@ -91,9 +92,7 @@ def test_cycle_finder_finds_a_cycle():
 
 
 def test_command_line_face_is_light():
-    code = ("import sys, sitegen, sitegen.cli; "
-            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=PACKAGE.parent, timeout=60)
+    code = f"import sys, sitegen, sitegen.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"import sitegen.cli loads {proc.stdout.strip()}"

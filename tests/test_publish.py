@@ -1,4 +1,5 @@
 """publish with real git and a local bare repository as the remote."""
+
 import shutil
 import subprocess
 
@@ -57,9 +58,14 @@ def push_their_commit(tmp_path, bare):
 
 
 def user_state(work):
-    return (git(work, "status", "--porcelain=v1", "--branch"), git(work, "rev-parse", "HEAD"),
-            git(work, "stash", "list"), (work / "train.py").read_text(), git(work, "diff", "--cached"),
-            git(work, "symbolic-ref", "HEAD"))
+    return (
+        git(work, "status", "--porcelain=v1", "--branch"),
+        git(work, "rev-parse", "HEAD"),
+        git(work, "stash", "list"),
+        (work / "train.py").read_text(),
+        git(work, "diff", "--cached"),
+        git(work, "symbolic-ref", "HEAD"),
+    )
 
 
 def test_publish_twice_then_rejected(project, tmp_path):
@@ -68,14 +74,15 @@ def test_publish_twice_then_rejected(project, tmp_path):
     before = user_state(work)
     runner = CliRunner()
 
-    result = runner.invoke(main, ["publish", "--store", str(store), "--out", str(site), "--repo", str(work),
-                                  "-m", "first"])
+    result = runner.invoke(
+        main, ["publish", "--store", str(store), "--out", str(site), "--repo", str(work), "-m", "first"]
+    )
     assert result.exit_code == 0, result.output
     assert user_state(work) == before
     files = git(remote, "ls-tree", "-r", "--name-only", "gh-pages").splitlines()
     assert ".nojekyll" in files and "index.html" in files
-    assert ".trackreport-site" not in files          # our bookkeeping stays local
-    assert not any("mlruns" in f for f in files)     # never the store
+    assert ".trackreport-site" not in files  # our bookkeeping stays local
+    assert not any("mlruns" in f for f in files)  # never the store
     assert git(remote, "rev-list", "--count", "gh-pages") == "1"
     assert "Settings → Pages" in result.output
 
@@ -86,14 +93,18 @@ def test_publish_twice_then_rejected(project, tmp_path):
     ts = soon_after(metric)
     with open(metric, "a") as f:
         f.write(f"{ts} 0.125 777\n")
-    result = runner.invoke(main, ["publish", "--store", str(store), "--out", str(site), "--repo", str(work),
-                                  "-m", "second"])
+    result = runner.invoke(
+        main, ["publish", "--store", str(store), "--out", str(site), "--repo", str(work), "-m", "second"]
+    )
     assert result.exit_code == 0, result.output
     assert git(remote, "rev-list", "--count", "gh-pages") == "2"
     changed = git(remote, "diff", "--name-only", "gh-pages~1", "gh-pages").splitlines()
-    assert changed and all(c.startswith(f"experiments/{exp}/runs/{run_dir.name}/") or
-                           c in (f"experiments/{exp}/index.html", "index.html") or
-                           c.startswith(f"experiments/{exp}/charts/") for c in changed), changed
+    assert changed and all(
+        c.startswith(f"experiments/{exp}/runs/{run_dir.name}/")
+        or c in (f"experiments/{exp}/index.html", "index.html")
+        or c.startswith(f"experiments/{exp}/charts/")
+        for c in changed
+    ), changed
     assert f"experiments/{exp}/runs/{run_dir.name}/run.json" in changed
     assert user_state(work) == before
 
@@ -132,11 +143,10 @@ def test_rejected_push_exits_3_and_restores_branch(project, tmp_path):
     assert result.exit_code == EXIT_REJECTED, result.output
     assert "rejected" in result.output and "--force" in result.output
     assert len(result.output.strip().splitlines()) == 1
-    assert git(work, "rev-parse", "gh-pages") == local          # local branch as it was
+    assert git(work, "rev-parse", "gh-pages") == local  # local branch as it was
     assert user_state(work) == before
     # --force overwrites
-    result = CliRunner().invoke(main, ["publish", "--out", str(site), "--no-build", "--repo", str(work),
-                                       "--force"])
+    result = CliRunner().invoke(main, ["publish", "--out", str(site), "--no-build", "--repo", str(work), "--force"])
     assert result.exit_code == 0, result.output
     assert "local.html" in git(pushed_to, "ls-tree", "-r", "--name-only", "gh-pages")
 
@@ -151,12 +161,10 @@ def test_cname_and_errors(project, tmp_path):
     runner = CliRunner()
     res = runner.invoke(main, ["publish", "--out", str(site), "--no-build", "--repo", str(tmp_path)])
     assert res.exit_code == 2 and "not inside a git repository" in res.output
-    res = runner.invoke(main, ["publish", "--out", str(site), "--no-build", "--repo", str(work),
-                               "--remote", "nope"])
+    res = runner.invoke(main, ["publish", "--out", str(site), "--no-build", "--repo", str(work), "--remote", "nope"])
     assert res.exit_code == 2 and "no remote named 'nope'" in res.output
     git(work, "remote", "add", "broken", str(tmp_path / "missing.git"))
-    res = runner.invoke(main, ["publish", "--out", str(site), "--no-build", "--repo", str(work),
-                               "--remote", "broken"])
+    res = runner.invoke(main, ["publish", "--out", str(site), "--no-build", "--repo", str(work), "--remote", "broken"])
     assert res.exit_code == 4 and len(res.output.strip().splitlines()) == 1
 
 
@@ -166,18 +174,21 @@ def test_too_large_file_is_refused(project, tmp_path):
     build(BuildOptions(store=str(store), out=str(site), jobs=1))
     big = site / "experiments" / "huge.bin"
     with open(big, "wb") as f:
-        f.truncate(101 * 1000 * 1000)     # sparse: 101 MB on paper, nothing on disk
+        f.truncate(101 * 1000 * 1000)  # sparse: 101 MB on paper, nothing on disk
     res = CliRunner().invoke(main, ["publish", "--out", str(site), "--no-build", "--repo", str(work)])
     assert res.exit_code == 2
     assert "experiments/huge.bin" in res.output and "--max-artifact-size" in res.output
     assert git(remote, "branch", "--list", "gh-pages") == ""
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("git@github.com:ada/results.git", "https://ada.github.io/results/"),
-    ("https://github.com/Ada/results", "https://ada.github.io/results/"),
-    ("https://github.com/ada/ada.github.io.git", "https://ada.github.io/"),
-    ("/srv/git/results.git", None),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("git@github.com:ada/results.git", "https://ada.github.io/results/"),
+        ("https://github.com/Ada/results", "https://ada.github.io/results/"),
+        ("https://github.com/ada/ada.github.io.git", "https://ada.github.io/"),
+        ("/srv/git/results.git", None),
+    ],
+)
 def test_pages_url(url, expected):
     assert pages_url(url) == expected

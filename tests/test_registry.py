@@ -1,4 +1,5 @@
 """The model registry, written by real MLflow into a file store and a SQLite store."""
+
 import os
 import re
 
@@ -40,10 +41,10 @@ def test_models_pages_and_links(registry, tmp_path):
     model_pages = list((site / "models").glob("*/index.html"))
     assert len(model_pages) == 1
     page = model_pages[0].read_text()
-    assert "<strong>classifier</strong>" in page                     # description rendered
+    assert "<strong>classifier</strong>" in page  # description rendered
     assert re.search(r'id="v1".*?Production', page, re.S)
     assert re.search(r'id="v2".*?@champion', page, re.S)
-    assert f"experiments/{exp}/runs/{rid}/index.html" in page       # source run linked
+    assert f"experiments/{exp}/runs/{rid}/index.html" in page  # source run linked
     run_page = (site / "experiments" / exp / "runs" / rid / "index.html").read_text()
     assert "Registered model versions" in run_page and "version 1 · Production" in run_page
     assert "registered model" in (site / "index.html").read_text()
@@ -57,8 +58,9 @@ def test_logged_models_shown_on_run_and_experiment(kind, tmp_path):
     try:
         exp_id = mlflow.create_experiment("logged")
         with mlflow.start_run(experiment_id=exp_id, run_name="trainer") as run:
-            model = mlflow.initialize_logged_model(name="digits <net>", params={"lr": "0.1"},
-                                                   tags={"stage": "candidate"}, model_type="classifier")
+            model = mlflow.initialize_logged_model(
+                name="digits <net>", params={"lr": "0.1"}, tags={"stage": "candidate"}, model_type="classifier"
+            )
             mlflow.log_metric("acc", 0.91, model_id=model.model_id)
             mlflow.finalize_logged_model(model.model_id, "READY")
     finally:
@@ -73,7 +75,7 @@ def test_logged_models_shown_on_run_and_experiment(kind, tmp_path):
     exp_page = (site / "experiments" / exp_id / "index.html").read_text()
     assert f'href="runs/{run.info.run_id}/index.html">trainer</a>' in exp_page
     page = f"experiments/{exp_id}/models/{model.model_id}/index.html"
-    assert (site / page).is_file()                                    # each has a page, linked
+    assert (site / page).is_file()  # each has a page, linked
     assert page in link_targets(site, run_file)
     assert page in link_targets(site, site / "experiments" / exp_id / "index.html")
     assert broken_links(site) == []

@@ -1,6 +1,7 @@
 """Building through a real `mlflow server`'s REST API (proxied artifacts, basic auth, metric
 histories in bulk from a SQL store and per run from a file store). Older servers:
 test_rest_versions.py."""
+
 import json
 import subprocess
 import sys
@@ -22,10 +23,11 @@ CORPUS_SCRIPT = Path(__file__).parent / "corpus" / "make_corpus.py"
 def server(tmp_path_factory):
     require_mlflow_cli()
     srv = Server(tmp_path_factory.mktemp("mlflow-server"))
-    _log_histories(srv.url)         # before the corpus: its truth.json has these runs too
+    _log_histories(srv.url)  # before the corpus: its truth.json has these runs too
     out = tmp_path_factory.mktemp("written")
-    proc = subprocess.run([sys.executable, str(CORPUS_SCRIPT), srv.url, str(out)], capture_output=True,
-                          text=True, timeout=600, cwd=out)
+    proc = subprocess.run(
+        [sys.executable, str(CORPUS_SCRIPT), srv.url, str(out)], capture_output=True, text=True, timeout=600, cwd=out
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     yield srv, json.loads((out / "truth.json").read_text())
     srv.stop()
@@ -35,8 +37,7 @@ def test_rest_build_matches_client_and_database(server, tmp_path, monkeypatch):
     """Histories came in bulk here (a SQL store); one test, so the server starts once per worker."""
     srv, truth = server
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    site = build_and_compare(srv.url, truth, f"sqlite:///{srv.base / 'mlflow.db'}", srv.base / "mlartifacts",
-                             tmp_path)
+    site = build_and_compare(srv.url, truth, f"sqlite:///{srv.base / 'mlflow.db'}", srv.base / "mlartifacts", tmp_path)
     assert broken_links(site) == []
     # a second build downloads nothing: the cache already has every file
     cached = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()}
@@ -47,8 +48,9 @@ def test_rest_build_matches_client_and_database(server, tmp_path, monkeypatch):
 
 
 def test_unreachable_server_is_one_line(tmp_path):
-    res = CliRunner().invoke(main, ["build", "--store", f"http://127.0.0.1:{free_port()}", "--out",
-                                    str(tmp_path / "s")])
+    res = CliRunner().invoke(
+        main, ["build", "--store", f"http://127.0.0.1:{free_port()}", "--out", str(tmp_path / "s")]
+    )
     assert res.exit_code == 2 and "cannot reach the tracking server" in res.output
 
 
@@ -56,12 +58,18 @@ def test_basic_auth_server(tmp_path_factory, tmp_path, monkeypatch):
     require_mlflow_cli()
     base = tmp_path_factory.mktemp("auth-server")
     ini = base / "auth.ini"
-    ini.write_text("[mlflow]\ndefault_permission = READ\n"
-                   f"database_uri = sqlite:///{base / 'auth.db'}\n"
-                   "admin_username = admin\nadmin_password = s3cret-Passw0rd\nauthorization_function = "
-                   "mlflow.server.auth:authenticate_request_basic_auth\n")
-    srv = Server(base, "--app-name", "basic-auth",
-                 env={"MLFLOW_AUTH_CONFIG_PATH": str(ini), "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only"})
+    ini.write_text(
+        "[mlflow]\ndefault_permission = READ\n"
+        f"database_uri = sqlite:///{base / 'auth.db'}\n"
+        "admin_username = admin\nadmin_password = s3cret-Passw0rd\nauthorization_function = "
+        "mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    srv = Server(
+        base,
+        "--app-name",
+        "basic-auth",
+        env={"MLFLOW_AUTH_CONFIG_PATH": str(ini), "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only"},
+    )
     try:
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
         monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
@@ -70,6 +78,7 @@ def test_basic_auth_server(tmp_path_factory, tmp_path, monkeypatch):
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "s3cret-Passw0rd")
         from mlflow.tracking import MlflowClient
+
         client = MlflowClient(tracking_uri=srv.url)
         exp = client.create_experiment("secured")
         run = client.create_run(exp, run_name="r")
@@ -88,8 +97,17 @@ def test_basic_auth_server(tmp_path_factory, tmp_path, monkeypatch):
 # ---- metric histories: in bulk from SQL stores, per run from file stores ----
 
 TRICKY = [  # (timestamp, step, value): out of logged order, ties, NaN beside 0.0, ±inf, duplicates
-    (1000, 5, 1.0), (900, 6, 2.0), (1000, 1, 3.0), (1000, 1, 0.0), (1000, 1, float("nan")),
-    (800, 9, float("inf")), (1000, 1, -1.0), (700, 2, float("-inf")), (1000, 5, 1.0), (650, 0, 0.5)]
+    (1000, 5, 1.0),
+    (900, 6, 2.0),
+    (1000, 1, 3.0),
+    (1000, 1, 0.0),
+    (1000, 1, float("nan")),
+    (800, 9, float("inf")),
+    (1000, 1, -1.0),
+    (700, 2, float("-inf")),
+    (1000, 5, 1.0),
+    (650, 0, 0.5),
+]
 
 
 def _log_histories(url: str) -> None:
@@ -101,10 +119,13 @@ def _log_histories(url: str) -> None:
     tricky = client.create_run(exp, run_name="tricky").info.run_id
     client.log_batch(tricky, metrics=[Metric("m", v, ts, st) for ts, st, v in TRICKY])
     client.log_batch(tricky, metrics=[Metric("long", float(i % 7), 10_000 - i, i // 3) for i in range(60)])
-    for n in range(30):        # 20 points a run, steps 0..4: a batch guessed from steps comes back cut off
+    for n in range(30):  # 20 points a run, steps 0..4: a batch guessed from steps comes back cut off
         rid = client.create_run(exp, run_name=f"r{n}").info.run_id
-        client.log_batch(rid, metrics=[Metric("loss", n + i / 100, 5000 + i, i % 5) for i in range(20)]
-                         + [Metric("once", float(n), 4000, 0)])
+        client.log_batch(
+            rid,
+            metrics=[Metric("loss", n + i / 100, 5000 + i, i % 5) for i in range(20)]
+            + [Metric("once", float(n), 4000, 0)],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +150,10 @@ def _read_histories(url: str, tmp_path) -> tuple[dict, dict]:
     reader = RestStoreReader(url, cache_dir=tmp_path / "cache")
     try:
         store = reader.read()
-        return ({(r.run_id, k): _points(h) for e in store.experiments for r in e.runs for k, h in r.metrics.items()},
-                dict(reader.histories.requests))
+        return (
+            {(r.run_id, k): _points(h) for e in store.experiments for r in e.runs for k, h in r.metrics.items()},
+            dict(reader.histories.requests),
+        )
     finally:
         reader.close()
 
@@ -144,8 +167,9 @@ def _client_histories(url: str) -> dict:
         for run in client.search_runs([exp.experiment_id], max_results=1000):
             for key in run.data.metrics:
                 hist = client.get_metric_history(run.info.run_id, key)
-                out[(run.info.run_id, key)] = [[m.step, m.timestamp, "NaN" if m.value != m.value else m.value]
-                                               for m in hist]
+                out[(run.info.run_id, key)] = [
+                    [m.step, m.timestamp, "NaN" if m.value != m.value else m.value] for m in hist
+                ]
     return out
 
 
@@ -157,7 +181,7 @@ def _check_histories_in_bulk(url: str, tmp_path, monkeypatch) -> None:
     client = _client_histories(url)
     got, requests = _read_histories(url, tmp_path / "bulk")
     assert got == client
-    assert requests == {"bulk": len({key for _, key in got}), "per_run": 0}     # a request a key
+    assert requests == {"bulk": len({key for _, key in got}), "per_run": 0}  # a request a key
     monkeypatch.setattr(resthistory, "BULK_MAX", 25)
     got, requests = _read_histories(url, tmp_path / "bulk-cut")
     assert got == client
@@ -172,4 +196,4 @@ def test_file_store_server_is_read_per_run_in_logged_order(file_history_server, 
     assert got == _client_histories(url)
     assert requests == {"bulk": 0, "per_run": 62}
     tricky = next(v for (rid, k), v in got.items() if k == "m")
-    assert [p[1] for p in tricky] == [ts for ts, _, _ in TRICKY]      # logged order, not sorted
+    assert [p[1] for p in tricky] == [ts for ts, _, _ in TRICKY]  # logged order, not sorted

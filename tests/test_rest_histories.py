@@ -1,4 +1,5 @@
 """Bulk history reads against a stand-in for the two endpoints (the real ones: test_rest.py)."""
+
 import random
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,8 +27,11 @@ class FakeServer:
         runs = sorted(v for k, v in params if k == "run_id")
         assert len(runs) <= resthistory.BULK_RUNS
         limit = min(int(dict(params)["max_results"]), self.cap)
-        out = [{"run_id": rid, "key": key, "step": s, "timestamp": t, "value": v}
-               for rid in runs for t, s, v in sorted((t, s, v) for s, t, v in self.histories.get((rid, key), []))]
+        out = [
+            {"run_id": rid, "key": key, "step": s, "timestamp": t, "value": v}
+            for rid in runs
+            for t, s, v in sorted((t, s, v) for s, t, v in self.histories.get((rid, key), []))
+        ]
         return {"metrics": out[:limit]}
 
     def pages(self, method, endpoint, key, body):
@@ -41,7 +45,7 @@ def _jobs(histories: dict) -> list:
     jobs = []
     for (rid, key), points in histories.items():
         run = runs.setdefault(rid, Run(run_id=rid, experiment_id="1"))
-        jobs.append((run, key, max(points)))      # the run search's latest: largest (step, timestamp, value)
+        jobs.append((run, key, max(points)))  # the run search's latest: largest (step, timestamp, value)
     return jobs
 
 

@@ -1,4 +1,5 @@
 """The built site: links, relative URLs, escaping of untrusted store content, layout."""
+
 import re
 
 import pytest
@@ -23,29 +24,29 @@ def test_site_layout(built_sites, name):
 
 
 def test_broken_link_checker_catches_problems(tmp_path):
-    (tmp_path / "index.html").write_text('<a href="missing.html">x</a><img src="/abs.png">'
-                                         '<script src="https://cdn.example/x.js"></script>')
+    (tmp_path / "index.html").write_text(
+        '<a href="missing.html">x</a><img src="/abs.png"><script src="https://cdn.example/x.js"></script>'
+    )
     problems = broken_links(tmp_path)
     assert len(problems) == 3
 
 
 def _page_with(site, text):
-    return next(p for p in site.glob("experiments/*/runs/*/index.html")
-                if text in p.read_text(encoding="utf-8"))
+    return next(p for p in site.glob("experiments/*/runs/*/index.html") if text in p.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name", ["3.17.2-file", "3.17.2-sqlite"])
 def test_untrusted_text_is_escaped(built_sites, name):
     site, _ = built_sites[name]
     edge = _page_with(site, "<title>edge-values").read_text(encoding="utf-8")
-    assert "&lt;img src=x onerror=alert(1)&gt;" in edge          # param value
+    assert "&lt;img src=x onerror=alert(1)&gt;" in edge  # param value
     assert "<img src=x" not in edge
-    assert "&lt;b&gt;mallory&lt;/b&gt;" in edge                  # tag value
+    assert "&lt;b&gt;mallory&lt;/b&gt;" in edge  # tag value
     parent = _page_with(site, "<title>sweep-parent").read_text(encoding="utf-8")
-    assert "<strong>bold</strong>" in parent                     # markdown rendered
-    assert "<script>alert" not in parent                         # never a live script
+    assert "<strong>bold</strong>" in parent  # markdown rendered
+    assert "<script>alert" not in parent  # never a live script
     description = re.search(r'aria-label="Description">(.*?)</section>', parent, re.S).group(1)
-    assert "alert" not in description                            # sanitizer dropped the script
+    assert "alert" not in description  # sanitizer dropped the script
 
 
 @pytest.mark.parametrize("name", list(STORES))
@@ -83,8 +84,7 @@ def test_artifacts_copied_with_spaces_and_nesting(built_sites):
 
 def test_runs_table_groups_children_under_parent(built_sites):
     site, _ = built_sites["3.17.2-file"]
-    page = next(p for p in site.glob("experiments/*/index.html")
-                if "<title>sweep ·" in p.read_text(encoding="utf-8"))
+    page = next(p for p in site.glob("experiments/*/index.html") if "<title>sweep ·" in p.read_text(encoding="utf-8"))
     html = page.read_text(encoding="utf-8")
     groups = re.findall(r'<tbody class="group">(.*?)</tbody>', html, re.S)
     parent_group = next(g for g in groups if "sweep-parent" in g)
@@ -109,14 +109,14 @@ def test_dataset_inputs_on_run_page(built_sites, name):
     page = _page_with(site, "emoji run").read_text(encoding="utf-8")
     section = re.search(r"<h2>Datasets.*?</section>", page, re.S).group(0)
     assert "<td>toy</td>" in section and "<td>training</td>" in section
-    assert "mlflow_colspec" in section          # schema shown
+    assert "mlflow_colspec" in section  # schema shown
 
 
 @pytest.mark.parametrize("name", ["3.17.2-file", "3.17.2-sqlite"])
 def test_description_not_repeated_among_tags(built_sites, name):
     site, _ = built_sites[name]
     parent = _page_with(site, "<title>sweep-parent").read_text(encoding="utf-8")
-    assert "<strong>bold</strong>" in parent                     # shown as the description
+    assert "<strong>bold</strong>" in parent  # shown as the description
     tags = re.search(r'<h2 id="tags">.*?</section>', parent, re.S).group(0)
     assert "mlflow.note.content" not in tags and "Parent of the sweep" not in tags
-    assert "mlflow.user" in tags                                 # other system tags stay
+    assert "mlflow.user" in tags  # other system tags stay

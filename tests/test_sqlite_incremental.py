@@ -1,5 +1,6 @@
 """Incremental builds of a SQLite store: only the metric rows added since the last build are
 looked at (by rowid), never at the cost of a stale page, and the store is never touched."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,11 @@ mlflow = pytest.importorskip("mlflow")
 
 
 def _pages(site: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(site)): p.read_bytes() for p in site.rglob("*")
-            if p.is_file() and p.name != ".trackreport-site"}
+    return {
+        str(p.relative_to(site)): p.read_bytes()
+        for p in site.rglob("*")
+        if p.is_file() and p.name != ".trackreport-site"
+    }
 
 
 @pytest.fixture
@@ -36,9 +40,14 @@ def _lonely_runs(db: Path) -> list[str]:
     try:
         related = {r[0] for r in con.execute("SELECT run_uuid FROM tags WHERE key='mlflow.parentRunId'")}
         related |= {r[0] for r in con.execute("SELECT value FROM tags WHERE key='mlflow.parentRunId'")}
-        return [r[0] for r in con.execute(
-            "SELECT DISTINCT r.run_uuid FROM runs r JOIN metrics m ON m.run_uuid = r.run_uuid"
-            " WHERE r.lifecycle_stage = 'active' ORDER BY r.run_uuid") if r[0] not in related]
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT r.run_uuid FROM runs r JOIN metrics m ON m.run_uuid = r.run_uuid"
+                " WHERE r.lifecycle_stage = 'active' ORDER BY r.run_uuid"
+            )
+            if r[0] not in related
+        ]
     finally:
         con.close()
 
@@ -58,13 +67,13 @@ def test_new_points_found_by_rowid_and_pages_match_clean_build(store, tmp_path, 
     run_id = _lonely_runs(db)[0]
     client = mlflow.MlflowClient(tracking_uri=uri)
     client.log_metric(run_id, "late_metric", 0.75, step=7)
-    client.log_metric(run_id, "late_metric", 0.5, step=3)      # an earlier step, logged later
+    client.log_metric(run_id, "late_metric", 0.5, step=3)  # an earlier step, logged later
     mlflow_files = tree_digest(store)
 
     scans = _counting(monkeypatch)
     result = build(BuildOptions(store=uri, out=str(out), jobs=1))
     assert scans == [] and result.runs_rendered == 1
-    assert tree_digest(store) == mlflow_files          # read in place, still never written
+    assert tree_digest(store) == mlflow_files  # read in place, still never written
     assert not [p for p in store.iterdir() if p.name.endswith(("-journal", "-wal", "-shm"))]
     page = next(out.glob(f"experiments/*/runs/{run_id}/run.json")).read_text()
     assert "late_metric" in page
@@ -84,8 +93,13 @@ def test_deleted_rows_fall_back_to_counting_everything(store, tmp_path, monkeypa
     client = mlflow.MlflowClient(tracking_uri=uri)
     client.delete_run(victim)
     env = dict(os.environ, MLFLOW_TRACKING_URI=uri)
-    gc = subprocess.run([sys.executable, "-m", "mlflow", "gc", "--backend-store-uri", uri,
-                         "--run-ids", victim], capture_output=True, text=True, env=env, timeout=300)
+    gc = subprocess.run(
+        [sys.executable, "-m", "mlflow", "gc", "--backend-store-uri", uri, "--run-ids", victim],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert gc.returncode == 0, gc.stderr[-2000:]
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     assert con.execute("SELECT count(*) FROM metrics WHERE run_uuid = ?", (victim,)).fetchone() == (0,)
@@ -124,7 +138,7 @@ def test_many_histories_to_read_come_from_a_snapshot(store, tmp_path, monkeypatc
     real = sqlstore._snapshot
     monkeypatch.setattr(sqlstore, "_snapshot", lambda path: snapshots.append(1) or real(path))
     build(BuildOptions(store=uri, out=str(out), jobs=1))
-    assert snapshots == []                       # little to read: in place
+    assert snapshots == []  # little to read: in place
     mlflow.MlflowClient(tracking_uri=uri).log_metric(_lonely_runs(db)[0], "late_metric", 2.0, step=2)
     monkeypatch.setattr(sqlstore, "LARGE_LOAD_ROWS", 0)
     build(BuildOptions(store=uri, out=str(out), jobs=1))

@@ -1,4 +1,5 @@
 """Building never changes a store, and never blocks or damages a SQLite writer."""
+
 import json
 import os
 import sqlite3
@@ -15,8 +16,7 @@ def test_build_leaves_every_store_byte_for_byte_unchanged(corpus_copy, tmp_path)
     before = tree_digest(corpus_copy)
     mtimes = {p: p.stat().st_mtime_ns for p in corpus_copy.rglob("*")}
     for name in STORES:
-        build(BuildOptions(store=store_uri(corpus_copy, name), out=str(tmp_path / name),
-                           include_deleted=True, jobs=1))
+        build(BuildOptions(store=store_uri(corpus_copy, name), out=str(tmp_path / name), include_deleted=True, jobs=1))
     assert tree_digest(corpus_copy) == before
     assert {p: p.stat().st_mtime_ns for p in corpus_copy.rglob("*")} == mtimes
     leftovers = [p for p in corpus_copy.rglob("*") if p.name.endswith(("-journal", "-wal", "-shm"))]
@@ -62,8 +62,9 @@ def test_concurrent_sqlite_writer_is_not_blocked_or_damaged(corpus_copy, tmp_pat
     db = tmp_path / "live.db"
     db.write_bytes((corpus_copy / "3.17.2" / "sqlite" / "mlflow.db").read_bytes())
     writes = 3000
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(writes)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db), str(writes)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         builds = 0

@@ -1,12 +1,26 @@
 """run.json of every run equals what MLflow's own client returned for the same store."""
+
 import json
 
 import pytest
 from conftest import STORES, truth
 
-FIELDS = ["run_id", "experiment_id", "run_name", "status", "start_time", "end_time",
-          "lifecycle_stage", "user_id", "artifact_uri", "parent_run_id", "params", "tags",
-          "metrics", "artifacts"]
+FIELDS = [
+    "run_id",
+    "experiment_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "user_id",
+    "artifact_uri",
+    "parent_run_id",
+    "params",
+    "tags",
+    "metrics",
+    "artifacts",
+]
 
 
 def _run_jsons(site):
@@ -35,8 +49,9 @@ def test_run_json_matches_mlflow_client(built_sites, name):
 def test_run_json_is_strict_json(built_sites, name):
     site, _ = built_sites[name]
     for p in site.glob("experiments/*/runs/*/run.json"):
-        json.loads(p.read_text(encoding="utf-8"),
-                   parse_constant=lambda c, p=p: pytest.fail(f"{p}: bare {c} is not JSON"))
+        json.loads(
+            p.read_text(encoding="utf-8"), parse_constant=lambda c, p=p: pytest.fail(f"{p}: bare {c} is not JSON")
+        )
 
 
 @pytest.mark.parametrize("name", list(STORES))
@@ -54,13 +69,14 @@ def test_every_experiment_has_a_page(built_sites, name):
 
 def test_edge_values_charted_and_counted(built_sites):
     site, _ = built_sites["3.17.2-file"]
-    run = next(p for p in site.glob("experiments/*/runs/*/index.html")
-               if "<title>edge-values" in p.read_text(encoding="utf-8"))
+    run = next(
+        p for p in site.glob("experiments/*/runs/*/index.html") if "<title>edge-values" in p.read_text(encoding="utf-8")
+    )
     html = run.read_text(encoding="utf-8")
     assert "1 × NaN" in html and "1 × +inf" in html and "1 × -inf" in html
     charts = sorted((run.parent / "charts").glob("*.svg"))
     assert len(charts) == 2  # "weird" and the single-point "once"
     texts = [c.read_text() for c in charts]
     assert all(t.startswith("<svg") for t in texts)
-    weird = next(t for t in texts if 'stroke="#ef4444"' in t)   # its NaN/±inf marks
+    weird = next(t for t in texts if 'stroke="#ef4444"' in t)  # its NaN/±inf marks
     assert weird.count("m-4-4 8 8") == 1 and weird.count("m0-5 5 8h-10z") == 1  # one NaN, one +inf

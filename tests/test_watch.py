@@ -1,4 +1,5 @@
 """watch follows a store while a real MLflow client logs to it (file store and SQLite)."""
+
 import json
 import os
 import threading
@@ -95,8 +96,10 @@ def test_watch_follows_a_logging_client(store, tmp_path):
 
         # an edited experiment description shows up
         client.set_experiment_tag(exp_id, "mlflow.note.content", "Now with **notes**")
-        wait_for(lambda: "<strong>notes</strong>" in
-                 (site / "experiments" / exp_id / "index.html").read_text(), "edited description")
+        wait_for(
+            lambda: "<strong>notes</strong>" in (site / "experiments" / exp_id / "index.html").read_text(),
+            "edited description",
+        )
 
         # a logged model gets its page, which follows the model and goes with it
         mid = client.create_logged_model(exp_id, source_run_id=rid, name="live-model").model_id
@@ -122,8 +125,9 @@ def test_watch_polling_fallback(tmp_path):
         rid = client.create_run(exp_id, run_name="p").info.run_id
         client.log_metric(rid, "acc", 0.5, step=1)
         # (step, value) of every point: one read per check (the file may be mid-write at first)
-        wait_for(lambda: [(p[0], p[2]) for p in run_json(site, exp_id, rid)["metrics"]["acc"]] == [(1, 0.5)],
-                 "polled change")
+        wait_for(
+            lambda: [(p[0], p[2]) for p in run_json(site, exp_id, rid)["metrics"]["acc"]] == [(1, 0.5)], "polled change"
+        )
 
 
 def test_half_written_data_keeps_previous_pages(tmp_path):
@@ -136,12 +140,12 @@ def test_half_written_data_keeps_previous_pages(tmp_path):
     with Running(BuildOptions(store=uri, out=str(site), jobs=1)) as w:
         wait_for(lambda: len(run_json(site, exp_id, rid)["metrics"]["loss"]) == 1, "first build")
         metric = tmp_path / "mlruns" / exp_id / rid / "metrics" / "loss"
-        with open(metric, "a") as f:               # a line being appended right now
+        with open(metric, "a") as f:  # a line being appended right now
             f.write("1800000000000 0.2")
             f.flush()
             meta = tmp_path / "mlruns" / exp_id / rid / "meta.yaml"
             good = meta.read_text()
-            meta.write_text("run_id: " + rid + "\nstatus: [")   # meta.yaml being rewritten
+            meta.write_text("run_id: " + rid + "\nstatus: [")  # meta.yaml being rewritten
             builds = w.watcher.builds
             wait_for(lambda: w.watcher.builds > builds, "a rebuild during the half-written state")
             assert (site / "experiments" / exp_id / "runs" / rid / "index.html").is_file()
@@ -164,7 +168,7 @@ def test_preview_server_injects_reload_and_reports_changes(tmp_path):
             page = f"experiments/{exp_id}/runs/{rid}/index.html"
             served = urllib.request.urlopen(server.url + page, timeout=10).read().decode()
             assert "__trackreport__/mtime" in served
-            assert "__trackreport__" not in (site / page).read_text()   # the built file has no reload code
+            assert "__trackreport__" not in (site / page).read_text()  # the built file has no reload code
 
             def mtime():
                 url = f"{server.url}__trackreport__/mtime?path=/{page}"

@@ -16,6 +16,7 @@ Resolution order for a run's artifact folder (the first that exists wins):
 A run whose folder is found nowhere gets a warning on its page; an empty or absent
 folder of a run that logged nothing is not a problem.
 """
+
 from sitegen.artifacts.kinds import classify  # noqa: F401
 from sitegen.artifacts.listing import attach_artifacts, copy_into_site, list_artifacts  # noqa: F401
 from sitegen.artifacts.locate import artifact_roots, candidate_dirs, logged_nothing, resolve_artifact_dir  # noqa: F401

@@ -1,15 +1,54 @@
 """What kind of file an artifact is, for how its page shows it: by name (extension), as
 MLflow's UI decides which previewer to use."""
+
 from __future__ import annotations
 
 import mimetypes
 
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".ico", ".avif"}
-TEXT_EXT = {".txt", ".log", ".py", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".sh", ".r", ".sql",
-            ".xml", ".ipynb", ".tex", ".rst", ".js", ".css", ".jsonl", ".tsv", ".out", ".err",
-            ".conf", ".env", ".gitignore", ".dockerfile", ".c", ".h", ".cpp", ".java", ".go", ".rs"}
-TEXT_NAMES = {"MLmodel", "Dockerfile", "Makefile", "LICENSE", "README", "requirements.txt",
-              "conda.yaml", "python_env.yaml"}
+TEXT_EXT = {
+    ".txt",
+    ".log",
+    ".py",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".cfg",
+    ".ini",
+    ".sh",
+    ".r",
+    ".sql",
+    ".xml",
+    ".ipynb",
+    ".tex",
+    ".rst",
+    ".js",
+    ".css",
+    ".jsonl",
+    ".tsv",
+    ".out",
+    ".err",
+    ".conf",
+    ".env",
+    ".gitignore",
+    ".dockerfile",
+    ".c",
+    ".h",
+    ".cpp",
+    ".java",
+    ".go",
+    ".rs",
+}
+TEXT_NAMES = {
+    "MLmodel",
+    "Dockerfile",
+    "Makefile",
+    "LICENSE",
+    "README",
+    "requirements.txt",
+    "conda.yaml",
+    "python_env.yaml",
+}
 # Sidecar folders beside a database store where artifacts usually live.
 
 

@@ -1,5 +1,6 @@
 """A run's artifact files: listed (never following a symlink out of the folder), fetched from
 object stores, marked when too large, and copied (hard-linked) into the site."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ from sitegen.entities import ArtifactFile, Run
 def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[ArtifactFile]:
     """Files under ``root``, sorted by path. Symlinks that leave ``root`` are never followed."""
     out: list[ArtifactFile] = []
-    real_root: list[str] = []     # resolved once, and only if a symlink needs checking
+    real_root: list[str] = []  # resolved once, and only if a symlink needs checking
 
     def inside(p: str) -> bool:
         if not real_root:
@@ -49,16 +50,18 @@ def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[Artifa
     return out
 
 
-def attach_artifacts(runs, *, store_kind: str, store_dir: str | None, artifacts_dir: str | None,
-                     max_size: int | None) -> None:
+def attach_artifacts(
+    runs, *, store_kind: str, store_dir: str | None, artifacts_dir: str | None, max_size: int | None
+) -> None:
     """Resolve, list and mark (too large) each run's artifacts, in place."""
     in_objectstores = []
     for run in runs:
-        if not run.artifacts_remote:      # a tracking server's reader listed them already
+        if not run.artifacts_remote:  # a tracking server's reader listed them already
             if _find_artifacts(run, store_kind, store_dir, artifacts_dir):
                 in_objectstores.append(run)
-    if in_objectstores:                   # fetched together: listings and downloads in parallel
+    if in_objectstores:  # fetched together: listings and downloads in parallel
         from sitegen.artifacts import objectstore
+
         objectstore.fetch_artifacts(in_objectstores, max_size)
     if max_size is not None:
         for run in runs:
@@ -69,8 +72,7 @@ def attach_artifacts(runs, *, store_kind: str, store_dir: str | None, artifacts_
 
 def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_dir: str | None) -> bool:
     """List a run's local artifact folder; True when its artifacts are in an object store instead."""
-    folder = resolve_artifact_dir(run, store_kind=store_kind, store_dir=store_dir,
-                                  artifacts_dir=artifacts_dir)
+    folder = resolve_artifact_dir(run, store_kind=store_kind, store_dir=store_dir, artifacts_dir=artifacts_dir)
     if folder is not None:
         run.artifact_dir = str(folder)
         run.artifacts = list_artifacts(folder, run.warnings)
@@ -80,11 +82,13 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
     # no folder is found at all. Object stores are fetched.
     uri = run.artifact_uri or ""
     from sitegen.artifacts import objectstore
+
     if objectstore.supported(uri):
         return True
     if uri and local_path(uri) is None and not uri.startswith("mlflow-artifacts:"):
-        run.warnings.append(f"artifacts are in {uri}, which this build cannot read; "
-                            "pass --artifacts DIR with a local copy")
+        run.warnings.append(
+            f"artifacts are in {uri}, which this build cannot read; pass --artifacts DIR with a local copy"
+        )
     return False
 
 

@@ -15,6 +15,7 @@ Resolution order for a run's artifact folder (the first that exists wins):
 A run whose folder is found nowhere gets a warning on its page; an empty or absent
 folder of a run that logged nothing is not a problem.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,7 @@ _BESIDE_DB = ("mlruns", "mlartifacts", "artifacts")
 def local_path(uri: str) -> Path | None:
     """Local path for a recorded location, or None when it is not a local one."""
     if uri.startswith("file:///") and not any(c in uri for c in "?#"):
-        return Path(unquote(uri[7:]) if "%" in uri else uri[7:])    # the usual case, without urlparse
+        return Path(unquote(uri[7:]) if "%" in uri else uri[7:])  # the usual case, without urlparse
     if uri.startswith("file:"):
         return Path(unquote(urlparse(uri).path))
     if "://" in uri or uri.startswith("mlflow-artifacts:"):
@@ -62,8 +63,7 @@ def _tails(run: Run) -> list[PurePosixPath]:
     return out
 
 
-def candidate_dirs(run: Run, *, store_kind: str, store_dir: str | None,
-                   artifacts_dir: str | None) -> Iterator[Path]:
+def candidate_dirs(run: Run, *, store_kind: str, store_dir: str | None, artifacts_dir: str | None) -> Iterator[Path]:
     """Every folder that may hold the run's artifacts, in resolution order (made lazily:
     the recorded location is usually the one, and this runs for every run of every build)."""
     uri = run.artifact_uri or ""
@@ -97,17 +97,15 @@ def artifact_roots(store, artifacts_dir: str | None) -> set[Path]:
         if loc is not None:
             roots.add(loc if loc.is_absolute() else (base / loc))
         for run in exp.runs:
-            if run.artifact_dir and not run.artifacts_remote:   # not the download caches
+            if run.artifact_dir and not run.artifacts_remote:  # not the download caches
                 roots.add(Path(run.artifact_dir).parent.parent)
     if artifacts_dir:
         roots.add(Path(artifacts_dir))
     return {p.resolve() for p in roots}
 
 
-def resolve_artifact_dir(run: Run, *, store_kind: str, store_dir: str | None,
-                         artifacts_dir: str | None) -> Path | None:
-    for cand in candidate_dirs(run, store_kind=store_kind, store_dir=store_dir,
-                               artifacts_dir=artifacts_dir):
+def resolve_artifact_dir(run: Run, *, store_kind: str, store_dir: str | None, artifacts_dir: str | None) -> Path | None:
+    for cand in candidate_dirs(run, store_kind=store_kind, store_dir=store_dir, artifacts_dir=artifacts_dir):
         if os.path.isdir(cand):
             return cand
     return None
@@ -123,5 +121,4 @@ def logged_nothing(run: Run, store_dir: str | None) -> bool:
         return False
     root = recorded.parents[2]
     base = Path(store_dir) if store_dir else Path.cwd()
-    return (base / root).is_dir() or (store_dir is not None and
-                                      (base.name == root.name or (base / root.name).is_dir()))
+    return (base / root).is_dir() or (store_dir is not None and (base.name == root.name or (base / root.name).is_dir()))

@@ -1,4 +1,5 @@
 """Bounded previews of the artifacts a page shows inline: text, table rows, markdown."""
+
 from __future__ import annotations
 
 import csv

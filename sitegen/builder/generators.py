@@ -1,6 +1,7 @@
 """What each kind of page needs made, for the pipeline (``sitegen.builder.pipeline``): stale
 pages removed, a run's page (artifacts copied here, charts, page and run.json by a worker),
 an experiment's page with its comparison charts, and the registry's pages."""
+
 from __future__ import annotations
 
 from concurrent.futures import Future
@@ -57,9 +58,19 @@ def registry_pages(store: Store, writer: SiteWriter, pages: Pages) -> int:
     return 1 + len(store.registered_models)
 
 
-def run_page(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool,
-               result: "BuildResult", prunes: list[str], model_versions: list,
-               logged_models: list, fmt: str) -> list:
+def run_page(
+    run: Run,
+    store: Store,
+    rel,
+    writer: SiteWriter,
+    pages: Pages,
+    pool,
+    result: "BuildResult",
+    prunes: list[str],
+    model_versions: list,
+    logged_models: list,
+    fmt: str,
+) -> list:
     """Copy the run's artifacts here; charts, page and run.json are made by a worker."""
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
     base = urls.run_dir(run.experiment_id, run.run_id)
@@ -74,8 +85,16 @@ def run_page(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool
     prunes.append(base)
     result.pages += 1
     parent, children = rel[run.run_id]
-    job = worker.RunJob(run, worker.experiment_stub(exp), worker.stub(parent) if parent else None,
-                      [worker.stub(c) for c in children], str(out_dir), model_versions, logged_models, fmt)
+    job = worker.RunJob(
+        run,
+        worker.experiment_stub(exp),
+        worker.stub(parent) if parent else None,
+        [worker.stub(c) for c in children],
+        str(out_dir),
+        model_versions,
+        logged_models,
+        fmt,
+    )
     if pool is None:
         done: Future = Future()
         done.set_result(worker.render_run(job, pages))
@@ -83,9 +102,17 @@ def run_page(run: Run, store: Store, rel, writer: SiteWriter, pages: Pages, pool
     return [pool.submit(worker.render_run, job)]
 
 
-def experiment_page(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool,
-                      result: "BuildResult", prunes: list[str], comparisons: list,
-                      rows: RunRows) -> list:
+def experiment_page(
+    exp: Experiment,
+    rel,
+    writer: SiteWriter,
+    pages: Pages,
+    pool,
+    result: "BuildResult",
+    prunes: list[str],
+    comparisons: list,
+    rows: RunRows,
+) -> list:
     """The experiment's page and the comparison charts that cannot be kept."""
     charts_dir = urls.experiment_charts_dir(exp.experiment_id)
     specs = compare.lay_out(comparisons, writer.stage(charts_dir))
@@ -95,8 +122,16 @@ def experiment_page(exp: Experiment, rel, writer: SiteWriter, pages: Pages, pool
     futures = charts.submit_charts(pool, specs) if specs else []
     param_keys = sorted({k for r in exp.runs for k in r.params})
     metric_keys = sorted({k for r in exp.runs for k in r.metrics})
-    writer.write_text(urls.experiment_page(exp.experiment_id), pages.experiment(
-        exp, groups(exp, rel), param_keys[:MAX_TABLE_PARAMS], metric_keys[:MAX_TABLE_METRICS],
-        [c.context() for c in comparisons], rows))
+    writer.write_text(
+        urls.experiment_page(exp.experiment_id),
+        pages.experiment(
+            exp,
+            groups(exp, rel),
+            param_keys[:MAX_TABLE_PARAMS],
+            metric_keys[:MAX_TABLE_METRICS],
+            [c.context() for c in comparisons],
+            rows,
+        ),
+    )
     result.pages += 1
     return futures

@@ -6,6 +6,7 @@ recorded ``artifact_location`` or, for a moved store, under ``<exp>/models/<mode
 Pages are remade only when the build plan says what they show changed, and removed with
 the model (deleted, or gone from the store).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from sitegen.writer import SiteWriter
 class _ArtifactOwner:
     """What the artifact stage needs of a run, for a logged model: its files are found as a
     run's would be, with ``models/<model_id>`` in place of the run id."""
+
     artifact_uri: str | None
     experiment_id: str
     run_id: str
@@ -37,10 +39,10 @@ def attach_artifacts(store: Store, *, artifacts_dir: str | None, max_size: int |
     for m in store.logged_models():
         if not m.artifact_location or m.artifacts_remote:
             continue
-        owner = _ArtifactOwner(m.artifact_location, m.experiment_id,
-                               str(PurePosixPath("models", m.model_id)))
-        artifacts.attach_artifacts([owner], store_kind=store.kind, store_dir=store.base_dir,
-                                   artifacts_dir=artifacts_dir, max_size=max_size)
+        owner = _ArtifactOwner(m.artifact_location, m.experiment_id, str(PurePosixPath("models", m.model_id)))
+        artifacts.attach_artifacts(
+            [owner], store_kind=store.kind, store_dir=store.base_dir, artifacts_dir=artifacts_dir, max_size=max_size
+        )
         m.artifacts, m.artifact_dir = owner.artifacts, owner.artifact_dir
         m.warnings.extend(owner.warnings)
 
@@ -69,8 +71,7 @@ def registered_versions(store: Store) -> dict[str, list[ModelVersion]]:
 def remove_stale(writer: SiteWriter, store: Store) -> None:
     """Drop the pages of logged models that are gone (deleted, or no longer shown); keep those
     whose meta.yaml cannot be read right now."""
-    live = {e.experiment_id: {urls.logged_model_slug(m.model_id) for m in e.logged_models}
-            for e in store.experiments}
+    live = {e.experiment_id: {urls.logged_model_slug(m.model_id) for m in e.logged_models} for e in store.experiments}
     keep = {urls.logged_model_slug(mid) for mid in store.unreadable_logged_models}
     for exp_id, slugs in live.items():
         folder = urls.logged_models_dir(exp_id)
@@ -80,8 +81,9 @@ def remove_stale(writer: SiteWriter, store: Store) -> None:
                     writer.remove(f"{folder}/{entry.name}")
 
 
-def build_pages(store: Store, models: list[LoggedModel], writer: SiteWriter, pages: Pages,
-                versions: dict[str, list[ModelVersion]]) -> tuple[int, int]:
+def build_pages(
+    store: Store, models: list[LoggedModel], writer: SiteWriter, pages: Pages, versions: dict[str, list[ModelVersion]]
+) -> tuple[int, int]:
     """(Re)make the pages of ``models``: (pages written, artifacts copied)."""
     exps = {e.experiment_id: e for e in store.experiments}
     runs = store.run_by_id()
@@ -91,8 +93,10 @@ def build_pages(store: Store, models: list[LoggedModel], writer: SiteWriter, pag
         writer.stage(base)
         copied += artifacts.copy_into_site(m, base, writer)
         artifacts.attach_previews(m)
-        writer.write_text(urls.logged_model_page(m.experiment_id, m.model_id), pages.logged_model(m, exps[m.experiment_id], runs,
-                                                                   versions.get(m.model_id, [])))
+        writer.write_text(
+            urls.logged_model_page(m.experiment_id, m.model_id),
+            pages.logged_model(m, exps[m.experiment_id], runs, versions.get(m.model_id, [])),
+        )
         writer.write_text(urls.logged_model_json(m.experiment_id, m.model_id), logged_model_json(m))
         writer.prune(base)
     return len(models), copied

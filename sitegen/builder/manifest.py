@@ -20,6 +20,7 @@ The next build reads it back (:func:`load`); readers get what they may reuse thr
 makes the next one. Values of ``latest`` that JSON cannot hold (NaN, ±inf) are their repr().
 A manifest of another format or version is not used: the build starts afresh.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,9 +35,23 @@ MANIFEST_FORMAT = 2
 
 # What a build keeps of a run between processes, so that the next build need not read an
 # unchanged run's files again: everything the reader filled in except the histories.
-_SUMMARY_FIELDS = ("run_id", "experiment_id", "run_name", "status", "start_time", "end_time",
-                   "lifecycle_stage", "user_id", "artifact_uri", "source_type", "source_name",
-                   "entry_point_name", "source_version", "params", "tags")
+_SUMMARY_FIELDS = (
+    "run_id",
+    "experiment_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "user_id",
+    "artifact_uri",
+    "source_type",
+    "source_name",
+    "entry_point_name",
+    "source_version",
+    "params",
+    "tags",
+)
 
 
 def load(out: Path, marker: str) -> dict | None:
@@ -52,14 +67,17 @@ def load(out: Path, marker: str) -> dict | None:
 
 def usable(previous: dict | None, site_key: str) -> bool:
     """Whether a build may reuse ``previous``: same format, trackreport version and site key."""
-    return (previous is not None and previous.get("format") == MANIFEST_FORMAT
-            and previous.get("version") == __version__ and previous.get("site_key") == site_key)
+    return (
+        previous is not None
+        and previous.get("format") == MANIFEST_FORMAT
+        and previous.get("version") == __version__
+        and previous.get("site_key") == site_key
+    )
 
 
 def run_summary(run: Run) -> dict:
     out = {name: getattr(run, name) for name in _SUMMARY_FIELDS}
-    out["inputs"] = [[i.name, i.digest, i.source_type, i.source, i.schema, i.profile, i.tags]
-                     for i in run.inputs]
+    out["inputs"] = [[i.name, i.digest, i.source_type, i.source, i.schema, i.profile, i.tags] for i in run.inputs]
     return out
 
 
@@ -74,8 +92,14 @@ def run_from_summary(data: dict, metrics: dict[str, MetricHistory], fingerprint:
 def run_entry(run: Run, key: str, old: dict | None = None) -> dict:
     """What the next build needs of a run: its fingerprint and latest points, and a summary
     of the rest (``old``: the last build's entry, reused as it is if the run is unchanged)."""
-    if (isinstance(old, dict) and run.fingerprint and old.get("fp") == run.fingerprint
-            and old.get("exp") == run.experiment_id and "latest" in old and "run" in old):
+    if (
+        isinstance(old, dict)
+        and run.fingerprint
+        and old.get("fp") == run.fingerprint
+        and old.get("exp") == run.experiment_id
+        and "latest" in old
+        and "run" in old
+    ):
         return {**old, "key": key}
     latest = {}
     for k, h in run.metrics.items():
@@ -83,17 +107,19 @@ def run_entry(run: Run, key: str, old: dict | None = None) -> dict:
         if p is not None:
             v = p.value
             latest[k] = [p.step, p.timestamp, v if math.isfinite(v) else repr(v)]
-            if h.last_timestamp != p.timestamp:    # a later point at a lower step
+            if h.last_timestamp != p.timestamp:  # a later point at a lower step
                 latest[k].append(h.last_timestamp)
-    return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest,
-            "run": run_summary(run)}
+    return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest, "run": run_summary(run)}
 
 
 def _latest(entry: dict) -> dict[str, MetricHistory]:
     """Each metric's latest point (and its last timestamp, when a later point has a lower step)."""
-    return {k: MetricHistory.latest_only(k, p[0], p[1], float(p[2]) if isinstance(p[2], str) else p[2],
-                                         p[3] if len(p) > 3 else None)
-            for k, p in entry["latest"].items()}
+    return {
+        k: MetricHistory.latest_only(
+            k, p[0], p[1], float(p[2]) if isinstance(p[2], str) else p[2], p[3] if len(p) > 3 else None
+        )
+        for k, p in entry["latest"].items()
+    }
 
 
 class ManifestReuse:
@@ -101,8 +127,7 @@ class ManifestReuse:
     last read them (``runs_kept``, ``memory``: full histories), else the manifest's summaries
     with each metric's latest point. Also the reader's own state (``reader_state``)."""
 
-    def __init__(self, previous: dict | None, memory: dict | None = None,
-                 runs_kept: dict | None = None):
+    def __init__(self, previous: dict | None, memory: dict | None = None, runs_kept: dict | None = None):
         self.runs = (previous or {}).get("runs", {})
         self.reader_state = (previous or {}).get("reader")
         self.memory = memory or {}
@@ -113,15 +138,14 @@ class ManifestReuse:
         as the last build's manifest summed it up (only its metrics' latest points)."""
         kept = self.runs_kept.get(folder)
         if kept is not None and kept.fingerprint == fingerprint and kept.metrics_complete:
-            return dataclasses.replace(kept, artifacts=[], artifact_dir=None, warnings=[],
-                                       inputs=list(kept.inputs))
+            return dataclasses.replace(kept, artifacts=[], artifact_dir=None, warnings=[], inputs=list(kept.inputs))
         old = self.runs.get(folder)
         if old is None or old.get("fp") != fingerprint or "run" not in old or "latest" not in old:
             return None
         try:
             return run_from_summary(old["run"], _latest(old), fingerprint)
         except (KeyError, TypeError, ValueError):
-            return None     # a manifest from another version, or edited by hand: read the run
+            return None  # a manifest from another version, or edited by hand: read the run
 
     def get(self, run_id: str, fingerprint: str) -> tuple[dict[str, MetricHistory], bool] | None:
         """(metrics, complete) of an unchanged run: its full histories if this process holds
@@ -143,23 +167,27 @@ def kept_section(previous: dict | None, full: bool, section: str) -> dict:
 def per_experiment(store: Store, made: dict, old: dict) -> dict:
     """A manifest section by experiment: this build's entry for the experiments it redid, the
     last build's for the others."""
-    return {eid: made[eid] if eid in made else old.get(eid, {})
-            for eid in sorted(e.experiment_id for e in store.experiments)}
+    return {
+        eid: made[eid] if eid in made else old.get(eid, {})
+        for eid in sorted(e.experiment_id for e in store.experiments)
+    }
 
 
-def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: dict,
-             markdown: dict) -> dict:
+def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: dict, markdown: dict) -> dict:
     """The manifest of this build: the plan's keys, run entries (unchanged ones as they
     were), what is known of runs and logged models unreadable right now (their pages are
     kept), the per-experiment sections (``charts``, ``rows``: this build's entries for the
     experiments it redid) and the reader's state."""
     old_runs = (previous or {}).get("runs", {}) if not plan.full else {}
     runs = store.run_by_id()
-    manifest = {"format": MANIFEST_FORMAT, "version": __version__, "site_key": plan.site_key,
-                "runs": {rid: run_entry(runs[rid], k, old_runs.get(rid))
-                         for rid, k in sorted(plan.run_keys.items())},
-                "experiments": dict(sorted(plan.experiment_keys.items())),
-                "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(plan.logged_model_keys.items())}}
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "version": __version__,
+        "site_key": plan.site_key,
+        "runs": {rid: run_entry(runs[rid], k, old_runs.get(rid)) for rid, k in sorted(plan.run_keys.items())},
+        "experiments": dict(sorted(plan.experiment_keys.items())),
+        "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(plan.logged_model_keys.items())},
+    }
     for rid in store.unreadable_runs:
         if previous and rid in previous.get("runs", {}):
             manifest["runs"][rid] = previous["runs"][rid]
@@ -176,7 +204,11 @@ def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: d
 
 def unchanged(plan, previous: dict | None) -> bool:
     """True when this build redid nothing the site shows (every page kept as it was)."""
-    return (not plan.full and not plan.render_runs and not plan.render_experiments
-            and not plan.render_logged_models
-            and set((previous or {}).get("experiments", {})) == set(plan.experiment_keys)
-            and set((previous or {}).get("models", {})) == set(plan.logged_model_keys))
+    return (
+        not plan.full
+        and not plan.render_runs
+        and not plan.render_experiments
+        and not plan.render_logged_models
+        and set((previous or {}).get("experiments", {})) == set(plan.experiment_keys)
+        and set((previous or {}).get("models", {})) == set(plan.logged_model_keys)
+    )

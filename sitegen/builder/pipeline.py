@@ -13,6 +13,7 @@ A build is a short sequence of stages (:meth:`SiteBuilder._build`):
 ``build(options)`` is the public entry point (the CLI is a thin layer over it); ``watch``
 keeps a :class:`SiteBuilder` alive between builds.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,14 +44,15 @@ from sitegen.writer import MARKER, SiteWriter
 
 log = logging.getLogger("trackreport")
 
-INLINE_RUNS = 4      # up to this many changed runs are rendered without worker processes
+INLINE_RUNS = 4  # up to this many changed runs are rendered without worker processes
 
-ProgressFn = Callable[[int, int], None]     # (runs done, runs to do)
+ProgressFn = Callable[[int, int], None]  # (runs done, runs to do)
 
 
 @dataclass
 class _Work:
     """One build's state between stages."""
+
     store: Store
     rel: Relations
     plan: Plan
@@ -59,9 +61,9 @@ class _Work:
     versions_by_run: dict[str, list]
     models_by_run: dict[str, list]
     versions_by_model: dict[str, list]
-    comparisons: dict[str, list] = field(default_factory=dict)   # experiment id → its charts
-    rows: dict[str, RunRows] = field(default_factory=dict)       # experiment id → runs-table rows
-    prunes: list[str] = field(default_factory=list)   # folders to clear of an older build's leftovers
+    comparisons: dict[str, list] = field(default_factory=dict)  # experiment id → its charts
+    rows: dict[str, RunRows] = field(default_factory=dict)  # experiment id → runs-table rows
+    prunes: list[str] = field(default_factory=list)  # folders to clear of an older build's leftovers
 
 
 class SiteBuilder:
@@ -74,9 +76,9 @@ class SiteBuilder:
         self.chain = theme_chain(options.theme)
         self.pages = Pages(make_env(self.chain), options.title)
         self._pool = None
-        self._memory: dict[str, tuple[str, dict]] = {}   # run_id → (fingerprint, full histories)
-        self._runs_kept: dict[str, Run] = {}              # run_id → the run as last read
-        self.artifact_roots: set[Path] = set()   # local folders artifacts are logged into (for watch)
+        self._memory: dict[str, tuple[str, dict]] = {}  # run_id → (fingerprint, full histories)
+        self._runs_kept: dict[str, Run] = {}  # run_id → the run as last read
+        self.artifact_roots: set[Path] = set()  # local folders artifacts are logged into (for watch)
 
     def __enter__(self) -> "SiteBuilder":
         return self
@@ -91,8 +93,7 @@ class SiteBuilder:
 
     def pool(self):
         if self._pool is None:
-            self._pool = worker.make_pool(self.options.jobs, self.chain, self.options.title,
-                                          self.options.chart_format)
+            self._pool = worker.make_pool(self.options.jobs, self.chain, self.options.title, self.options.chart_format)
         return self._pool
 
     def build(self, progress: ProgressFn | None = None) -> BuildResult:
@@ -102,8 +103,9 @@ class SiteBuilder:
         if previous is None:
             self.pool()  # a cold build: let workers start (imports, figure) while the store is read
         try:
-            reader = get_reader(self.uri, include_deleted=options.include_deleted,
-                                max_artifact_size=options.max_artifact_size)
+            reader = get_reader(
+                self.uri, include_deleted=options.include_deleted, max_artifact_size=options.max_artifact_size
+            )
         except StoreError as e:
             if options.store:
                 raise
@@ -116,8 +118,13 @@ class SiteBuilder:
     def _build(self, reader, previous: dict | None, progress, t0: float) -> BuildResult:
         store = self._read(reader, previous)
         result = self._result(store)
-        log.debug("read %d experiments, %d runs from %s in %.2f s", result.experiments, result.runs,
-                  redact(self.uri), time.perf_counter() - t0)
+        log.debug(
+            "read %d experiments, %d runs from %s in %.2f s",
+            result.experiments,
+            result.runs,
+            redact(self.uri),
+            time.perf_counter() - t0,
+        )
         work = self._plan(store, previous)
         reader.load_metrics(self._histories_to_read(work))
         futures: list[Future] = []
@@ -146,23 +153,30 @@ class SiteBuilder:
         store = reader.read(manifest.ManifestReuse(previous, self._memory, self._runs_kept))
         settle_ids(store)
         mark_stale_runs(store.experiments)
-        artifacts.attach_artifacts([r for e in store.experiments for r in e.runs],
-                                   store_kind=store.kind, store_dir=store.base_dir,
-                                   artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
+        artifacts.attach_artifacts(
+            [r for e in store.experiments for r in e.runs],
+            store_kind=store.kind,
+            store_dir=store.base_dir,
+            artifacts_dir=options.artifacts,
+            max_size=options.max_artifact_size,
+        )
         loggedmodels.attach_artifacts(store, artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
         return store
 
     def _result(self, store: Store) -> BuildResult:
         runs = [r for e in store.experiments for r in e.runs]
-        result = BuildResult(out=Path(self.options.out), store_uri=self.uri,
-                             experiments=len(store.experiments), runs=len(runs))
+        result = BuildResult(
+            out=Path(self.options.out), store_uri=self.uri, experiments=len(store.experiments), runs=len(runs)
+        )
         result.warnings.extend(store.warnings)
         with_uri = [r for r in runs if r.artifact_uri]
         found_any = any(r.artifact_dir for r in with_uri) or any(m.artifact_dir for m in store.logged_models())
         unclear = [r for r in with_uri if not artifacts.logged_nothing(r, store.base_dir)]
-        if unclear and not found_any:   # MLflow 3 runs often log only models, found apart
-            result.warnings.append(f"no artifact folder was found for any of the {len(with_uri)} runs: "
-                                   "none were logged, or the store was moved (then pass --artifacts DIR)")
+        if unclear and not found_any:  # MLflow 3 runs often log only models, found apart
+            result.warnings.append(
+                f"no artifact folder was found for any of the {len(with_uri)} runs: "
+                "none were logged, or the store was moved (then pass --artifacts DIR)"
+            )
         return result
 
     # ---- 2. plan ----
@@ -179,19 +193,26 @@ class SiteBuilder:
                     versions_by_run.setdefault(v.run_id, []).append(v)
         versions_by_model = loggedmodels.registered_versions(store)
         models_by_run = loggedmodels.by_source_run(store)
-        plan = make_plan(store, rel, previous if writer.reused else None, site_key, versions_by_run,
-                         models_by_run, versions_by_model)
+        plan = make_plan(
+            store, rel, previous if writer.reused else None, site_key, versions_by_run, models_by_run, versions_by_model
+        )
         if plan.full and writer.reused:
             writer.abort()
             writer = SiteWriter(Path(options.out), incremental=False)
-        elif not plan.full:    # same version and options: its markdown conversions still hold
+        elif not plan.full:  # same version and options: its markdown conversions still hold
             fmt.seed_markdown(previous.get("markdown"))
         work = _Work(store, rel, plan, writer, previous, versions_by_run, models_by_run, versions_by_model)
         old_charts = manifest.kept_section(previous, plan.full, "charts")
-        work.comparisons = {exp.experiment_id: compare.plan(      # of the experiments to redo
-            exp, options.chart_format, old_charts.get(exp.experiment_id),
-            writer.out / urls.experiment_charts_dir(exp.experiment_id) if writer.reused else None)
-            for exp in store.experiments if exp.experiment_id in plan.render_experiments}
+        work.comparisons = {
+            exp.experiment_id: compare.plan(  # of the experiments to redo
+                exp,
+                options.chart_format,
+                old_charts.get(exp.experiment_id),
+                writer.out / urls.experiment_charts_dir(exp.experiment_id) if writer.reused else None,
+            )
+            for exp in store.experiments
+            if exp.experiment_id in plan.render_experiments
+        }
         return work
 
     @staticmethod
@@ -213,19 +234,31 @@ class SiteBuilder:
         loggedmodels.remove_stale(writer, store)
         run_futures: list[Future] = []
         for run in plan.render_runs:
-            run_futures += generators.run_page(run, store, work.rel, writer, self.pages, pool, result,
-                                               work.prunes, work.versions_by_run.get(run.run_id, []),
-                                               work.models_by_run.get(run.run_id, []), options.chart_format)
+            run_futures += generators.run_page(
+                run,
+                store,
+                work.rel,
+                writer,
+                self.pages,
+                pool,
+                result,
+                work.prunes,
+                work.versions_by_run.get(run.run_id, []),
+                work.models_by_run.get(run.run_id, []),
+                options.chart_format,
+            )
         futures = list(run_futures)
         old_rows = manifest.kept_section(work.previous, plan.full, "rows")
-        for exp in store.experiments:      # those where something their page shows changed
+        for exp in store.experiments:  # those where something their page shows changed
             eid = exp.experiment_id
             if eid in work.comparisons:
                 work.rows[eid] = RunRows(plan.run_keys, old_rows.get(eid))
-                futures += generators.experiment_page(exp, work.rel, writer, self.pages, pool, result,
-                                                      work.prunes, work.comparisons[eid], work.rows[eid])
-        made, copied = loggedmodels.build_pages(store, plan.render_logged_models, writer, self.pages,
-                                                work.versions_by_model)
+                futures += generators.experiment_page(
+                    exp, work.rel, writer, self.pages, pool, result, work.prunes, work.comparisons[eid], work.rows[eid]
+                )
+        made, copied = loggedmodels.build_pages(
+            store, plan.render_logged_models, writer, self.pages, work.versions_by_model
+        )
         result.pages += made + 1
         result.artifacts += copied
         writer.write_text(urls.INDEX, self.pages.index(store, store.experiments))
@@ -249,18 +282,24 @@ class SiteBuilder:
     def _marker(self, work: _Work) -> dict:
         """The site's marker file: what made it, and the manifest for the next build."""
         made = manifest.assemble(
-            work.plan, work.store, work.previous,
+            work.plan,
+            work.store,
+            work.previous,
             charts={eid: compare.manifest_entry(c) for eid, c in work.comparisons.items()},
-            rows={eid: r.used for eid, r in work.rows.items()}, markdown=fmt.markdown_rendered())
-        return {"generator": "trackreport", "version": __version__, "store": redact(self.uri),
-                "manifest": made}
+            rows={eid: r.used for eid, r in work.rows.items()},
+            markdown=fmt.markdown_rendered(),
+        )
+        return {"generator": "trackreport", "version": __version__, "store": redact(self.uri), "manifest": made}
 
     def _remember(self, store: Store) -> None:
         """What a next build in this process reuses: runs as read, with their full histories."""
         runs = [r for e in store.experiments for r in e.runs]
         self._memory = {r.run_id: (r.fingerprint, r.metrics) for r in runs if r.metrics_complete}
-        self._runs_kept = {r.run_id: dataclasses.replace(r, artifacts=[], artifact_dir=None, warnings=[])
-                           for r in runs if r.metrics_complete and r.fingerprint}
+        self._runs_kept = {
+            r.run_id: dataclasses.replace(r, artifacts=[], artifact_dir=None, warnings=[])
+            for r in runs
+            if r.metrics_complete and r.fingerprint
+        }
         self.artifact_roots = artifacts.artifact_roots(store, self.options.artifacts)
 
 

@@ -8,6 +8,7 @@ and artifact copies likewise, from everything its page shows (the model is read 
 each build: there are few). A change of trackreport's version, of the theme or of an
 output option invalidates everything.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,8 +21,8 @@ from sitegen.entities import Experiment, LoggedModel, Run, Store
 @dataclass(slots=True)
 class Plan:
     site_key: str
-    run_keys: dict[str, str]                 # run_id → render key
-    experiment_keys: dict[str, str]          # experiment_id → key of its comparison charts
+    run_keys: dict[str, str]  # run_id → render key
+    experiment_keys: dict[str, str]  # experiment_id → key of its comparison charts
     logged_model_keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # model_id → (exp, key)
     render_runs: list[Run] = field(default_factory=list)
     render_experiments: set[str] = field(default_factory=set)
@@ -31,33 +32,62 @@ class Plan:
 
 def _logged(m: LoggedModel) -> tuple:
     """What lists of logged models (run and experiment pages) show of one."""
-    return (m.model_id, m.experiment_id, m.name, m.status, m.status_message, m.model_type,
-            m.lifecycle_stage, m.last_updated_timestamp, sorted(m.params.items()), sorted(m.tags.items()),
-            m.metric_rows)
+    return (
+        m.model_id,
+        m.experiment_id,
+        m.name,
+        m.status,
+        m.status_message,
+        m.model_type,
+        m.lifecycle_stage,
+        m.last_updated_timestamp,
+        sorted(m.params.items()),
+        sorted(m.tags.items()),
+        m.metric_rows,
+    )
 
 
 def logged_model_key(m: LoggedModel, exp: Experiment, runs: dict[str, Run], versions=()) -> str:
     """Everything a logged model's page shows: the model, the runs it links, its versions."""
     run_ids = sorted({m.source_run_id or ""} | {p.run_id or "" for p in m.metrics})
-    return digest(_logged(m), m.creation_timestamp, m.artifact_location, exp.name,
-                  [(rid, runs[rid].experiment_id, runs[rid].display_name) for rid in run_ids if rid in runs],
-                  [(v.name, v.version, v.current_stage, v.aliases) for v in versions],
-                  [(a.path, a.size, a.mtime_ns, a.skipped) for a in m.artifacts], m.warnings)
+    return digest(
+        _logged(m),
+        m.creation_timestamp,
+        m.artifact_location,
+        exp.name,
+        [(rid, runs[rid].experiment_id, runs[rid].display_name) for rid in run_ids if rid in runs],
+        [(v.name, v.version, v.current_stage, v.aliases) for v in versions],
+        [(a.path, a.size, a.mtime_ns, a.skipped) for a in m.artifacts],
+        m.warnings,
+    )
 
 
-def run_key(run: Run, exp: Experiment, parent: Run | None, children: list[Run],
-            model_versions=(), logged_models=()) -> str:
-    return digest(run.fingerprint, run.lifecycle_stage, run.stale, exp.name,
-                  [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
-                  (parent.run_id, parent.display_name) if parent else None,
-                  [(c.run_id, c.display_name, c.status, c.fingerprint) for c in children], run.warnings,
-                  [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions],
-                  [_logged(m) for m in logged_models])
+def run_key(
+    run: Run, exp: Experiment, parent: Run | None, children: list[Run], model_versions=(), logged_models=()
+) -> str:
+    return digest(
+        run.fingerprint,
+        run.lifecycle_stage,
+        run.stale,
+        exp.name,
+        [(a.path, a.size, a.mtime_ns, a.skipped) for a in run.artifacts],
+        (parent.run_id, parent.display_name) if parent else None,
+        [(c.run_id, c.display_name, c.status, c.fingerprint) for c in children],
+        run.warnings,
+        [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions],
+        [_logged(m) for m in logged_models],
+    )
 
 
-def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
-              previous: dict | None, site_key: str, versions_by_run: dict | None = None,
-              models_by_run: dict | None = None, versions_by_model: dict | None = None) -> Plan:
+def make_plan(
+    store: Store,
+    relations: dict[str, tuple[Run | None, list[Run]]],
+    previous: dict | None,
+    site_key: str,
+    versions_by_run: dict | None = None,
+    models_by_run: dict | None = None,
+    versions_by_model: dict | None = None,
+) -> Plan:
     """``versions_by_run``/``versions_by_model``: registered versions made from a run or a
     logged model; ``models_by_run``: logged models by source run id."""
     run_keys, exp_keys, logged_model_keys = {}, {}, {}
@@ -67,14 +97,21 @@ def make_plan(store: Store, relations: dict[str, tuple[Run | None, list[Run]]],
     for exp in store.experiments:
         for run in exp.runs:
             parent, children = relations[run.run_id]
-            run_keys[run.run_id] = run_key(run, exp, parent, children, versions_by_run.get(run.run_id, ()),
-                                           models_by_run.get(run.run_id, ()))
-        exp_keys[exp.experiment_id] = digest(exp.name, exp.lifecycle_stage, sorted(exp.tags.items()),
-                                             [run_keys[r.run_id] for r in exp.runs],
-                                             [_logged(m) for m in exp.logged_models])
+            run_keys[run.run_id] = run_key(
+                run, exp, parent, children, versions_by_run.get(run.run_id, ()), models_by_run.get(run.run_id, ())
+            )
+        exp_keys[exp.experiment_id] = digest(
+            exp.name,
+            exp.lifecycle_stage,
+            sorted(exp.tags.items()),
+            [run_keys[r.run_id] for r in exp.runs],
+            [_logged(m) for m in exp.logged_models],
+        )
         for m in exp.logged_models:
-            logged_model_keys[m.model_id] = (m.experiment_id, logged_model_key(
-                m, exp, runs, versions_by_model.get(m.model_id, ())))
+            logged_model_keys[m.model_id] = (
+                m.experiment_id,
+                logged_model_key(m, exp, runs, versions_by_model.get(m.model_id, ())),
+            )
     usable = manifest.usable(previous, site_key)
     plan = Plan(site_key, run_keys, exp_keys, logged_model_keys, full=not usable)
     old_runs = previous.get("runs", {}) if usable else {}

@@ -1,4 +1,5 @@
 """What a build reports: counts, time, warnings, and its one-line summary."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ class BuildResult:
     """``out``: the site's folder; ``store_uri`` as given; counts of experiments and runs in
     the site, runs whose pages were made anew (``runs_rendered``), pages, charts and artifact
     files written; wall time in seconds; one line per problem found in the store."""
+
     out: Path
     store_uri: str
     experiments: int = 0
@@ -28,15 +30,19 @@ class BuildResult:
         """One line: "3 experiments, 9 runs, 13 pages, 37 charts, 10 artifacts in 1.4 s"."""
         warned = f", {plural(len(self.warnings), 'warning')}" if self.warnings else ""
         if self.unchanged:
-            return (f"site unchanged: {plural(self.experiments, 'experiment')}, "
-                    f"{plural(self.runs, 'run')} as before, checked in {self.seconds:.1f} s{warned}")
+            return (
+                f"site unchanged: {plural(self.experiments, 'experiment')}, "
+                f"{plural(self.runs, 'run')} as before, checked in {self.seconds:.1f} s{warned}"
+            )
         reused = self.runs - self.runs_rendered
         extra = f" ({reused} unchanged)" if reused else ""
-        return (f"{plural(self.experiments, 'experiment')}, {plural(self.runs, 'run')}{extra}, "
-                f"{plural(self.pages, 'page')}, {plural(self.charts, 'chart')}, "
-                f"{plural(self.artifacts, 'artifact')} in {self.seconds:.1f} s{warned}")
+        return (
+            f"{plural(self.experiments, 'experiment')}, {plural(self.runs, 'run')}{extra}, "
+            f"{plural(self.pages, 'page')}, {plural(self.charts, 'chart')}, "
+            f"{plural(self.artifacts, 'artifact')} in {self.seconds:.1f} s{warned}"
+        )
 
 
 def plural(n: int, noun: str) -> str:
-    """"1 run", "2 runs", "1,234 runs"."""
+    """ "1 run", "2 runs", "1,234 runs"."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -1,10 +1,11 @@
 """Runs as trees: parents and children (MLflow's ``mlflow.parentRunId`` tag), for pages that
 show a run's family and runs tables that nest children under their parent."""
+
 from __future__ import annotations
 
 from sitegen.entities import Experiment, Run, Store
 
-Relations = dict[str, tuple["Run | None", list[Run]]]     # run id → (parent, children)
+Relations = dict[str, tuple["Run | None", list[Run]]]  # run id → (parent, children)
 
 
 def relations(store: Store) -> Relations:
@@ -17,8 +18,10 @@ def relations(store: Store) -> Relations:
             children.setdefault(pid, []).append(run)
     for lst in children.values():
         lst.sort(key=lambda r: (r.start_time or 0, r.run_id))
-    return {rid: (by_id.get(r.parent_run_id) if r.parent_run_id != rid else None, children.get(rid, []))
-            for rid, r in by_id.items()}
+    return {
+        rid: (by_id.get(r.parent_run_id) if r.parent_run_id != rid else None, children.get(rid, []))
+        for rid, r in by_id.items()
+    }
 
 
 def groups(exp: Experiment, rel: Relations) -> list[list[tuple[Run, int]]]:

@@ -5,6 +5,7 @@ The main process reads the store, copies artifacts and hands each run that must 
 copies of its experiment, parent and children). Workers keep one Jinja environment and
 (for PNG charts) one matplotlib figure for their whole life.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,9 +53,9 @@ class RunJob:
     exp: Experiment
     parent: Run | None
     children: list[Run]
-    out_dir: str                     # absolute folder of the run's pages in the staging site
-    model_versions: list = dataclasses.field(default_factory=list)   # registered from this run
-    logged_models: list = dataclasses.field(default_factory=list)    # logged by this run (MLflow 3)
+    out_dir: str  # absolute folder of the run's pages in the staging site
+    model_versions: list = dataclasses.field(default_factory=list)  # registered from this run
+    logged_models: list = dataclasses.field(default_factory=list)  # logged by this run (MLflow 3)
     chart_format: str = "svg"
 
 
@@ -66,8 +67,7 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
     for spec in specs.values():
         charts.render_chart(spec)
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
-    html = pages.run(job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions,
-                     job.logged_models)
+    html = pages.run(job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions, job.logged_models)
     write_file(out / "index.html", html.encode("utf-8"))
     write_file(out / "run.json", run_json(job.run).encode("utf-8"))
     return len(specs)
@@ -78,6 +78,7 @@ def _init_worker(chain: list[Path], title: str, chart_format: str) -> None:
     _pages = Pages(make_env(chain), title)
     if chart_format == "png":
         from sitegen.charts.png import warm
+
         warm()
 
 

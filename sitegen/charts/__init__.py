@@ -13,6 +13,7 @@ of each pixel column, which draws the same picture. NaN and ±inf values are nev
 silently: they are drawn as red marks along the bottom (NaN, -inf) and top (+inf) edge and
 counted in the caption. The image holds no text from the store: only numbers and colours.
 """
+
 from __future__ import annotations
 
 from concurrent.futures import Executor, Future
@@ -41,6 +42,7 @@ def render_chart(spec: ChartSpec) -> str:
     """Write the plot area of one chart to ``spec.out_path`` (its suffix picks SVG or PNG)."""
     if spec.out_path.endswith(".png"):
         from sitegen.charts.png import render_png
+
         return render_png(spec)
     # An identical chart from the previous build is left alone (mtime included).
     write_file(spec.out_path, svg_chart(spec))
@@ -61,5 +63,5 @@ def submit_charts(pool: Executor | None, specs: list[ChartSpec], batch: int = 16
         f.set_result(_render_many(specs))
         return [f]
     for i in range(0, len(specs), batch):
-        futures.append(pool.submit(_render_many, specs[i:i + batch]))
+        futures.append(pool.submit(_render_many, specs[i : i + batch]))
     return futures

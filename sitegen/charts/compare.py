@@ -7,6 +7,7 @@ colours). When the key matches the last build's and the image is still in the si
 image is kept and its layout (ticks, limits, colours, flag counts: what the page shows around
 the image) comes from the manifest; only the charts of changed runs are read and drawn.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,12 +25,12 @@ MAX_COMPARE_RUNS = 10
 
 @dataclass(slots=True)
 class Comparison:
-    key: str                            # the metric
-    runs: list[Run]                     # compared runs, latest first
-    chart_key: str                      # what the chart is made of
-    file: str                           # the image's file name in the experiment's charts/
+    key: str  # the metric
+    runs: list[Run]  # compared runs, latest first
+    chart_key: str  # what the chart is made of
+    file: str  # the image's file name in the experiment's charts/
     spec: charts.ChartSpec | None = None
-    kept: bool = False                  # the last build's image and layout still hold
+    kept: bool = False  # the last build's image and layout still hold
 
     def context(self) -> dict:
         """What the experiment template gets for one chart."""
@@ -45,8 +46,10 @@ def compared_runs(exp: Experiment) -> list[tuple[str, list[Run]]]:
                 counts[k] = counts.get(k, 0) + 1
     keys = [k for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
     latest_first = sorted(exp.runs, key=lambda r: (-(r.start_time or 0), r.run_id))
-    return [(key, [r for r in latest_first if key in r.metrics and len(r.metrics[key])][:MAX_COMPARE_RUNS])
-            for key in keys[:MAX_COMPARE_METRICS]]
+    return [
+        (key, [r for r in latest_first if key in r.metrics and len(r.metrics[key])][:MAX_COMPARE_RUNS])
+        for key in keys[:MAX_COMPARE_METRICS]
+    ]
 
 
 def plan(exp: Experiment, fmt: str, previous: dict | None, charts_dir: Path | None) -> list[Comparison]:
@@ -58,13 +61,18 @@ def plan(exp: Experiment, fmt: str, previous: dict | None, charts_dir: Path | No
         ck = digest(key, fmt, [(r.run_id, r.fingerprint) for r in runs])
         c = Comparison(key, runs, ck, chart_name(key, fmt))
         old = (previous or {}).get(key)
-        if (old and old.get("key") == ck and all(r.fingerprint for r in runs) and charts_dir is not None
-                and os.path.isfile(charts_dir / c.file)):
+        if (
+            old
+            and old.get("key") == ck
+            and all(r.fingerprint for r in runs)
+            and charts_dir is not None
+            and os.path.isfile(charts_dir / c.file)
+        ):
             try:
                 c.spec = _spec_from(old["layout"], str(charts_dir / c.file), runs)
                 c.kept = True
             except (KeyError, TypeError, ValueError, IndexError):
-                c.spec = None       # an entry from elsewhere: draw the chart again
+                c.spec = None  # an entry from elsewhere: draw the chart again
         out.append(c)
     return out
 
@@ -80,9 +88,12 @@ def lay_out(comparisons: list[Comparison], charts_dir: Path) -> list[charts.Char
     for c in comparisons:
         if c.kept:
             continue
-        series = [charts.make_series(r.display_name, r.metrics[c.key].steps, r.metrics[c.key].values,
-                                     charts.PALETTE[i % len(charts.PALETTE)])
-                  for i, r in enumerate(c.runs)]
+        series = [
+            charts.make_series(
+                r.display_name, r.metrics[c.key].steps, r.metrics[c.key].values, charts.PALETTE[i % len(charts.PALETTE)]
+            )
+            for i, r in enumerate(c.runs)
+        ]
         c.spec = charts.layout(str(charts_dir / c.file), series)
         todo.append(c.spec)
     return todo
@@ -94,10 +105,15 @@ def manifest_entry(comparisons: list[Comparison]) -> dict:
 
 
 def _layout_of(s: charts.ChartSpec) -> dict:
-    return {"xlim": list(s.xlim), "ylim": list(s.ylim),
-            "xticks": [[t.value, t.frac, t.label] for t in s.xticks],
-            "yticks": [[t.value, t.frac, t.label] for t in s.yticks],
-            "flags": s.flags, "size": [s.width, s.height], "colors": [x.color for x in s.series]}
+    return {
+        "xlim": list(s.xlim),
+        "ylim": list(s.ylim),
+        "xticks": [[t.value, t.frac, t.label] for t in s.xticks],
+        "yticks": [[t.value, t.frac, t.label] for t in s.yticks],
+        "flags": s.flags,
+        "size": [s.width, s.height],
+        "colors": [x.color for x in s.series],
+    }
 
 
 def _spec_from(d: dict, out_path: str, runs: list[Run]) -> charts.ChartSpec:
@@ -106,7 +122,14 @@ def _spec_from(d: dict, out_path: str, runs: list[Run]) -> charts.ChartSpec:
         raise ValueError("another set of runs")
     series = [charts.Series(r.display_name, [], [], color) for r, color in zip(runs, colors)]
     width, height = d["size"]
-    return charts.ChartSpec(out_path, series, tuple(d["xlim"]), tuple(d["ylim"]),
-                            xticks=[charts.Tick(*t) for t in d["xticks"]],
-                            yticks=[charts.Tick(*t) for t in d["yticks"]],
-                            flags=dict(d["flags"]), width=int(width), height=int(height))
+    return charts.ChartSpec(
+        out_path,
+        series,
+        tuple(d["xlim"]),
+        tuple(d["ylim"]),
+        xticks=[charts.Tick(*t) for t in d["xticks"]],
+        yticks=[charts.Tick(*t) for t in d["yticks"]],
+        flags=dict(d["flags"]),
+        width=int(width),
+        height=int(height),
+    )

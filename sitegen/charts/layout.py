@@ -1,6 +1,7 @@
 """A chart's layout, shared by every image format: series (NaN and ±inf set apart as marks),
 limits, ticks, flag counts, and the decimation that keeps long series as cheap as the chart
 is wide. Runs in the main process; the image is drawn by ``svg`` or ``png``."""
+
 from __future__ import annotations
 
 import math
@@ -9,17 +10,16 @@ from dataclasses import dataclass, field
 from sitegen.entities import INF_LIMIT
 
 WIDTH_PX, HEIGHT_PX = 640, 220
-FEW_POINTS = 40          # series this short get a marker on every point
+FEW_POINTS = 40  # series this short get a marker on every point
 FLAG_COLOR = "#ef4444"
-PALETTE = ["#3b82f6", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308", "#06b6d4",
-           "#ec4899", "#84cc16", "#64748b"]
+PALETTE = ["#3b82f6", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308", "#06b6d4", "#ec4899", "#84cc16", "#64748b"]
 
 
 @dataclass(slots=True)
 class Series:
     label: str
-    steps: list[float]         # sorted by step
-    values: list[float]        # finite values only, the points drawn as a line
+    steps: list[float]  # sorted by step
+    values: list[float]  # finite values only, the points drawn as a line
     color: str = PALETTE[0]
     # steps of the points that are drawn as marks instead: "NaN", "+inf", "-inf" → steps
     marks: dict[str, list[float]] = field(default_factory=dict)
@@ -28,19 +28,19 @@ class Series:
 @dataclass(slots=True)
 class Tick:
     value: float
-    frac: float                # 0..1 from the left (x) or bottom (y) of the plot area
+    frac: float  # 0..1 from the left (x) or bottom (y) of the plot area
     label: str
 
 
 @dataclass(slots=True)
 class ChartSpec:
-    out_path: str              # absolute path of the image to write (.svg or .png)
+    out_path: str  # absolute path of the image to write (.svg or .png)
     series: list[Series]
     xlim: tuple[float, float]
     ylim: tuple[float, float]
     xticks: list[Tick] = field(default_factory=list)
     yticks: list[Tick] = field(default_factory=list)
-    flags: dict[str, int] = field(default_factory=dict)   # "NaN"/"+inf"/"-inf" → count
+    flags: dict[str, int] = field(default_factory=dict)  # "NaN"/"+inf"/"-inf" → count
     width: int = WIDTH_PX
     height: int = HEIGHT_PX
 
@@ -52,7 +52,7 @@ def make_series(label: str, steps, values, color: str = PALETTE[0]) -> Series:
     and drawn without numpy, whose import alone would cost more than most charts."""
     x = list(map(float, steps))
     y = list(map(float, values))
-    if x != sorted(x):                      # logged out of order: stable sort by step
+    if x != sorted(x):  # logged out of order: stable sort by step
         order = sorted(range(len(x)), key=x.__getitem__)
         x, y = [x[i] for i in order], [y[i] for i in order]
     if y and all(map(math.isfinite, y)) and -INF_LIMIT < min(y) and max(y) < INF_LIMIT:
@@ -61,7 +61,7 @@ def make_series(label: str, steps, values, color: str = PALETTE[0]) -> Series:
     for step, v in zip(x, y):
         if v != v:
             marks.setdefault("NaN", []).append(step)
-        elif v >= INF_LIMIT:                # SQL stores keep +inf as DBL_MAX
+        elif v >= INF_LIMIT:  # SQL stores keep +inf as DBL_MAX
             marks.setdefault("+inf", []).append(step)
         elif v <= -INF_LIMIT:
             marks.setdefault("-inf", []).append(step)
@@ -96,7 +96,7 @@ def nice_ticks(lo: float, hi: float, n: int, integer: bool = False) -> list[floa
     ticks = []
     k = first
     while k * step <= hi + step * 1e-9 and len(ticks) <= n + 1:
-        v = float(f"{k * step:.12g}")       # 1.4999999999999999e-05 → 1.5e-05
+        v = float(f"{k * step:.12g}")  # 1.4999999999999999e-05 → 1.5e-05
         ticks.append(0.0 if abs(v) < step * 1e-9 else v)
         k += 1
     return ticks
@@ -107,8 +107,7 @@ def _ticks(lo: float, hi: float, n: int, integer: bool) -> list[Tick]:
     return [Tick(v, (v - lo) / span, fmt_tick(v, span)) for v in nice_ticks(lo, hi, n, integer)]
 
 
-def layout(out_path: str, series: list[Series], width: int = WIDTH_PX,
-           height: int = HEIGHT_PX) -> ChartSpec:
+def layout(out_path: str, series: list[Series], width: int = WIDTH_PX, height: int = HEIGHT_PX) -> ChartSpec:
     """Limits, ticks and flag counts for a chart of ``series`` (runs in the main process)."""
     xs = [x for s in series for x in (s.steps, *s.marks.values()) if x]
     finite = [s.values for s in series if s.values]
@@ -131,9 +130,17 @@ def layout(out_path: str, series: list[Series], width: int = WIDTH_PX,
     for s in series:
         for name, steps in s.marks.items():
             flags[name] = flags.get(name, 0) + len(steps)
-    return ChartSpec(out_path, series, (xlo, xhi), (ylo, yhi),
-                     xticks=_ticks(xlo, xhi, 6, True), yticks=_ticks(ylo, yhi, 4, False),
-                     flags=flags, width=width, height=height)
+    return ChartSpec(
+        out_path,
+        series,
+        (xlo, xhi),
+        (ylo, yhi),
+        xticks=_ticks(xlo, xhi, 6, True),
+        yticks=_ticks(ylo, yhi, 4, False),
+        flags=flags,
+        width=width,
+        height=height,
+    )
 
 
 def decimate(x: list[float], y: list[float], buckets: int) -> tuple[list[float], list[float]]:

@@ -1,19 +1,23 @@
 """The plot area of a chart as SVG, written without a plotting library: a polyline per series,
 dots on short series, red marks for NaN/±inf. Data only: no text, no scripts."""
+
 from __future__ import annotations
 
 from sitegen.charts.layout import FEW_POINTS, FLAG_COLOR, ChartSpec, decimate, edge_markers
 
 
 def _coords(px: list[float], py: list[float]) -> str:
-    """"x,y x,y …" with one decimal (one %-format call: twice as fast as a join of f-strings)."""
+    """ "x,y x,y …" with one decimal (one %-format call: twice as fast as a join of f-strings)."""
     flat = [0.0] * (2 * len(px))
     flat[0::2], flat[1::2] = px, py
     return ("%.1f,%.1f " * len(px) % tuple(flat))[:-1]
 
 
-_FLAG_PATHS = {   # a mark centred on 0,0: ×, ▲, ▼
-    "NaN": "m-4-4 8 8m0-8-8 8", "+inf": "m0-5 5 8h-10z", "-inf": "m0 5 5-8h-10z"}
+_FLAG_PATHS = {  # a mark centred on 0,0: ×, ▲, ▼
+    "NaN": "m-4-4 8 8m0-8-8 8",
+    "+inf": "m0-5 5 8h-10z",
+    "-inf": "m0 5 5-8h-10z",
+}
 
 
 def svg_chart(spec: ChartSpec) -> bytes:
@@ -21,8 +25,10 @@ def svg_chart(spec: ChartSpec) -> bytes:
     w, h = spec.width, spec.height
     (xlo, xhi), (ylo, yhi) = spec.xlim, spec.ylim
     sx, sy = w / (xhi - xlo), h / (yhi - ylo)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
-           '<g fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
+        '<g fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round">'
+    ]
     for s in spec.series:
         xf, yf = decimate(s.steps, s.values, w)
         px, py = [(v - xlo) * sx for v in xf], [(yhi - v) * sy for v in yf]
@@ -30,12 +36,12 @@ def svg_chart(spec: ChartSpec) -> bytes:
             out.append(f'<polyline stroke="{s.color}" points="{_coords(px, py)}"/>')
         if 0 < len(xf) <= FEW_POINTS:
             r = 2.5 if len(xf) > 1 else 3.5
-            dots = "".join(f"M{a - r:.1f},{b:.1f}a{r},{r} 0 1 0 {2 * r},0a{r},{r} 0 1 0 {-2 * r},0"
-                           for a, b in zip(px, py))
+            dots = "".join(
+                f"M{a - r:.1f},{b:.1f}a{r},{r} 0 1 0 {2 * r},0a{r},{r} 0 1 0 {-2 * r},0" for a, b in zip(px, py)
+            )
             out.append(f'<path fill="{s.color}" stroke="none" d="{dots}"/>')
         for xs, y, kind in edge_markers(spec, s):
-            marks = "".join(f"M{a:.1f},{(yhi - y) * sy:.1f}{_FLAG_PATHS[kind]}"
-                            for a in ((v - xlo) * sx for v in xs))
+            marks = "".join(f"M{a:.1f},{(yhi - y) * sy:.1f}{_FLAG_PATHS[kind]}" for a in ((v - xlo) * sx for v in xs))
             fill = "none" if kind == "NaN" else FLAG_COLOR
             out.append(f'<path stroke="{FLAG_COLOR}" stroke-width="2" fill="{fill}" d="{marks}"/>')
     out.append("</g></svg>\n")

@@ -2,6 +2,7 @@
 options already parsed by :mod:`sitegen.cli`, calls the library, prints what a person needs
 and returns the exit code (:mod:`sitegen.errors`). What they share is here: logging to
 stderr and the options of a command (config file, then flags)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """``trackreport build``: build the site once, with a progress bar on a terminal and one
 summary line."""
+
 from __future__ import annotations
 
 import sys
@@ -27,8 +28,10 @@ def run_build(options, *, verbose: int = 0, quiet: bool = False) -> int:
         return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 - last line of defence: one line, not a traceback
         bar.close()
-        log.error(f"error: build failed: {type(e).__name__}: {e}; the previous site was left as it was"
-                  + ("" if verbose else " (run with -v for details)"))
+        log.error(
+            f"error: build failed: {type(e).__name__}: {e}; the previous site was left as it was"
+            + ("" if verbose else " (run with -v for details)")
+        )
         log.debug("details", exc_info=True)
         return EXIT_ERROR
     bar.close()

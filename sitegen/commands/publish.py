@@ -1,5 +1,6 @@
 """``trackreport publish``: build (unless --no-build), then commit the site to the Pages branch
 and push it (:func:`sitegen.publish.publish`)."""
+
 from __future__ import annotations
 
 from sitegen.commands import log
@@ -7,8 +8,19 @@ from sitegen.commands.build import run_build
 from sitegen.errors import EXIT_INTERRUPTED, EXIT_OK, PublishError
 
 
-def run_publish(options, *, no_build: bool, repo: str, remote: str, branch: str, message: str | None,
-                cname: str | None, force: bool, verbose: int = 0, quiet: bool = False) -> int:
+def run_publish(
+    options,
+    *,
+    no_build: bool,
+    repo: str,
+    remote: str,
+    branch: str,
+    message: str | None,
+    cname: str | None,
+    force: bool,
+    verbose: int = 0,
+    quiet: bool = False,
+) -> int:
     from sitegen.publish import first_publish_hint, publish
 
     if not no_build:
@@ -16,8 +28,9 @@ def run_publish(options, *, no_build: bool, repo: str, remote: str, branch: str,
         if code != EXIT_OK:
             return code
     try:
-        result = publish(options.out, repo=repo, remote=remote, branch=branch, message=message,
-                         cname=cname, force=force)
+        result = publish(
+            options.out, repo=repo, remote=remote, branch=branch, message=message, cname=cname, force=force
+        )
     except PublishError as e:
         log.error(f"error: {e}")
         return e.exit_code

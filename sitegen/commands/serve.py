@@ -1,4 +1,5 @@
 """``trackreport serve``: serve a built site with live reload, for preview."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,19 +1,19 @@
 """``trackreport watch``: build, then rebuild incrementally whenever the store changes;
 optionally serve the site with live reload."""
+
 from __future__ import annotations
 
 from sitegen.commands import log
 from sitegen.errors import EXIT_OK, EXIT_USAGE, TrackreportError
 
 
-def run_watch(options, *, serve: bool, host: str, port: int, poll: bool, interval: float,
-              verbose: int = 0) -> int:
+def run_watch(options, *, serve: bool, host: str, port: int, poll: bool, interval: float, verbose: int = 0) -> int:
     from sitegen.watcher import Watcher, describe
 
     def on_build(result, error):
         if result is not None:
             log.info(describe(result))
-            for w in (result.warnings if verbose else []):
+            for w in result.warnings if verbose else []:
                 log.warning(f"warning: {w}")
 
     try:
@@ -24,6 +24,7 @@ def run_watch(options, *, serve: bool, host: str, port: int, poll: bool, interva
     server = None
     if serve:
         from sitegen.preview import PreviewServer
+
         try:
             server = PreviewServer(options.out, port, host).start()
         except (OSError, UnicodeError) as e:

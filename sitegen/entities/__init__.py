@@ -8,6 +8,7 @@ read them. Values are kept exactly as MLflow's client returns them (metric value
 that may be NaN or ±inf; times are ms since the epoch). Modules: ``metrics``, ``runs``,
 ``models``, ``store``.
 """
+
 from sitegen.entities.metrics import INF_LIMIT, MetricHistory, MetricPoint, sort_value  # noqa: F401
 from sitegen.entities.models import LoggedModel, ModelMetric, ModelVersion, RegisteredModel  # noqa: F401
 from sitegen.entities.runs import RUN_STATUSES, ArtifactFile, DatasetInput, Preview, Run  # noqa: F401

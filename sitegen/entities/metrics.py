@@ -1,5 +1,6 @@
 """Metric histories, as MLflow's client returns them (``get_metric_history``): per key, points
 of (step, timestamp in ms since the epoch, value), value a float that may be NaN or ±inf."""
+
 from __future__ import annotations
 
 import math
@@ -22,6 +23,7 @@ class MetricPoint(NamedTuple):
 @dataclass(slots=True)
 class MetricHistory:
     """One metric's full history, stored column-wise in logged order (cheap to build in bulk)."""
+
     key: str
     steps: list[int] = field(default_factory=list)
     timestamps: list[int] = field(default_factory=list)
@@ -40,8 +42,9 @@ class MetricHistory:
         return h
 
     @classmethod
-    def latest_only(cls, key: str, step: int, timestamp: int, value: float,
-                    last_timestamp: int | None = None) -> "MetricHistory":
+    def latest_only(
+        cls, key: str, step: int, timestamp: int, value: float, last_timestamp: int | None = None
+    ) -> "MetricHistory":
         """A stand-in for a history of which only the latest point is known (and the time
         of its last point, which may be later when a lower step was logged last)."""
         h = cls(key, [step], [timestamp], [value])
@@ -72,8 +75,10 @@ class MetricHistory:
         """The point MLflow calls "latest": the max of (step, timestamp, value)."""
         if self._latest is None and self.values:
             top = max(self.steps)
-            i = max((j for j, s in enumerate(self.steps) if s == top),
-                    key=lambda j: (self.timestamps[j], sort_value(self.values[j])))
+            i = max(
+                (j for j, s in enumerate(self.steps) if s == top),
+                key=lambda j: (self.timestamps[j], sort_value(self.values[j])),
+            )
             self._latest = MetricPoint(self.steps[i], self.timestamps[i], self.values[i])
         return self._latest
 
@@ -82,8 +87,9 @@ class MetricHistory:
         and SQL stores' clamped ±inf all count as non-finite, as charts draw them."""
         if self._range is None:
             values = self.values
-            if all(map(math.isfinite, values)) and \
-                    (not values or (min(values) > -INF_LIMIT and max(values) < INF_LIMIT)):
+            if all(map(math.isfinite, values)) and (
+                not values or (min(values) > -INF_LIMIT and max(values) < INF_LIMIT)
+            ):
                 finite, bad = values, 0
             else:
                 finite = [v for v in values if -INF_LIMIT < v < INF_LIMIT]

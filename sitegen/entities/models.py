@@ -1,5 +1,6 @@
 """MLflow 3 logged models (``mlflow.entities.LoggedModel``) and the model registry
 (``RegisteredModel``, ``ModelVersion``). Times are ms since the epoch."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,9 +11,11 @@ from sitegen.entities.metrics import sort_value
 if TYPE_CHECKING:
     from sitegen.entities.runs import ArtifactFile
 
+
 class _OldTimeNames:
     """``creation_time``/``last_updated_time``: the names these fields had before they took
     MLflow's (``creation_timestamp``, ``last_updated_timestamp``); kept for themes."""
+
     __slots__ = ()
 
     @property
@@ -26,6 +29,7 @@ class _OldTimeNames:
 
 class ModelMetric(NamedTuple):
     """One metric point of a logged model: which run logged it, on which dataset."""
+
     key: str
     value: float
     timestamp: int
@@ -38,6 +42,7 @@ class ModelMetric(NamedTuple):
 @dataclass(slots=True)
 class LoggedModel(_OldTimeNames):
     """An MLflow 3 logged model (``mlflow.<flavor>.log_model`` / ``initialize_logged_model``)."""
+
     model_id: str
     name: str
     experiment_id: str
@@ -45,13 +50,13 @@ class LoggedModel(_OldTimeNames):
     model_type: Optional[str] = None
     status: Optional[str] = None
     status_message: Optional[str] = None
-    creation_timestamp: Optional[int] = None     # ms since the epoch
+    creation_timestamp: Optional[int] = None  # ms since the epoch
     last_updated_timestamp: Optional[int] = None
     artifact_location: Optional[str] = None
     lifecycle_stage: str = "active"
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    metrics: list[ModelMetric] = field(default_factory=list)   # every point, as read
+    metrics: list[ModelMetric] = field(default_factory=list)  # every point, as read
     # Filled by the artifact stage, not by readers (as for a run) ...
     artifacts: list["ArtifactFile"] = field(default_factory=list)
     artifact_dir: Optional[str] = None
@@ -82,16 +87,19 @@ class LoggedModel(_OldTimeNames):
         groups: dict[tuple, list[ModelMetric]] = {}
         for m in self.metrics:
             groups.setdefault((m.key, m.dataset_name or "", m.dataset_digest or ""), []).append(m)
-        return [(max(pts, key=lambda m: (m.step, m.timestamp, sort_value(m.value))), len(pts))
-                for _k, pts in sorted(groups.items())]
+        return [
+            (max(pts, key=lambda m: (m.step, m.timestamp, sort_value(m.value))), len(pts))
+            for _k, pts in sorted(groups.items())
+        ]
 
 
 @dataclass(slots=True)
 class ModelVersion(_OldTimeNames):
     """One version of a registered model (MLflow's model registry)."""
+
     name: str
     version: int
-    creation_timestamp: Optional[int] = None     # ms since the epoch
+    creation_timestamp: Optional[int] = None  # ms since the epoch
     last_updated_timestamp: Optional[int] = None
     description: Optional[str] = None
     user_id: Optional[str] = None
@@ -101,7 +109,7 @@ class ModelVersion(_OldTimeNames):
     status: Optional[str] = None
     status_message: Optional[str] = None
     run_link: Optional[str] = None
-    model_id: Optional[str] = None    # MLflow 3: the logged model this version was made from
+    model_id: Optional[str] = None  # MLflow 3: the logged model this version was made from
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
 
@@ -115,7 +123,7 @@ class ModelVersion(_OldTimeNames):
             return self.model_id
         src = self.source or ""
         if src.startswith("models:/"):
-            rest = src[len("models:/"):]
+            rest = src[len("models:/") :]
             if rest and "/" not in rest and "@" not in rest:
                 return rest
         return None
@@ -124,11 +132,11 @@ class ModelVersion(_OldTimeNames):
 @dataclass(slots=True)
 class RegisteredModel(_OldTimeNames):
     name: str
-    creation_timestamp: Optional[int] = None     # ms since the epoch
+    creation_timestamp: Optional[int] = None  # ms since the epoch
     last_updated_timestamp: Optional[int] = None
     description: Optional[str] = None
     tags: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, int] = field(default_factory=dict)      # alias → version
+    aliases: dict[str, int] = field(default_factory=dict)  # alias → version
     versions: list[ModelVersion] = field(default_factory=list)  # newest first
 
     @property

@@ -1,5 +1,6 @@
 """Runs (MLflow's ``Run``: its info, params, tags, metric histories and dataset inputs) and
 what the artifact stage adds to them. Times are ms since the epoch."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -117,8 +118,7 @@ class Run:
     @property
     def system_tags(self) -> dict[str, str]:
         """``mlflow.*`` tags, but the description (``mlflow.note.content``, shown as such)."""
-        return {k: v for k, v in sorted(self.tags.items())
-                if k.startswith("mlflow.") and k != "mlflow.note.content"}
+        return {k: v for k, v in sorted(self.tags.items()) if k.startswith("mlflow.") and k != "mlflow.note.content"}
 
     @property
     def latest_metrics(self) -> dict[str, float]:
@@ -148,7 +148,7 @@ class Run:
 
 @dataclass(slots=True)
 class ArtifactFile:
-    path: str          # relative, '/'-separated
+    path: str  # relative, '/'-separated
     size: int
     kind: str = "other"  # image | text | csv | json | markdown | html | other
     skipped: Optional[str] = None  # reason the file was not copied into the site
@@ -159,7 +159,7 @@ class ArtifactFile:
 
 @dataclass(slots=True)
 class Preview:
-    kind: str                       # text | table | markdown
+    kind: str  # text | table | markdown
     text: str = ""
     rows: list[list[str]] = field(default_factory=list)
     truncated: bool = False

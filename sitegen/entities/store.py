@@ -1,5 +1,6 @@
 """A whole store as read: experiments with their runs and logged models, the model registry,
 and what the reader found wrong (warnings)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -49,8 +50,9 @@ class Experiment:
 class Store:
     """Everything read from one MLflow store: its experiments (with their runs and logged
     models), the model registry, and one warning line per problem the reader found."""
+
     uri: str
-    kind: str                    # "file" | "sqlite" | "database" | "rest"
+    kind: str  # "file" | "sqlite" | "database" | "rest"
     experiments: list[Experiment] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # Folder that holds the store (used to find moved artifact folders).

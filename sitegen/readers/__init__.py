@@ -2,6 +2,7 @@
 
 ``open_store(uri)`` is the single entry point. A reader never writes to the store.
 """
+
 from __future__ import annotations
 
 from typing import Protocol
@@ -37,21 +38,24 @@ class StoreReader(Protocol):
     def close(self) -> None: ...
 
 
-def get_reader(uri: str, *, include_deleted: bool = False,
-               max_artifact_size: int | None = None) -> StoreReader:
+def get_reader(uri: str, *, include_deleted: bool = False, max_artifact_size: int | None = None) -> StoreReader:
     """A reader for the store at ``uri``. Raises :class:`StoreError` if it cannot be opened."""
     scheme = scheme_of(uri)
     if scheme == "file":
         from sitegen.readers.filestore import FileStoreReader
+
         return FileStoreReader(file_store_path(uri), uri=uri, include_deleted=include_deleted)
     if scheme == "sqlite":
         from sitegen.readers.sqlstore import SqliteStoreReader
+
         return SqliteStoreReader(sqlite_path(uri), uri=uri, include_deleted=include_deleted)
     if scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mariadb", "mssql"):
         from sitegen.readers.dbstore import DatabaseStoreReader
+
         return DatabaseStoreReader(uri, include_deleted=include_deleted)
     if scheme in ("http", "https"):
         from sitegen.readers.rest import RestStoreReader
+
         return RestStoreReader(uri, include_deleted=include_deleted, max_artifact_size=max_artifact_size)
     raise StoreError(f"unknown store kind '{scheme}://' in {uri}")
 
@@ -67,20 +71,25 @@ def settle_ids(store: Store) -> None:
     kept = []
     for exp in store.experiments:
         if exp.experiment_id in exps:
-            store.warnings.append(f"experiment {exp.experiment_id} ({exp.name!r}) was read twice; "
-                                  f"the second copy is left out with its {len(exp.runs)} runs")
+            store.warnings.append(
+                f"experiment {exp.experiment_id} ({exp.name!r}) was read twice; "
+                f"the second copy is left out with its {len(exp.runs)} runs"
+            )
             continue
         exps.add(exp.experiment_id)
         kept.append(exp)
         ok = []
         for run in exp.runs:
             if run.run_id in runs:
-                store.warnings.append(f"run {run.run_id} was read twice; the copy under experiment "
-                                      f"{exp.experiment_id} is left out")
+                store.warnings.append(
+                    f"run {run.run_id} was read twice; the copy under experiment {exp.experiment_id} is left out"
+                )
                 continue
             if run.experiment_id != exp.experiment_id:
-                store.warnings.append(f"run {run.run_id} records experiment {run.experiment_id} but was "
-                                      f"listed under experiment {exp.experiment_id}; left out")
+                store.warnings.append(
+                    f"run {run.run_id} records experiment {run.experiment_id} but was "
+                    f"listed under experiment {exp.experiment_id}; left out"
+                )
                 continue
             runs.add(run.run_id)
             ok.append(run)

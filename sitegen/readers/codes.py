@@ -1,6 +1,7 @@
 """MLflow's integer codes, as stores write them (``mlflow.entities.RunStatus``,
 ``SourceType``, ``LoggedModelStatus``): the file store's meta.yaml keeps run status and source
 type as integers, and logged models' status is an integer in every store."""
+
 STATUS_BY_CODE = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 SOURCE_TYPE_BY_CODE = {1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 1000: "UNKNOWN"}
 # MLflow 3 logged models record their status as an integer.

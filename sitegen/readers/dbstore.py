@@ -6,6 +6,7 @@ how the connection is made differs: one connection, one read-only transaction wi
 consistent snapshot (REPEATABLE READ), a fixed number of bulk queries whatever the number
 of runs. Passwords in the URI never appear in messages.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -16,12 +17,21 @@ from sitegen.readers.sqlstore import SqlReader, _Schema
 from sitegen.readers.uri import redact
 
 # Drivers to use when the URI names none and SQLAlchemy's default driver is not installed.
-_FALLBACK_DRIVERS = {"postgresql": ["psycopg2", "psycopg", "pg8000"],
-                     "mysql": ["mysqldb", "pymysql", "mysqlconnector"],
-                     "mssql": ["pyodbc", "pymssql"]}
-_DRIVER_MODULES = {"psycopg2": "psycopg2", "psycopg": "psycopg", "pg8000": "pg8000",
-                   "mysqldb": "MySQLdb", "pymysql": "pymysql", "mysqlconnector": "mysql.connector",
-                   "pyodbc": "pyodbc", "pymssql": "pymssql"}
+_FALLBACK_DRIVERS = {
+    "postgresql": ["psycopg2", "psycopg", "pg8000"],
+    "mysql": ["mysqldb", "pymysql", "mysqlconnector"],
+    "mssql": ["pyodbc", "pymssql"],
+}
+_DRIVER_MODULES = {
+    "psycopg2": "psycopg2",
+    "psycopg": "psycopg",
+    "pg8000": "pg8000",
+    "mysqldb": "MySQLdb",
+    "pymysql": "pymysql",
+    "mysqlconnector": "mysql.connector",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+}
 _EXTRA = {"postgresql": "postgres", "mysql": "mysql", "mssql": "mssql"}
 
 
@@ -38,7 +48,7 @@ def _with_driver(uri: str) -> str:
     scheme, rest = uri.split("://", 1)
     dialect = scheme.split("+")[0]
     if dialect == "postgres":
-        dialect, scheme = "postgresql", "postgresql" + scheme[len("postgres"):]
+        dialect, scheme = "postgresql", "postgresql" + scheme[len("postgres") :]
     if "+" in scheme or dialect not in _FALLBACK_DRIVERS:
         return f"{scheme}://{rest}"
     for driver in _FALLBACK_DRIVERS[dialect]:
@@ -52,13 +62,16 @@ class DatabaseStoreReader:
 
     def __init__(self, uri: str, *, include_deleted: bool = False):
         self.uri, self.include_deleted = uri, include_deleted
-        dialect = uri.split("://", 1)[0].split("+")[0].replace("postgres", "postgresql").replace(
-            "postgresqlql", "postgresql")
+        dialect = (
+            uri.split("://", 1)[0].split("+")[0].replace("postgres", "postgresql").replace("postgresqlql", "postgresql")
+        )
         try:
             import sqlalchemy  # noqa: F401  (an optional extra: say so clearly when missing)
         except ImportError:
-            raise StoreError(f"reading {dialect} stores needs SQLAlchemy and a driver: "
-                             f'pip install "trackreport[{_EXTRA.get(dialect, dialect)}]"') from None
+            raise StoreError(
+                f"reading {dialect} stores needs SQLAlchemy and a driver: "
+                f'pip install "trackreport[{_EXTRA.get(dialect, dialect)}]"'
+            ) from None
         self.dialect = dialect
         self._engine = None
         self._conn = None
@@ -67,13 +80,16 @@ class DatabaseStoreReader:
         from sqlalchemy import create_engine, inspect
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
         from sqlalchemy.pool import NullPool
+
         url = _with_driver(self.uri)
         try:
             self._engine = create_engine(url, poolclass=NullPool)
             conn = self._engine.connect()
         except (NoSuchModuleError, ModuleNotFoundError, ImportError) as e:
-            raise StoreError(f"no database driver for {redact(self.uri)}: pip install "
-                             f'"trackreport[{_EXTRA.get(self.dialect, self.dialect)}]" ({e})') from None
+            raise StoreError(
+                f"no database driver for {redact(self.uri)}: pip install "
+                f'"trackreport[{_EXTRA.get(self.dialect, self.dialect)}]" ({e})'
+            ) from None
         except ArgumentError as e:
             raise StoreError(f"not a database URI: {redact(self.uri)} ({_scrub(str(e), self.uri)})") from None
         except SQLAlchemyError as e:
@@ -82,8 +98,9 @@ class DatabaseStoreReader:
         name = conn.dialect.name
         # One consistent, read-only snapshot for all the queries of this read.
         if name == "postgresql":
-            conn.exec_driver_sql("SET SESSION CHARACTERISTICS AS TRANSACTION "
-                                 "ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            conn.exec_driver_sql(
+                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+            )
         elif name in ("mysql", "mariadb"):
             conn.exec_driver_sql("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
@@ -98,13 +115,13 @@ class DatabaseStoreReader:
 
     def read(self, reuse=None) -> Store:
         from sqlalchemy.exc import SQLAlchemyError
+
         self.close()
         conn, schema = self._connect()
         self._conn = conn
         missing = {"experiments", "runs"} - schema.tables
         if missing:
-            raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): "
-                             f"{redact(self.uri)}")
+            raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): {redact(self.uri)}")
         store = Store(uri=redact(self.uri), kind="database", base_dir=None)
         self._sql = SqlReader(_Adapter(conn), schema)
         try:

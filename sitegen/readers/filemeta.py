@@ -6,6 +6,7 @@ Formats follow MLflow's ``mlflow/store/tracking/file_store.py`` and
 ``meta.yaml``; params, tags and aliases are one file per key (keys with ``/`` are nested
 folders); metrics are one text file per key.
 """
+
 from __future__ import annotations
 
 import os
@@ -102,8 +103,14 @@ def complete_lines(data: bytes) -> bytes:
     return data
 
 
-def meta_folders(folder: Path, warn: Warn, what: str, prefix: str = "",
-                 unreadable: set | None = None, others: frozenset = frozenset()):
+def meta_folders(
+    folder: Path,
+    warn: Warn,
+    what: str,
+    prefix: str = "",
+    unreadable: set | None = None,
+    others: frozenset = frozenset(),
+):
     """(sub-folder, its meta.yaml as a dict) for each sub-folder of ``folder`` whose name
     starts with ``prefix``. A sub-folder without a readable meta.yaml is a warning naming it
     and saying that this ``what`` (e.g. "logged model") is left out; its name goes into
@@ -111,8 +118,12 @@ def meta_folders(folder: Path, warn: Warn, what: str, prefix: str = "",
     if not folder.is_dir():
         return
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if not entry.is_dir() or not entry.name.startswith(prefix) or entry.name in others \
-                or entry.name.startswith("."):
+        if (
+            not entry.is_dir()
+            or not entry.name.startswith(prefix)
+            or entry.name in others
+            or entry.name.startswith(".")
+        ):
             continue
         meta_path = Path(entry.path, "meta.yaml")
         if not meta_path.is_file():

@@ -6,6 +6,7 @@
 Formats: MLflow's ``mlflow/store/tracking/file_store.py`` (logged models) and
 ``mlflow/store/model_registry/file_store.py`` (registered models and versions).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,15 +27,24 @@ def _read_model_metrics(folder: Path, warn: Warn) -> list[ModelMetric]:
             try:
                 if len(parts) not in (4, 6):
                     raise ValueError("expected 'timestamp value step run_id [dataset digest]'")
-                out.append(ModelMetric(key, float(parts[1]), int(parts[0]), int(parts[2]), parts[3],
-                                       *(parts[4:6] if len(parts) == 6 else ())))
+                out.append(
+                    ModelMetric(
+                        key,
+                        float(parts[1]),
+                        int(parts[0]),
+                        int(parts[2]),
+                        parts[3],
+                        *(parts[4:6] if len(parts) == 6 else ()),
+                    )
+                )
             except ValueError:
                 warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); this point is left out")
     return out
 
 
-def read_logged_models(folder: Path, exp_id: str, warn: Warn, include_deleted: bool,
-                        unreadable: set[str]) -> list[LoggedModel]:
+def read_logged_models(
+    folder: Path, exp_id: str, warn: Warn, include_deleted: bool, unreadable: set[str]
+) -> list[LoggedModel]:
     """MLflow 3 logged models: ``<exp>/models/<model_id>/`` (meta.yaml, params, tags, metrics)."""
     out = []
     for entry, meta in meta_folders(folder, warn, "logged model", unreadable=unreadable):
@@ -46,18 +56,24 @@ def read_logged_models(folder: Path, exp_id: str, warn: Warn, include_deleted: b
         if stage == "deleted" and not include_deleted:
             continue
         status = meta.get("status")
-        out.append(LoggedModel(
-            model_id=entry.name, name=str(meta.get("name") or ""),
-            experiment_id=exp_id,
-            source_run_id=meta.get("source_run_id") or None, model_type=meta.get("model_type") or None,
-            status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
-            status_message=meta.get("status_message") or None,
-            creation_timestamp=int_or_none(meta.get("creation_timestamp")),
-            last_updated_timestamp=int_or_none(meta.get("last_updated_timestamp")),
-            artifact_location=meta.get("artifact_location") or None, lifecycle_stage=stage,
-            params=read_kv_folder(entry / "params", warn),
-            tags=read_kv_folder(entry / "tags", warn),
-            metrics=_read_model_metrics(entry / "metrics", warn)))
+        out.append(
+            LoggedModel(
+                model_id=entry.name,
+                name=str(meta.get("name") or ""),
+                experiment_id=exp_id,
+                source_run_id=meta.get("source_run_id") or None,
+                model_type=meta.get("model_type") or None,
+                status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
+                status_message=meta.get("status_message") or None,
+                creation_timestamp=int_or_none(meta.get("creation_timestamp")),
+                last_updated_timestamp=int_or_none(meta.get("last_updated_timestamp")),
+                artifact_location=meta.get("artifact_location") or None,
+                lifecycle_stage=stage,
+                params=read_kv_folder(entry / "params", warn),
+                tags=read_kv_folder(entry / "tags", warn),
+                metrics=_read_model_metrics(entry / "metrics", warn),
+            )
+        )
     return out
 
 
@@ -81,9 +97,11 @@ def read_registry(folder: Path, warn: Warn) -> list[RegisteredModel]:
             creation_timestamp=int_or_none(meta.get("creation_timestamp")),
             last_updated_timestamp=int_or_none(meta.get("last_updated_timestamp")),
             description=meta.get("description") or None,
-            tags=read_kv_folder(entry / "tags", warn))
-        aliases = {str(k): v for k, v in (meta.get("aliases") or {}).items()} \
-            if isinstance(meta.get("aliases"), dict) else {}
+            tags=read_kv_folder(entry / "tags", warn),
+        )
+        aliases = (
+            {str(k): v for k, v in (meta.get("aliases") or {}).items()} if isinstance(meta.get("aliases"), dict) else {}
+        )
         aliases.update(read_kv_folder(entry / "aliases", warn))
         for alias, version in aliases.items():
             v = int_or_none(str(version).strip())
@@ -91,18 +109,24 @@ def read_registry(folder: Path, warn: Warn) -> list[RegisteredModel]:
                 model.aliases[alias] = v
         for vdir, vm in meta_folders(entry, warn, "model version", prefix="version-"):
             if int_or_none(vm.get("version")) is None:
-                warn(vdir / "meta.yaml", f"no version number ({vm.get('version')!r}); "
-                     "this model version is left out")
+                warn(vdir / "meta.yaml", f"no version number ({vm.get('version')!r}); this model version is left out")
                 continue
             mv = ModelVersion(
-                name=model.name, version=int(vm["version"]),
+                name=model.name,
+                version=int(vm["version"]),
                 creation_timestamp=int_or_none(vm.get("creation_timestamp")),
                 last_updated_timestamp=int_or_none(vm.get("last_updated_timestamp")),
-                description=vm.get("description") or None, user_id=vm.get("user_id") or None,
-                current_stage=vm.get("current_stage") or None, source=vm.get("source") or None,
-                run_id=vm.get("run_id") or None, status=vm.get("status") or None,
-                status_message=vm.get("status_message") or None, run_link=vm.get("run_link") or None,
-                model_id=vm.get("model_id") or None, tags=read_kv_folder(vdir / "tags", warn))
+                description=vm.get("description") or None,
+                user_id=vm.get("user_id") or None,
+                current_stage=vm.get("current_stage") or None,
+                source=vm.get("source") or None,
+                run_id=vm.get("run_id") or None,
+                status=vm.get("status") or None,
+                status_message=vm.get("status_message") or None,
+                run_link=vm.get("run_link") or None,
+                model_id=vm.get("model_id") or None,
+                tags=read_kv_folder(vdir / "tags", warn),
+            )
             mv.aliases = sorted(a for a, v in model.aliases.items() if v == mv.version)
             model.versions.append(mv)
         model.versions.sort(key=lambda v: -v.version)

@@ -12,6 +12,7 @@ timestamps as they were ("racy git"), and network file systems' clocks drift.
 The artifacts folder is not part of the fingerprint (artifacts are listed on their own);
 a run folder deeper than ``MAX_DEPTH`` (a symlink loop) is not followed further.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,7 @@ MAX_DEPTH = 32
 
 class RunFolder(NamedTuple):
     fingerprint: str
-    files: list[str]          # the names of the files and folders directly in the run folder
+    files: list[str]  # the names of the files and folders directly in the run folder
     dirs: list[str]
 
 
@@ -55,8 +56,14 @@ class RunScanner:
                 continue
             mtime, ctime = st.st_mtime_ns, st.st_ctime_ns
             entry = old.get(rel)
-            if (isinstance(entry, list) and len(entry) == 4 and entry[0] == mtime and entry[1] == ctime
-                    and isinstance(entry[2], list) and isinstance(entry[3], list)):
+            if (
+                isinstance(entry, list)
+                and len(entry) == 4
+                and entry[0] == mtime
+                and entry[1] == ctime
+                and isinstance(entry[2], list)
+                and isinstance(entry[3], list)
+            ):
                 files, dirs = entry[2], entry[3]
                 for f in files:
                     try:
@@ -76,8 +83,7 @@ class RunScanner:
                 stack.extend(f"{rel}{d}/" for d in dirs if rel or d != "artifacts")
         self.listings[name] = new
         parts.sort()
-        fingerprint = hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogateescape"),
-                                      digest_size=12).hexdigest()
+        fingerprint = hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
         return RunFolder(fingerprint, *top)
 
 

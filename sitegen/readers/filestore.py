@@ -16,6 +16,7 @@ An experiment's or run's folder name is its id. As MLflow's client does, a folde
 ``meta.yaml`` records another id (an experiment folder copied by hand, a run moved between
 experiment folders) is left out with a warning naming it, so every id has one place.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,7 @@ _EXPERIMENT_CHILDREN = {"tags", "datasets", "models", "traces", "evaluation_data
 # Folders at the store's root that are not experiments: the model registry.
 _ROOT_CHILDREN = {"models"}
 
-_load_yaml = load_yaml        # the name tests watch to count the files a build opens
+_load_yaml = load_yaml  # the name tests watch to count the files a build opens
 _Warn = Warn
 
 
@@ -65,8 +66,10 @@ def _note_traces(exp_dir: Path, warn: Warn) -> None:
     except OSError:
         return
     if n:
-        warn(exp_dir / "traces", f"{n} trace{'' if n == 1 else 's'} not shown: trackreport "
-                                 "does not read MLflow traces yet")
+        warn(
+            exp_dir / "traces",
+            f"{n} trace{'' if n == 1 else 's'} not shown: trackreport does not read MLflow traces yet",
+        )
 
 
 class FileStoreReader:
@@ -95,8 +98,9 @@ class FileStoreReader:
         self._run_dirs = {}
         self._warnings = store.warnings
         warn = Warn(store.warnings)
-        exp_dirs = [Path(e.path) for e in entries
-                    if e.is_dir() and not e.name.startswith(".") and e.name not in _ROOT_CHILDREN]
+        exp_dirs = [
+            Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".") and e.name not in _ROOT_CHILDREN
+        ]
         if self.include_deleted and (root / ".trash").is_dir():
             exp_dirs += sorted(p for p in (root / ".trash").iterdir() if p.is_dir())
         found_any = False
@@ -113,14 +117,18 @@ class FileStoreReader:
             if exp is None or (exp.deleted and not self.include_deleted):
                 continue
             if exp.experiment_id in seen:
-                warn(exp_dir, f"experiment {exp.experiment_id} is also in {seen[exp.experiment_id]}, "
-                              f"which is read; {_runs_left_out(exp_dir)}")
+                warn(
+                    exp_dir,
+                    f"experiment {exp.experiment_id} is also in {seen[exp.experiment_id]}, "
+                    f"which is read; {_runs_left_out(exp_dir)}",
+                )
                 continue
             seen[exp.experiment_id] = exp_dir
             exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
             _note_traces(exp_dir, warn)
-            exp.logged_models = read_logged_models(exp_dir / "models", exp.experiment_id, warn,
-                                                   self.include_deleted, store.unreadable_logged_models)
+            exp.logged_models = read_logged_models(
+                exp_dir / "models", exp.experiment_id, warn, self.include_deleted, store.unreadable_logged_models
+            )
             store.experiments.append(exp)
         if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
@@ -138,8 +146,7 @@ class FileStoreReader:
     def close(self) -> None:
         pass
 
-    def _read_runs(self, exp_dir: Path, exp: Experiment, warn: Warn, reuse,
-                   unreadable: set[str]) -> list[Run]:
+    def _read_runs(self, exp_dir: Path, exp: Experiment, warn: Warn, reuse, unreadable: set[str]) -> list[Run]:
         runs = []
         datasets: dict[str, dict] | None = None
         for entry in sorted(os.scandir(exp_dir), key=lambda e: e.name):
@@ -174,8 +181,10 @@ def _misplaced(run: Run, folder_name: str, exp_id: str) -> str | None:
     if run.run_id != folder_name:
         return f"meta.yaml records run id '{run.run_id}', not the folder's name"
     if run.experiment_id != exp_id:
-        return (f"meta.yaml records experiment '{run.experiment_id}', but the run sits in "
-                f"experiment folder '{exp_id}' (moved by hand?)")
+        return (
+            f"meta.yaml records experiment '{run.experiment_id}', but the run sits in "
+            f"experiment folder '{exp_id}' (moved by hand?)"
+        )
     return None
 
 
@@ -185,8 +194,11 @@ def _read_experiment(exp_dir: Path, warn: Warn, in_trash: bool) -> Experiment | 
         return None
     exp_id = str(meta.get("experiment_id", exp_dir.name))
     if exp_id != exp_dir.name:
-        warn(exp_dir, f"meta.yaml records experiment id '{exp_id}', not the folder's name (a copy "
-                      f"made by hand?); {_runs_left_out(exp_dir)}, as MLflow leaves it out")
+        warn(
+            exp_dir,
+            f"meta.yaml records experiment id '{exp_id}', not the folder's name (a copy "
+            f"made by hand?); {_runs_left_out(exp_dir)}, as MLflow leaves it out",
+        )
         return None
     stage = meta.get("lifecycle_stage") or ("deleted" if in_trash else "active")
     return Experiment(
@@ -203,13 +215,13 @@ def _read_experiment(exp_dir: Path, warn: Warn, in_trash: bool) -> Experiment | 
 def _read_run(run_dir: Path, exp: Experiment, warn: Warn, reuse, fingerprint: str) -> Run | None:
     kept = getattr(reuse, "get_run", None)
     kept = kept(run_dir.name, fingerprint) if kept is not None else None
-    if kept is not None:     # nothing in the run's folder changed since the last build
+    if kept is not None:  # nothing in the run's folder changed since the last build
         return kept
     meta = _load_yaml(run_dir / "meta.yaml", warn, "run left out")
     if meta is None:
         return None
     run_id = str(meta.get("run_id") or meta.get("run_uuid") or run_dir.name)
-    status = meta.get("status", 1)     # MLflow's client: no status recorded means RUNNING
+    status = meta.get("status", 1)  # MLflow's client: no status recorded means RUNNING
     if isinstance(status, int):
         if status not in STATUS_BY_CODE:
             warn(run_dir / "meta.yaml", f"unknown status code {status} (a newer MLflow?); shown as is")
@@ -256,7 +268,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
     hist = MetricHistory(key)
     if not data:
         return hist
-    data = complete_lines(data)   # being appended to right now: only complete lines count
+    data = complete_lines(data)  # being appended to right now: only complete lines count
     lines = data.splitlines()
     fields = data.split()
     if len(fields) == 3 * len(lines):
@@ -272,7 +284,7 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
         if not parts:
             continue
         try:
-            if len(parts) >= 3:   # 3.x may add the dataset (name, digest) after the step
+            if len(parts) >= 3:  # 3.x may add the dataset (name, digest) after the step
                 ts, value, step = int(parts[0]), float(parts[1]), int(parts[2])
             elif len(parts) == 2:  # very old files: no step
                 ts, value, step = int(parts[0]), float(parts[1]), 0
@@ -292,8 +304,12 @@ def _read_datasets(folder: Path, warn: Warn) -> dict[str, dict | None]:
     """The experiment's datasets by id; None for one that cannot be read (already warned
     about, with the run inputs that use it)."""
     unreadable: set[str] = set()
-    out: dict[str, dict | None] = {entry.name: meta for entry, meta in meta_folders(
-        folder, warn, "dataset (with the run inputs that use it)", unreadable=unreadable)}
+    out: dict[str, dict | None] = {
+        entry.name: meta
+        for entry, meta in meta_folders(
+            folder, warn, "dataset (with the run inputs that use it)", unreadable=unreadable
+        )
+    }
     out.update(dict.fromkeys(unreadable))
     return out
 
@@ -301,19 +317,28 @@ def _read_datasets(folder: Path, warn: Warn) -> dict[str, dict | None]:
 def _read_inputs(folder: Path, datasets: dict[str, dict | None], warn: Warn) -> list[DatasetInput]:
     out = []
     for entry, meta in meta_folders(folder, warn, "dataset input"):
-        if meta.get("source_type", "DATASET") != "DATASET":   # MLflow 3: a model input, not a dataset
+        if meta.get("source_type", "DATASET") != "DATASET":  # MLflow 3: a model input, not a dataset
             continue
         ds = datasets.get(str(meta.get("source_id")))
         if ds is None and str(meta.get("source_id")) in datasets:
-            continue     # the dataset's own folder is damaged: named in a warning already
+            continue  # the dataset's own folder is damaged: named in a warning already
         if ds is None:
-            warn(entry / "meta.yaml", f"dataset {meta.get('source_id')} not found in the experiment's datasets/; "
-                                         "this dataset input is left out")
+            warn(
+                entry / "meta.yaml",
+                f"dataset {meta.get('source_id')} not found in the experiment's datasets/; "
+                "this dataset input is left out",
+            )
             continue
         tags = meta.get("tags") or {}
-        out.append(DatasetInput(
-            name=str(ds.get("name", "")), digest=str(ds.get("digest", "")),
-            source_type=str(ds.get("source_type", "")), source=str(ds.get("source") or ""),
-            schema=str(ds.get("schema") or ""), profile=str(ds.get("profile") or ""),
-            tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}))
+        out.append(
+            DatasetInput(
+                name=str(ds.get("name", "")),
+                digest=str(ds.get("digest", "")),
+                source_type=str(ds.get("source_type", "")),
+                source=str(ds.get("source") or ""),
+                schema=str(ds.get("schema") or ""),
+                profile=str(ds.get("profile") or ""),
+                tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {},
+            )
+        )
     return out

@@ -8,6 +8,7 @@ pool. Artifacts are listed through the server and downloaded (``get-artifact``, 
 proxied ``mlflow-artifacts:`` locations) into a local cache, so a second build downloads only
 what changed; files over ``--max-artifact-size`` are listed, never downloaded.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,14 @@ PAGE = 1000
 class RestStoreReader:
     kind = "rest"
 
-    def __init__(self, uri: str, *, include_deleted: bool = False, max_artifact_size: int | None = None,
-                 cache_dir: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        uri: str,
+        *,
+        include_deleted: bool = False,
+        max_artifact_size: int | None = None,
+        cache_dir: str | os.PathLike | None = None,
+    ):
         self.base = uri.rstrip("/")
         self.include_deleted = include_deleted
         self.max_artifact_size = max_artifact_size
@@ -50,7 +57,7 @@ class RestStoreReader:
         self.http = HttpClient(self.base)
         self._pool = ThreadPoolExecutor(CONCURRENCY)
         self._runs: dict[str, Run] = {}
-        self.histories: Histories | None = None     # made on the first read (it asks the server)
+        self.histories: Histories | None = None  # made on the first read (it asks the server)
 
     # ---- reading ----
     def read(self, reuse=None) -> Store:
@@ -63,8 +70,12 @@ class RestStoreReader:
         by_id = {e.experiment_id: e for e in exps}
         ids = list(by_id)
         for i in range(0, len(ids), 100):
-            for r in self.http.pages("POST", "runs/search", "runs",
-                                     {"experiment_ids": ids[i:i + 100], "max_results": PAGE, "run_view_type": view}):
+            for r in self.http.pages(
+                "POST",
+                "runs/search",
+                "runs",
+                {"experiment_ids": ids[i : i + 100], "max_results": PAGE, "run_view_type": view},
+            ):
                 run = self._run(r)
                 if run.experiment_id in by_id:
                     by_id[run.experiment_id].runs.append(run)
@@ -87,8 +98,9 @@ class RestStoreReader:
 
     def _experiments(self, view: str) -> list[dict]:
         try:
-            return list(self.http.pages("POST", "experiments/search", "experiments",
-                                        {"max_results": PAGE, "view_type": view}))
+            return list(
+                self.http.pages("POST", "experiments/search", "experiments", {"max_results": PAGE, "view_type": view})
+            )
         except HttpError as e:
             if e.code not in (404, 405, 501):
                 raise
@@ -98,7 +110,7 @@ class RestStoreReader:
     def load_metrics(self, runs: list[Run], force: bool = False) -> None:
         todo = [run for run in runs if force or not run.metrics_complete]
         jobs = []
-        for run in todo:     # an incomplete run has the run search's latest point of each key
+        for run in todo:  # an incomplete run has the run search's latest point of each key
             for key, h in run.metrics.items():
                 latest = (h.steps[-1], h.timestamps[-1], h.values[-1]) if not run.metrics_complete else None
                 jobs.append((run, key, latest))
@@ -118,36 +130,69 @@ class RestStoreReader:
 
     @staticmethod
     def _experiment(e: dict) -> Experiment:
-        return Experiment(experiment_id=str(e["experiment_id"]), name=e.get("name", ""),
-                          artifact_location=e.get("artifact_location"),
-                          lifecycle_stage=e.get("lifecycle_stage", "active"),
-                          creation_time=_int(e.get("creation_time")),
-                          last_update_time=_int(e.get("last_update_time")),
-                          tags={t["key"]: t.get("value", "") for t in e.get("tags", [])})
+        return Experiment(
+            experiment_id=str(e["experiment_id"]),
+            name=e.get("name", ""),
+            artifact_location=e.get("artifact_location"),
+            lifecycle_stage=e.get("lifecycle_stage", "active"),
+            creation_time=_int(e.get("creation_time")),
+            last_update_time=_int(e.get("last_update_time")),
+            tags={t["key"]: t.get("value", "") for t in e.get("tags", [])},
+        )
 
     @staticmethod
     def _run(r: dict) -> Run:
         info, data = r.get("info", {}), r.get("data", {})
         tags = {t["key"]: t.get("value", "") for t in data.get("tags", [])}
-        run = Run(run_id=info.get("run_id") or info["run_uuid"], experiment_id=str(info["experiment_id"]),
-                  run_name=info.get("run_name") or tags.get("mlflow.runName") or None,
-                  status=info.get("status", "FINISHED"), start_time=_int(info.get("start_time")),
-                  end_time=_int(info.get("end_time")), lifecycle_stage=info.get("lifecycle_stage", "active"),
-                  user_id=info.get("user_id") or None, artifact_uri=info.get("artifact_uri") or None,
-                  params={p["key"]: p.get("value", "") for p in data.get("params", [])}, tags=tags)
-        latest = {m["key"]: MetricHistory(m["key"], [int(m.get("step", 0))], [int(m.get("timestamp", 0))],
-                                          [num(m.get("value", "NaN"))]) for m in data.get("metrics", [])}
+        run = Run(
+            run_id=info.get("run_id") or info["run_uuid"],
+            experiment_id=str(info["experiment_id"]),
+            run_name=info.get("run_name") or tags.get("mlflow.runName") or None,
+            status=info.get("status", "FINISHED"),
+            start_time=_int(info.get("start_time")),
+            end_time=_int(info.get("end_time")),
+            lifecycle_stage=info.get("lifecycle_stage", "active"),
+            user_id=info.get("user_id") or None,
+            artifact_uri=info.get("artifact_uri") or None,
+            params={p["key"]: p.get("value", "") for p in data.get("params", [])},
+            tags=tags,
+        )
+        latest = {
+            m["key"]: MetricHistory(
+                m["key"], [int(m.get("step", 0))], [int(m.get("timestamp", 0))], [num(m.get("value", "NaN"))]
+            )
+            for m in data.get("metrics", [])
+        }
         run.metrics, run.metrics_complete = latest, False
         for di in (r.get("inputs") or {}).get("dataset_inputs", []):
             ds = di.get("dataset", {})
-            run.inputs.append(DatasetInput(
-                name=ds.get("name", ""), digest=ds.get("digest", ""), source_type=ds.get("source_type", ""),
-                source=ds.get("source", ""), schema=ds.get("schema", "") or "", profile=ds.get("profile", "") or "",
-                tags={t["key"]: t.get("value", "") for t in di.get("tags", [])}))
-        run.fingerprint = hashlib.blake2b(json.dumps(
-            [info, sorted(run.params.items()), sorted(tags.items()),
-             sorted((m["key"], m.get("step"), m.get("timestamp"), str(m.get("value"))) for m in data.get("metrics", []))],
-            sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
+            run.inputs.append(
+                DatasetInput(
+                    name=ds.get("name", ""),
+                    digest=ds.get("digest", ""),
+                    source_type=ds.get("source_type", ""),
+                    source=ds.get("source", ""),
+                    schema=ds.get("schema", "") or "",
+                    profile=ds.get("profile", "") or "",
+                    tags={t["key"]: t.get("value", "") for t in di.get("tags", [])},
+                )
+            )
+        run.fingerprint = hashlib.blake2b(
+            json.dumps(
+                [
+                    info,
+                    sorted(run.params.items()),
+                    sorted(tags.items()),
+                    sorted(
+                        (m["key"], m.get("step"), m.get("timestamp"), str(m.get("value")))
+                        for m in data.get("metrics", [])
+                    ),
+                ],
+                sort_keys=True,
+                default=str,
+            ).encode(),
+            digest_size=12,
+        ).hexdigest()
         return run
 
     # ---- artifacts (of runs and of logged models) ----
@@ -169,21 +214,36 @@ class RestStoreReader:
             return
         run.artifact_dir = str(self.cache / run.run_id)
         run.artifacts_remote = True
-        run.artifacts = self._download(files, Path(run.artifact_dir), run.warnings, lambda path: self.http.request(
-            "GET", "get-artifact", params={"path": path, "run_uuid": run.run_id}, raw=True))
+        run.artifacts = self._download(
+            files,
+            Path(run.artifact_dir),
+            run.warnings,
+            lambda path: self.http.request(
+                "GET", "get-artifact", params={"path": path, "run_uuid": run.run_id}, raw=True
+            ),
+        )
 
     def _model_artifacts(self, m: LoggedModel) -> None:
         try:
-            files = sorted(self._list(f"logged-models/{m.model_id}/artifacts/directories", {},
-                                      "artifact_directory_path"))
+            files = sorted(
+                self._list(f"logged-models/{m.model_id}/artifacts/directories", {}, "artifact_directory_path")
+            )
         except HttpError as e:
             m.warnings.append(f"could not list the model's files through the server ({e})")
             return
         m.artifact_dir = str(self.cache / "models" / m.model_id)
         m.artifacts_remote = True
-        m.artifacts = self._download(files, Path(m.artifact_dir), m.warnings, lambda path: self.http.request(
-            "GET", f"ajax-api/2.0/mlflow/logged-models/{m.model_id}/artifacts/files",
-            params={"artifact_file_path": path}, raw=True))
+        m.artifacts = self._download(
+            files,
+            Path(m.artifact_dir),
+            m.warnings,
+            lambda path: self.http.request(
+                "GET",
+                f"ajax-api/2.0/mlflow/logged-models/{m.model_id}/artifacts/files",
+                params={"artifact_file_path": path},
+                raw=True,
+            ),
+        )
 
     def _download(self, files: list[tuple[str, int]], folder: Path, warnings: list[str], get) -> list[ArtifactFile]:
         """The listed files, downloaded into ``folder`` where missing or of another size (never
@@ -200,7 +260,7 @@ class RestStoreReader:
             try:
                 if local.is_file() and local.stat().st_size == size:
                     a.mtime_ns = local.stat().st_mtime_ns
-                    continue      # already in the cache
+                    continue  # already in the cache
                 data = get(path)
                 local.parent.mkdir(parents=True, exist_ok=True)
                 tmp = local.with_name(local.name + ".part")
@@ -216,41 +276,51 @@ class RestStoreReader:
         ids = list(exps)
         try:
             for i in range(0, len(ids), 100):
-                for lm in self.http.pages("POST", "logged-models/search", "models",
-                                          {"experiment_ids": ids[i:i + 100], "max_results": 100}):
+                for lm in self.http.pages(
+                    "POST", "logged-models/search", "models", {"experiment_ids": ids[i : i + 100], "max_results": 100}
+                ):
                     m = _logged_model(lm)
                     if m.experiment_id in exps:
                         exps[m.experiment_id].logged_models.append(m)
         except HttpError as e:
-            if e.code not in (404, 405, 501):     # servers before MLflow 3 have none
+            if e.code not in (404, 405, 501):  # servers before MLflow 3 have none
                 raise
 
     # ---- model registry ----
     def _registry(self) -> list[RegisteredModel]:
         models = []
         try:
-            found = list(self.http.pages("GET", "registered-models/search", "registered_models",
-                                         {"max_results": PAGE}))
+            found = list(self.http.pages("GET", "registered-models/search", "registered_models", {"max_results": PAGE}))
         except HttpError:
-            return models           # no registry behind this server
+            return models  # no registry behind this server
         for m in found:
-            model = RegisteredModel(name=m["name"], creation_timestamp=_int(m.get("creation_timestamp")),
-                                    last_updated_timestamp=_int(m.get("last_updated_timestamp")),
-                                    description=m.get("description") or None,
-                                    tags={t["key"]: t.get("value", "") for t in m.get("tags", [])},
-                                    aliases={a["alias"]: int(a["version"]) for a in m.get("aliases", [])})
+            model = RegisteredModel(
+                name=m["name"],
+                creation_timestamp=_int(m.get("creation_timestamp")),
+                last_updated_timestamp=_int(m.get("last_updated_timestamp")),
+                description=m.get("description") or None,
+                tags={t["key"]: t.get("value", "") for t in m.get("tags", [])},
+                aliases={a["alias"]: int(a["version"]) for a in m.get("aliases", [])},
+            )
             name_filter = "name='" + model.name.replace("'", "\\'") + "'"
-            for v in self.http.pages("GET", "model-versions/search", "model_versions",
-                                 {"filter": name_filter, "max_results": 200000}):
-                mv = ModelVersion(name=model.name, version=int(v["version"]),
-                                  creation_timestamp=_int(v.get("creation_timestamp")),
-                                  last_updated_timestamp=_int(v.get("last_updated_timestamp")),
-                                  description=v.get("description") or None, user_id=v.get("user_id") or None,
-                                  current_stage=v.get("current_stage") or None, source=v.get("source") or None,
-                                  run_id=v.get("run_id") or None, status=v.get("status") or None,
-                                  status_message=v.get("status_message") or None,
-                                  run_link=v.get("run_link") or None,
-                                  tags={t["key"]: t.get("value", "") for t in v.get("tags", [])})
+            for v in self.http.pages(
+                "GET", "model-versions/search", "model_versions", {"filter": name_filter, "max_results": 200000}
+            ):
+                mv = ModelVersion(
+                    name=model.name,
+                    version=int(v["version"]),
+                    creation_timestamp=_int(v.get("creation_timestamp")),
+                    last_updated_timestamp=_int(v.get("last_updated_timestamp")),
+                    description=v.get("description") or None,
+                    user_id=v.get("user_id") or None,
+                    current_stage=v.get("current_stage") or None,
+                    source=v.get("source") or None,
+                    run_id=v.get("run_id") or None,
+                    status=v.get("status") or None,
+                    status_message=v.get("status_message") or None,
+                    run_link=v.get("run_link") or None,
+                    tags={t["key"]: t.get("value", "") for t in v.get("tags", [])},
+                )
                 mv.aliases = sorted(a for a, n in model.aliases.items() if n == mv.version)
                 model.versions.append(mv)
             model.versions.sort(key=lambda v: -v.version)
@@ -262,16 +332,23 @@ def _int(v) -> int | None:
     return None if v in (None, "") else int(v)
 
 
-_MODEL_STATUS = {"LOGGED_MODEL_STATUS_UNSPECIFIED": "UNSPECIFIED", "LOGGED_MODEL_PENDING": "PENDING",
-                 "LOGGED_MODEL_READY": "READY", "LOGGED_MODEL_UPLOAD_FAILED": "FAILED"}
+_MODEL_STATUS = {
+    "LOGGED_MODEL_STATUS_UNSPECIFIED": "UNSPECIFIED",
+    "LOGGED_MODEL_PENDING": "PENDING",
+    "LOGGED_MODEL_READY": "READY",
+    "LOGGED_MODEL_UPLOAD_FAILED": "FAILED",
+}
 
 
 def _logged_model(lm: dict) -> LoggedModel:
     info, data = lm.get("info", {}), lm.get("data", {})
     status = info.get("status")
     return LoggedModel(
-        model_id=info["model_id"], name=info.get("name", ""), experiment_id=str(info.get("experiment_id", "")),
-        source_run_id=info.get("source_run_id") or None, model_type=info.get("model_type") or None,
+        model_id=info["model_id"],
+        name=info.get("name", ""),
+        experiment_id=str(info.get("experiment_id", "")),
+        source_run_id=info.get("source_run_id") or None,
+        model_type=info.get("model_type") or None,
         status=_MODEL_STATUS.get(status, status) if status else None,
         status_message=info.get("status_message") or None,
         creation_timestamp=_int(info.get("creation_timestamp_ms")),
@@ -279,6 +356,16 @@ def _logged_model(lm: dict) -> LoggedModel:
         artifact_location=info.get("artifact_uri") or None,
         params={p["key"]: p.get("value", "") for p in data.get("params", [])},
         tags={t["key"]: t.get("value", "") for t in info.get("tags", [])},
-        metrics=[ModelMetric(m["key"], num(m.get("value", "NaN")), int(m.get("timestamp", 0)),
-                             int(m.get("step", 0)), m.get("run_id") or None, m.get("dataset_name") or None,
-                             m.get("dataset_digest") or None) for m in data.get("metrics", [])])
+        metrics=[
+            ModelMetric(
+                m["key"],
+                num(m.get("value", "NaN")),
+                int(m.get("timestamp", 0)),
+                int(m.get("step", 0)),
+                m.get("run_id") or None,
+                m.get("dataset_name") or None,
+                m.get("dataset_digest") or None,
+            )
+            for m in data.get("metrics", [])
+        ],
+    )

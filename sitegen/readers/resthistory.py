@@ -9,6 +9,7 @@ the bulk answer is what the client gets only from a SQL store of MLflow 3.8 or n
 say which store they have since 3.9 (``server-info``). Only those are read in bulk; every other
 server is read per run and key, exactly as before.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,20 +20,21 @@ from sitegen.errors import StoreError
 from sitegen.readers.resthttp import HttpClient, HttpError
 
 BULK_PATH = "ajax-api/2.0/mlflow/metrics/get-history-bulk"
-BULK_MAX = 25000          # points in one bulk answer: the server's cap (MLflow 2.x–3.x)
-BULK_RUNS = 100           # run ids in one bulk request: the server's cap
-QUERY_BUDGET = 3500       # characters of query string (gunicorn reads request lines up to 4094)
-PAGE = 25000              # points in one page of get-history
+BULK_MAX = 25000  # points in one bulk answer: the server's cap (MLflow 2.x–3.x)
+BULK_RUNS = 100  # run ids in one bulk request: the server's cap
+QUERY_BUDGET = 3500  # characters of query string (gunicorn reads request lines up to 4094)
+PAGE = 25000  # points in one page of get-history
 
 
 def num(v) -> float:
-    return float(v)       # "NaN", "Infinity", "-Infinity" and numbers alike
+    return float(v)  # "NaN", "Infinity", "-Infinity" and numbers alike
 
 
 def per_run(http: HttpClient, run_id: str, key: str) -> MetricHistory:
     h = MetricHistory(key)
-    for m in http.pages("GET", "metrics/get-history", "metrics",
-                        {"run_id": run_id, "metric_key": key, "max_results": PAGE}):
+    for m in http.pages(
+        "GET", "metrics/get-history", "metrics", {"run_id": run_id, "metric_key": key, "max_results": PAGE}
+    ):
         h.steps.append(int(m.get("step", 0)))
         h.timestamps.append(int(m.get("timestamp", 0)))
         h.values.append(num(m.get("value", "NaN")))
@@ -42,7 +44,7 @@ def per_run(http: HttpClient, run_id: str, key: str) -> MetricHistory:
 def bulk_orders_like_client(http: HttpClient) -> bool:
     """True when the server says it keeps runs in a SQL store (MLflow 3.9+): then its bulk
     answers have the order MLflow's client gets from get-history."""
-    for path in ("api/3.0/mlflow/server-info", "server-info"):     # 3.10+, 3.9
+    for path in ("api/3.0/mlflow/server-info", "server-info"):  # 3.10+, 3.9
         try:
             info = http.request("GET", path)
         except (HttpError, StoreError, ValueError):
@@ -57,7 +59,7 @@ class Histories:
 
     def __init__(self, http: HttpClient, pool, bulk: bool):
         self.http, self.pool, self.bulk = http, pool, bulk
-        self.requests = {"bulk": 0, "per_run": 0}   # requests sent, for tests and benchmarks
+        self.requests = {"bulk": 0, "per_run": 0}  # requests sent, for tests and benchmarks
 
     def load(self, jobs: list[tuple[Run, str, tuple | None]]) -> dict[tuple[str, str], MetricHistory]:
         """``jobs``: (run, key, latest point from the run search as (step, timestamp, value) or None)."""
@@ -85,8 +87,9 @@ class Histories:
         for key, runs in by_key.items():
             batch, points, chars = [], 0, len(key) + 40
             for item in runs:
-                if batch and (len(batch) == BULK_RUNS or points + item[1] >= BULK_MAX
-                              or chars + len(item[0]) + 8 > QUERY_BUDGET):
+                if batch and (
+                    len(batch) == BULK_RUNS or points + item[1] >= BULK_MAX or chars + len(item[0]) + 8 > QUERY_BUDGET
+                ):
                     yield key, batch
                     batch, points, chars = [], 0, len(key) + 40
                 batch.append(item)
@@ -106,11 +109,14 @@ class Histories:
         while pending:
             sent += 1
             try:
-                points = self.http.request("GET", BULK_PATH, params=[("metric_key", key), *(
-                    ("run_id", rid) for rid in pending), ("max_results", BULK_MAX)]).get("metrics", [])
+                points = self.http.request(
+                    "GET",
+                    BULK_PATH,
+                    params=[("metric_key", key), *(("run_id", rid) for rid in pending), ("max_results", BULK_MAX)],
+                ).get("metrics", [])
                 last = points[-1].get("run_id") if points else None
             except (HttpError, ValueError, AttributeError):
-                self.bulk = False     # not served here after all (a proxy in front, say): per run
+                self.bulk = False  # not served here after all (a proxy in front, say): per run
                 return done, rest + [(rid, key) for rid in pending], sent
             got: dict[str, MetricHistory] = {}
             for m in points:
@@ -122,9 +128,9 @@ class Histories:
                 h.values.append(num(m.get("value", "NaN")))
             if len(points) < BULK_MAX:
                 complete = pending
-            elif last not in pending:   # not an answer to this request: read these per run
+            elif last not in pending:  # not an answer to this request: read these per run
                 return done, rest + [(rid, key) for rid in pending], sent
-            else:                 # cut off: the last run in the answer may be partial, later ones missing
+            else:  # cut off: the last run in the answer may be partial, later ones missing
                 complete = [rid for rid in pending if rid in got and rid != last]
                 if not complete:  # one run with more points than an answer holds
                     rest.append((last, key))
@@ -134,7 +140,7 @@ class Histories:
                 h = got.get(rid, MetricHistory(key))
                 if _has(h, latest[rid]):
                     done[(rid, key)] = h.compact()
-                else:             # not what the run search said: read it the client's way
+                else:  # not what the run search said: read it the client's way
                     rest.append((rid, key))
             finished = set(complete)
             pending = [rid for rid in pending if rid not in finished]
@@ -147,7 +153,7 @@ def _has(h: MetricHistory, point: tuple | None) -> bool:
         return True
     step, ts, value = point
     nan = math.isnan(value)
-    for i in range(len(h.steps) - 1, -1, -1):       # the latest point is usually near the end
+    for i in range(len(h.steps) - 1, -1, -1):  # the latest point is usually near the end
         if h.steps[i] == step and h.timestamps[i] == ts:
             v = h.values[i]
             if v == value or (nan and math.isnan(v)):

@@ -4,6 +4,7 @@
 ``MLFLOW_TRACKING_PASSWORD`` (basic auth), ``MLFLOW_TRACKING_INSECURE_TLS`` and
 ``MLFLOW_TRACKING_SERVER_CERT_PATH``. Retries with backoff on 429/5xx and dropped connections.
 """
+
 from __future__ import annotations
 
 import base64
@@ -62,8 +63,10 @@ class HttpClient:
                 return payload if raw else json.loads(payload or b"{}")
             except urllib.error.HTTPError as e:
                 if e.code in (401, 403):
-                    raise StoreError(f"the tracking server {self.base} refused access ({e.code}): set "
-                                     "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD") from None
+                    raise StoreError(
+                        f"the tracking server {self.base} refused access ({e.code}): set "
+                        "MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD"
+                    ) from None
                 if e.code == 429 or e.code >= 500:
                     if attempt + 1 < RETRIES:
                         time.sleep(delay)

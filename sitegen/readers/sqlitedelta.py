@@ -11,6 +11,7 @@ The shortcut is taken only when it is provably complete: the table's row count m
 the last count plus the new rows (no row was deleted, so no rowid was reused); else every
 run is counted again, as on a first build.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -18,7 +19,7 @@ from collections import defaultdict
 
 STATE_FORMAT = 1
 
-Counts = dict[str, list[tuple[str, int, int | None]]]   # run id → [(key, points, last timestamp)]
+Counts = dict[str, list[tuple[str, int, int | None]]]  # run id → [(key, points, last timestamp)]
 
 
 def _int(v) -> int | str | None:
@@ -52,15 +53,16 @@ def _count(conn, q, run_ids: list[str] | None = None) -> Counts:
         return _group(conn.execute(select + group))
     counts: Counts = {}
     for i in range(0, len(run_ids), 500):
-        chunk = run_ids[i:i + 500]
-        counts.update(_group(conn.execute(
-            f"{select} WHERE {q('run_uuid')} IN ({','.join('?' * len(chunk))}){group}", chunk)))
+        chunk = run_ids[i : i + 500]
+        counts.update(
+            _group(conn.execute(f"{select} WHERE {q('run_uuid')} IN ({','.join('?' * len(chunk))}){group}", chunk))
+        )
     return counts
 
 
 def table_mark(conn) -> tuple[int, int] | None:
     """(largest rowid, row count) of ``metrics``, or None if it has no rowid."""
-    try:   # two statements: max(rowid) alone is one b-tree descent, count(*) walks an index
+    try:  # two statements: max(rowid) alone is one b-tree descent, count(*) walks an index
         (max_rowid,) = conn.execute("SELECT max(rowid) FROM metrics").fetchone()
         (total,) = conn.execute("SELECT count(*) FROM metrics").fetchone()
     except sqlite3.DatabaseError:
@@ -79,16 +81,20 @@ def count_since(conn, q, state: dict | None, run_ids) -> tuple[Counts, dict | No
 
 def _count_since(conn, q, state: dict | None, run_ids, mark) -> Counts:
     old = state.get("counts") if isinstance(state, dict) else None
-    if (mark is None or not isinstance(old, dict) or state.get("format") != STATE_FORMAT
-            or not isinstance(state.get("max_rowid"), int) or not isinstance(state.get("total"), int)):
+    if (
+        mark is None
+        or not isinstance(old, dict)
+        or state.get("format") != STATE_FORMAT
+        or not isinstance(state.get("max_rowid"), int)
+        or not isinstance(state.get("total"), int)
+    ):
         return count_all(conn, q)
     last_max, last_total = state["max_rowid"], state["total"]
     # No DISTINCT: it would make SQLite walk the run_uuid index instead of the rowid range.
-    added = [r[0] for r in conn.execute(f"SELECT {q('run_uuid')} FROM {q('metrics')} WHERE rowid > ?",
-                                        (last_max,))]
+    added = [r[0] for r in conn.execute(f"SELECT {q('run_uuid')} FROM {q('metrics')} WHERE rowid > ?", (last_max,))]
     new_runs, new_rows = set(added), len(added)
     if mark[1] != last_total + new_rows or mark[0] < last_max:
-        return count_all(conn, q)      # rows were deleted (or the table rebuilt)
+        return count_all(conn, q)  # rows were deleted (or the table rebuilt)
     again = sorted(new_runs | {rid for rid in run_ids if rid not in old})
     counts: Counts = {rid: [tuple(c) for c in old[rid]] for rid in run_ids if rid in old and rid not in new_runs}
     counts.update(_count(conn, q, again))
@@ -99,5 +105,9 @@ def _new_state(mark: tuple[int, int] | None, counts: Counts) -> dict | None:
     """What the next build needs: the table's mark and every run's counts."""
     if mark is None:
         return None
-    return {"format": STATE_FORMAT, "max_rowid": mark[0], "total": mark[1],
-            "counts": {rid: [list(c) for c in sorted(v)] for rid, v in counts.items()}}
+    return {
+        "format": STATE_FORMAT,
+        "max_rowid": mark[0],
+        "total": mark[1],
+        "counts": {rid: [list(c) for c in sorted(v)] for rid, v in counts.items()},
+    }

@@ -8,6 +8,7 @@ Tables (MLflow's ``mlflow/store/tracking/dbmodels/models.py`` and
 them (``s`` is the reader's schema, see ``sqlstore._Schema``); ``conn`` is a DB-API
 connection (SQLite, or SQLAlchemy through ``dbstore``'s adapter).
 """
+
 from __future__ import annotations
 
 from sitegen.entities import Experiment, LoggedModel, ModelMetric, ModelVersion, RegisteredModel
@@ -27,22 +28,32 @@ def read_logged_models(conn, s, exps: dict[str, Experiment], include_deleted: bo
 
     models: dict[str, LoggedModel] = {}
     for row in conn.execute(
-            f"SELECT {q('model_id')}, {q('experiment_id')}, {q('name')}, {c('artifact_location')},"
-            f" {c('creation_timestamp_ms')}, {c('last_updated_timestamp_ms')}, {c('status')},"
-            f" {c('lifecycle_stage')}, {c('model_type')}, {c('source_run_id')}, {c('status_message')}"
-            f" FROM {q('logged_models')} ORDER BY {c('creation_timestamp_ms')}, {q('model_id')}"):
+        f"SELECT {q('model_id')}, {q('experiment_id')}, {q('name')}, {c('artifact_location')},"
+        f" {c('creation_timestamp_ms')}, {c('last_updated_timestamp_ms')}, {c('status')},"
+        f" {c('lifecycle_stage')}, {c('model_type')}, {c('source_run_id')}, {c('status_message')}"
+        f" FROM {q('logged_models')} ORDER BY {c('creation_timestamp_ms')}, {q('model_id')}"
+    ):
         eid = str(row[1])
         if eid not in exps or (row[7] == "deleted" and not include_deleted):
             continue
         status = row[6]
         models[row[0]] = LoggedModel(
-            model_id=row[0], name=row[2] or "", experiment_id=eid, artifact_location=row[3],
-            creation_timestamp=_int(row[4]), last_updated_timestamp=_int(row[5]),
+            model_id=row[0],
+            name=row[2] or "",
+            experiment_id=eid,
+            artifact_location=row[3],
+            creation_timestamp=_int(row[4]),
+            last_updated_timestamp=_int(row[5]),
             status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
-            model_type=row[8] or None, source_run_id=row[9] or None, status_message=row[10] or None,
-            lifecycle_stage=row[7] or "active")
-    for table, key, value, attr in (("logged_model_params", "param_key", "param_value", "params"),
-                                    ("logged_model_tags", "tag_key", "tag_value", "tags")):
+            model_type=row[8] or None,
+            source_run_id=row[9] or None,
+            status_message=row[10] or None,
+            lifecycle_stage=row[7] or "active",
+        )
+    for table, key, value, attr in (
+        ("logged_model_params", "param_key", "param_value", "params"),
+        ("logged_model_tags", "tag_key", "tag_value", "tags"),
+    ):
         if table in s.tables:
             for mid, k, v in conn.execute(f"SELECT {q('model_id')}, {q(key)}, {q(value)} FROM {q(table)}"):
                 if mid in models:
@@ -50,17 +61,27 @@ def read_logged_models(conn, s, exps: dict[str, Experiment], include_deleted: bo
     if "logged_model_metrics" in s.tables:
         t = "logged_model_metrics"
         for mid, name, ts, step, value, rid, ds_name, ds_digest in conn.execute(
-                f"SELECT {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')},"
-                f" {q('metric_step')}, {q('metric_value')}, {s.col(t, 'run_id')},"
-                f" {s.col(t, 'dataset_name')}, {s.col(t, 'dataset_digest')} FROM {q(t)}"
-                f" ORDER BY {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')}, {q('metric_step')}"):
+            f"SELECT {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')},"
+            f" {q('metric_step')}, {q('metric_value')}, {s.col(t, 'run_id')},"
+            f" {s.col(t, 'dataset_name')}, {s.col(t, 'dataset_digest')} FROM {q(t)}"
+            f" ORDER BY {q('model_id')}, {q('metric_name')}, {q('metric_timestamp_ms')}, {q('metric_step')}"
+        ):
             m = models.get(mid)
             if m is not None:
-                m.metrics.append(ModelMetric(name, float("nan") if value is None else float(value),
-                                             int(ts), int(step or 0), rid or None, ds_name or None,
-                                             ds_digest or None))
+                m.metrics.append(
+                    ModelMetric(
+                        name,
+                        float("nan") if value is None else float(value),
+                        int(ts),
+                        int(step or 0),
+                        rid or None,
+                        ds_name or None,
+                        ds_digest or None,
+                    )
+                )
     for m in models.values():
         exps[m.experiment_id].logged_models.append(m)
+
 
 def read_registry(conn, s) -> list[RegisteredModel]:
     """registered_models, model_versions and their tags and aliases (where present)."""
@@ -71,36 +92,53 @@ def read_registry(conn, s) -> list[RegisteredModel]:
 
     models: dict[str, RegisteredModel] = {}
     for name, created, updated, desc in conn.execute(
-            f"SELECT {q('name')}, {c('registered_models', 'creation_time')},"
-            f" {c('registered_models', 'last_updated_time')}, {c('registered_models', 'description')}"
-            f" FROM {q('registered_models')} ORDER BY {q('name')}"):
-        models[name] = RegisteredModel(name=name, creation_timestamp=_int(created),
-                                       last_updated_timestamp=_int(updated), description=desc or None)
+        f"SELECT {q('name')}, {c('registered_models', 'creation_time')},"
+        f" {c('registered_models', 'last_updated_time')}, {c('registered_models', 'description')}"
+        f" FROM {q('registered_models')} ORDER BY {q('name')}"
+    ):
+        models[name] = RegisteredModel(
+            name=name, creation_timestamp=_int(created), last_updated_timestamp=_int(updated), description=desc or None
+        )
     if "registered_model_tags" in s.tables:
         for key, value, name in conn.execute(
-                f"SELECT {q('key')}, {q('value')}, {q('name')} FROM {q('registered_model_tags')}"):
+            f"SELECT {q('key')}, {q('value')}, {q('name')} FROM {q('registered_model_tags')}"
+        ):
             if name in models:
                 models[name].tags[key] = value or ""
     if "registered_model_aliases" in s.tables:
         for alias, version, name in conn.execute(
-                f"SELECT {q('alias')}, {q('version')}, {q('name')} FROM {q('registered_model_aliases')}"):
+            f"SELECT {q('alias')}, {q('version')}, {q('name')} FROM {q('registered_model_aliases')}"
+        ):
             if name in models and version is not None:
                 models[name].aliases[alias] = int(version)
     versions: dict[tuple[str, int], ModelVersion] = {}
     if "model_versions" in s.tables:
-        cols = ["creation_time", "last_updated_time", "description", "user_id", "current_stage",
-                "source", "run_id", "status", "status_message", "run_link", "model_id"]
+        cols = [
+            "creation_time",
+            "last_updated_time",
+            "description",
+            "user_id",
+            "current_stage",
+            "source",
+            "run_id",
+            "status",
+            "status_message",
+            "run_link",
+            "model_id",
+        ]
         for row in conn.execute(
-                f"SELECT {q('name')}, {q('version')}, " + ", ".join(c('model_versions', x) for x in cols)
-                + f" FROM {q('model_versions')}"):
+            f"SELECT {q('name')}, {q('version')}, "
+            + ", ".join(c('model_versions', x) for x in cols)
+            + f" FROM {q('model_versions')}"
+        ):
             if row[0] not in models:
                 continue
-            mv = ModelVersion(row[0], int(row[1]), _int(row[2]), _int(row[3]),
-                              *[v or None for v in row[4:]])
+            mv = ModelVersion(row[0], int(row[1]), _int(row[2]), _int(row[3]), *[v or None for v in row[4:]])
             versions[(mv.name, mv.version)] = mv
     if "model_version_tags" in s.tables:
         for key, value, name, version in conn.execute(
-                f"SELECT {q('key')}, {q('value')}, {q('name')}, {q('version')} FROM {q('model_version_tags')}"):
+            f"SELECT {q('key')}, {q('value')}, {q('name')}, {q('version')} FROM {q('model_version_tags')}"
+        ):
             mv = versions.get((name, int(version)))
             if mv is not None:
                 mv.tags[key] = value or ""

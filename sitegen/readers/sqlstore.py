@@ -10,6 +10,7 @@ as the last history is read. Every table is read in one bulk query, so the numbe
 queries does not grow with the number of runs. Columns are read only where the schema
 revision has them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -127,11 +128,11 @@ class SqliteStoreReader:
             schema = _Schema.of_sqlite(self.conn)
             missing = {"experiments", "runs"} - schema.tables
             if missing:
-                raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): "
-                                 f"{self.path}")
+                raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): {self.path}")
             store = Store(uri=self.uri, kind="sqlite", base_dir=str(self.path.resolve().parent))
-            self._sql = SqlReader(self.conn, schema, rowid_state=state or {},
-                                  on_large_load=self._to_snapshot if self._in_txn else None)
+            self._sql = SqlReader(
+                self.conn, schema, rowid_state=state or {}, on_large_load=self._to_snapshot if self._in_txn else None
+            )
             self._sql.read(store, self.include_deleted, reuse)
             if store.reader_state is not None:
                 store.reader_state["db"] = str(self.path.resolve())
@@ -144,13 +145,13 @@ class SqliteStoreReader:
         try:
             self._sql.load_metrics([r for r in runs if not r.metrics_complete])
         finally:
-            self._end_txn()     # the build reads nothing more: let writers go on
+            self._end_txn()  # the build reads nothing more: let writers go on
 
     def _to_snapshot(self) -> sqlite3.Connection:
         """Many histories to read after all: from a snapshot, not holding the store's lock for
         that long. (Points logged meanwhile may show; their runs are redone next build.)"""
         self._end_txn()
-        self._direct = self.conn       # kept open until close(): the schema reads through it
+        self._direct = self.conn  # kept open until close(): the schema reads through it
         self.conn, self._tmp = _snapshot(self.path)
         return self.conn
 
@@ -177,7 +178,7 @@ class SqlReader:
 
     def __init__(self, conn, schema: _Schema, rowid_state: dict | None = None, on_large_load=None):
         self.conn, self.s = conn, schema
-        self.warnings: list[str] = []     # the store's, once read() starts
+        self.warnings: list[str] = []  # the store's, once read() starts
         self.counts: dict[str, list] = {}
         # Called (and its connection used) before reading more than LARGE_LOAD_ROWS points
         self.on_large_load = on_large_load
@@ -188,21 +189,27 @@ class SqlReader:
         conn, s = self.conn, self.s
         q = s.q
         stage = s.col("experiments", "lifecycle_stage")
-        live = "" if include_deleted or stage == "NULL" else \
-            f" WHERE {stage} IS NULL OR {stage} <> 'deleted'"
+        live = "" if include_deleted or stage == "NULL" else f" WHERE {stage} IS NULL OR {stage} <> 'deleted'"
         exps: dict[str, Experiment] = {}
         for row in conn.execute(
-                f"SELECT {q('experiment_id')}, {q('name')}, {s.col('experiments', 'artifact_location')},"
-                f" {stage}, {s.col('experiments', 'creation_time')},"
-                f" {s.col('experiments', 'last_update_time')} FROM {q('experiments')}{live}"
-                f" ORDER BY {q('experiment_id')}"):
+            f"SELECT {q('experiment_id')}, {q('name')}, {s.col('experiments', 'artifact_location')},"
+            f" {stage}, {s.col('experiments', 'creation_time')},"
+            f" {s.col('experiments', 'last_update_time')} FROM {q('experiments')}{live}"
+            f" ORDER BY {q('experiment_id')}"
+        ):
             eid = str(row[0])
-            exps[eid] = Experiment(experiment_id=eid, name=row[1] if row[1] is not None else eid,
-                                   artifact_location=row[2], lifecycle_stage=row[3] or "active",
-                                   creation_time=row[4], last_update_time=row[5])
+            exps[eid] = Experiment(
+                experiment_id=eid,
+                name=row[1] if row[1] is not None else eid,
+                artifact_location=row[2],
+                lifecycle_stage=row[3] or "active",
+                creation_time=row[4],
+                last_update_time=row[5],
+            )
         if "experiment_tags" in s.tables:
             for key, value, eid in conn.execute(
-                    f"SELECT {q('key')}, {q('value')}, {q('experiment_id')} FROM {q('experiment_tags')}"):
+                f"SELECT {q('key')}, {q('value')}, {q('experiment_id')} FROM {q('experiment_tags')}"
+            ):
                 if str(eid) in exps:
                     exps[str(eid)].tags[key] = value if value is not None else ""
 
@@ -210,41 +217,56 @@ class SqlReader:
             return s.col("runs", name, alias="r")
 
         run_stage = c("lifecycle_stage")
-        run_live = "" if include_deleted or run_stage == "NULL" else \
-            f" WHERE {run_stage} IS NULL OR {run_stage} <> 'deleted'"
+        run_live = (
+            "" if include_deleted or run_stage == "NULL" else f" WHERE {run_stage} IS NULL OR {run_stage} <> 'deleted'"
+        )
         runs: dict[str, Run] = {}
-        all_eids = None       # every experiment id, deleted ones too (read if needed)
+        all_eids = None  # every experiment id, deleted ones too (read if needed)
         self.warnings = store.warnings
         for row in conn.execute(
-                f"SELECT r.{q('run_uuid')}, r.{q('experiment_id')}, {c('name')}, {c('status')},"
-                f" {c('start_time')}, {c('end_time')}, {run_stage}, {c('user_id')}, {c('artifact_uri')},"
-                f" {c('source_type')}, {c('source_name')}, {c('entry_point_name')}, {c('source_version')}"
-                f" FROM {q('runs')} r{run_live} ORDER BY {c('start_time')} DESC, r.{q('run_uuid')}"):
+            f"SELECT r.{q('run_uuid')}, r.{q('experiment_id')}, {c('name')}, {c('status')},"
+            f" {c('start_time')}, {c('end_time')}, {run_stage}, {c('user_id')}, {c('artifact_uri')},"
+            f" {c('source_type')}, {c('source_name')}, {c('entry_point_name')}, {c('source_version')}"
+            f" FROM {q('runs')} r{run_live} ORDER BY {c('start_time')} DESC, r.{q('run_uuid')}"
+        ):
             eid = str(row[1])
             if eid not in exps:
                 if all_eids is None:
-                    all_eids = {str(r[0]) for r in conn.execute(
-                        f"SELECT {q('experiment_id')} FROM {q('experiments')}")}
-                if eid not in all_eids:      # not a deleted experiment's run: a dangling row
-                    store.warnings.append(f"runs table: run {row[0]} belongs to experiment {eid}, "
-                                          "which is not in the experiments table; run left out")
+                    all_eids = {str(r[0]) for r in conn.execute(f"SELECT {q('experiment_id')} FROM {q('experiments')}")}
+                if eid not in all_eids:  # not a deleted experiment's run: a dangling row
+                    store.warnings.append(
+                        f"runs table: run {row[0]} belongs to experiment {eid}, "
+                        "which is not in the experiments table; run left out"
+                    )
                 continue
             try:
                 start, end = _int(row[4]), _int(row[5])
             except (TypeError, ValueError):
-                store.warnings.append(f"runs table: run {row[0]} has a start or end time that is not a "
-                                      f"time in ms ({row[4]!r}, {row[5]!r}); run left out")
+                store.warnings.append(
+                    f"runs table: run {row[0]} has a start or end time that is not a "
+                    f"time in ms ({row[4]!r}, {row[5]!r}); run left out"
+                )
                 continue
-            runs[row[0]] = Run(run_id=row[0], experiment_id=eid, run_name=row[2] or None,
-                               status=row[3] or "FINISHED", start_time=start, end_time=end,
-                               lifecycle_stage=row[6] or "active", user_id=row[7] or None,
-                               artifact_uri=row[8] or None, source_type=row[9] or None,
-                               source_name=row[10] or None, entry_point_name=row[11] or None,
-                               source_version=row[12] or None)
+            runs[row[0]] = Run(
+                run_id=row[0],
+                experiment_id=eid,
+                run_name=row[2] or None,
+                status=row[3] or "FINISHED",
+                start_time=start,
+                end_time=end,
+                lifecycle_stage=row[6] or "active",
+                user_id=row[7] or None,
+                artifact_uri=row[8] or None,
+                source_type=row[9] or None,
+                source_name=row[10] or None,
+                entry_point_name=row[11] or None,
+                source_version=row[12] or None,
+            )
         for table in ("params", "tags"):
             if table in s.tables:
                 for key, value, rid in conn.execute(
-                        f"SELECT {q('key')}, {q('value')}, {q('run_uuid')} FROM {q(table)}"):
+                    f"SELECT {q('key')}, {q('value')}, {q('run_uuid')} FROM {q(table)}"
+                ):
                     run = runs.get(rid)
                     if run is not None:
                         getattr(run, table)[key] = value if value is not None else ""
@@ -256,9 +278,8 @@ class SqlReader:
 
         counts: dict[str, list] = {}
         if "metrics" in s.tables:
-            if self.rowid_state is not None:     # SQLite: count only what was added since
-                counts, store.reader_state = sqlitedelta.count_since(conn, q, self.rowid_state or None,
-                                                                     list(runs))
+            if self.rowid_state is not None:  # SQLite: count only what was added since
+                counts, store.reader_state = sqlitedelta.count_since(conn, q, self.rowid_state or None, list(runs))
             else:
                 counts = sqlitedelta.count_all(conn, q)
         self.counts = counts
@@ -275,11 +296,13 @@ class SqlReader:
         self.load_metrics(need, everything=len(need) == len(runs))
         store.experiments.extend(exps.values())
         if "registered_models" in s.tables:
-            store.registered_models = _guarded(store, "registered_models", "the model registry",
-                                    sqlmodels.read_registry, conn, s) or []
+            store.registered_models = (
+                _guarded(store, "registered_models", "the model registry", sqlmodels.read_registry, conn, s) or []
+            )
         if "logged_models" in s.tables:
-            _guarded(store, "logged_models", "logged models",
-                     sqlmodels.read_logged_models, conn, s, exps, include_deleted)
+            _guarded(
+                store, "logged_models", "logged models", sqlmodels.read_logged_models, conn, s, exps, include_deleted
+            )
 
     def load_metrics(self, runs: list[Run], everything: bool = False) -> None:
         """Full histories, in one query (all runs) or in batches of run ids."""
@@ -287,23 +310,30 @@ class SqlReader:
             for run in runs:
                 run.metrics_complete = True
             return
-        if self.on_large_load is not None and \
-                sum(n for rid in {r.run_id for r in runs} for _k, n, _t in self.counts.get(rid, ())) \
-                > LARGE_LOAD_ROWS:
+        if (
+            self.on_large_load is not None
+            and sum(n for rid in {r.run_id for r in runs} for _k, n, _t in self.counts.get(rid, ())) > LARGE_LOAD_ROWS
+        ):
             self.conn, self.on_large_load = self.on_large_load(), None
         q = self.s.q
         by_id = {r.run_id: r for r in runs}
         is_nan = self.s.col("metrics", "is_nan", "0")
         step = self.s.col("metrics", "step", "0")
-        select = (f"SELECT {q('run_uuid')}, {q('key')}, {step}, {q('timestamp')}, {q('value')}, {is_nan}"
-                  f" FROM {q('metrics')}")
+        select = (
+            f"SELECT {q('run_uuid')}, {q('key')}, {step}, {q('timestamp')}, {q('value')}, {is_nan} FROM {q('metrics')}"
+        )
         order = f" ORDER BY {q('run_uuid')}, {q('key')}, {q('timestamp')}, {step}, {q('value')}"
         if everything:
             batches = [(select + order, ())]
         else:
             ids = list(by_id)
-            batches = [(select + f" WHERE {q('run_uuid')} IN ({','.join('?' * len(ids[i:i + 500]))})" + order,
-                        tuple(ids[i:i + 500])) for i in range(0, len(ids), 500)]
+            batches = [
+                (
+                    select + f" WHERE {q('run_uuid')} IN ({','.join('?' * len(ids[i : i + 500]))})" + order,
+                    tuple(ids[i : i + 500]),
+                )
+                for i in range(0, len(ids), 500)
+            ]
         hist: dict[str, dict[str, MetricHistory]] = defaultdict(dict)
         nan = float("nan")
         bad: dict[tuple[str, str], list] = {}
@@ -316,16 +346,18 @@ class SqlReader:
                 if h is not None:
                     try:
                         point = (int(st or 0), int(ts), nan if is_nan_ else float(val))
-                    except (TypeError, ValueError):     # SQLite keeps any value in any column
+                    except (TypeError, ValueError):  # SQLite keeps any value in any column
                         bad.setdefault((rid, key), []).append((st, ts, val))
                         continue
                     h.steps.append(point[0])
                     h.timestamps.append(point[1])
                     h.values.append(point[2])
         for (rid, key), rows in bad.items():
-            self.warnings.append(f"metrics table: run {rid}, metric {key!r}: {len(rows)} row"
-                                 f"{' is' if len(rows) == 1 else 's are'} not a point (step, timestamp, "
-                                 f"value = {', '.join(map(repr, rows[0]))}); left out")
+            self.warnings.append(
+                f"metrics table: run {rid}, metric {key!r}: {len(rows)} row"
+                f"{' is' if len(rows) == 1 else 's are'} not a point (step, timestamp, "
+                f"value = {', '.join(map(repr, rows[0]))}); left out"
+            )
         for rid, run in by_id.items():
             by_key = hist.get(rid, {})
             run.metrics = {k: by_key[k].compact() for k in sorted(by_key)}
@@ -338,8 +370,9 @@ def _guarded(store: Store, table: str, what: str, read, *args):
     try:
         return read(*args)
     except (TypeError, ValueError) as e:
-        store.warnings.append(f"{table} table (or a table beside it): a row cannot be read "
-                              f"({type(e).__name__}: {e}); {what} left out")
+        store.warnings.append(
+            f"{table} table (or a table beside it): a row cannot be read ({type(e).__name__}: {e}); {what} left out"
+        )
         return None
 
 
@@ -351,32 +384,57 @@ def _read_inputs(conn, s: _Schema, runs: dict[str, Run]) -> None:
     q = s.q
     datasets = {}
     for row in conn.execute(
-            f"SELECT {q('dataset_uuid')}, {q('name')}, {q('digest')}, {q('dataset_source_type')},"
-            f" {q('dataset_source')}, {s.col('datasets', 'dataset_schema')},"
-            f" {s.col('datasets', 'dataset_profile')} FROM {q('datasets')}"):
+        f"SELECT {q('dataset_uuid')}, {q('name')}, {q('digest')}, {q('dataset_source_type')},"
+        f" {q('dataset_source')}, {s.col('datasets', 'dataset_schema')},"
+        f" {s.col('datasets', 'dataset_profile')} FROM {q('datasets')}"
+    ):
         datasets[row[0]] = row[1:]
     tags: dict[str, dict[str, str]] = defaultdict(dict)
     if "input_tags" in s.tables:
         for uuid, name, value in conn.execute(
-                f"SELECT {q('input_uuid')}, {q('name')}, {q('value')} FROM {q('input_tags')}"):
+            f"SELECT {q('input_uuid')}, {q('name')}, {q('value')} FROM {q('input_tags')}"
+        ):
             tags[uuid][name] = value
     for uuid, src_id, dest_id in conn.execute(
-            f"SELECT {q('input_uuid')}, {q('source_id')}, {q('destination_id')} FROM {q('inputs')}"
-            f" WHERE {q('source_type')} = 'DATASET' AND {q('destination_type')} = 'RUN'"
-            f" ORDER BY {q('input_uuid')}"):
+        f"SELECT {q('input_uuid')}, {q('source_id')}, {q('destination_id')} FROM {q('inputs')}"
+        f" WHERE {q('source_type')} = 'DATASET' AND {q('destination_type')} = 'RUN'"
+        f" ORDER BY {q('input_uuid')}"
+    ):
         run, ds = runs.get(dest_id), datasets.get(src_id)
         if run is None or ds is None:
             continue
-        run.inputs.append(DatasetInput(name=ds[0] or "", digest=ds[1] or "", source_type=ds[2] or "",
-                                       source=ds[3] or "", schema=ds[4] or "", profile=ds[5] or "",
-                                       tags=dict(tags.get(uuid, {}))))
+        run.inputs.append(
+            DatasetInput(
+                name=ds[0] or "",
+                digest=ds[1] or "",
+                source_type=ds[2] or "",
+                source=ds[3] or "",
+                schema=ds[4] or "",
+                profile=ds[5] or "",
+                tags=dict(tags.get(uuid, {})),
+            )
+        )
 
 
 def _fingerprint(run: Run, metric_counts: list) -> str:
     """Everything a run's pages show, cheaply: its row, params, tags, and per metric the
     number of points and the last timestamp."""
     h = hashlib.blake2b(digest_size=12)
-    h.update(repr((run.status, run.start_time, run.end_time, run.lifecycle_stage, run.run_name,
-                   run.user_id, run.artifact_uri, sorted(run.params.items()),
-                   sorted(run.tags.items()), len(run.inputs), metric_counts)).encode())
+    h.update(
+        repr(
+            (
+                run.status,
+                run.start_time,
+                run.end_time,
+                run.lifecycle_stage,
+                run.run_name,
+                run.user_id,
+                run.artifact_uri,
+                sorted(run.params.items()),
+                sorted(run.tags.items()),
+                len(run.inputs),
+                metric_counts,
+            )
+        ).encode()
+    )
     return h.hexdigest()

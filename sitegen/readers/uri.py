@@ -1,6 +1,7 @@
 """Store URIs: which kind of store a URI names, where a local store lies, and the URI as it
 may be shown (without its password). MLflow's own rules: a plain path or ``file://`` is a
 file store, ``sqlite:///rel.db`` and ``sqlite:////abs.db`` follow SQLAlchemy."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,6 @@ from sitegen.errors import StoreError
 def redact(uri: str) -> str:
     """The URI without its password (for messages, logs and the site's marker file)."""
     return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
-
-
 
 
 def default_store_uri(cwd: str | os.PathLike | None = None) -> str:
@@ -38,8 +37,10 @@ def explain_default_store(cwd: str | os.PathLike | None = None) -> str:
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if env:
         return f"--store was not given, so $MLFLOW_TRACKING_URI ({redact(env)}) was used"
-    return (f"--store was not given; tried $MLFLOW_TRACKING_URI (not set), {base / 'mlflow.db'} "
-            f"and {base / 'mlruns'} (neither exists): pass --store URI")
+    return (
+        f"--store was not given; tried $MLFLOW_TRACKING_URI (not set), {base / 'mlflow.db'} "
+        f"and {base / 'mlruns'} (neither exists): pass --store URI"
+    )
 
 
 def scheme_of(uri: str) -> str:

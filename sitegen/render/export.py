@@ -1,5 +1,6 @@
 """The data files of the site, for machines: ``run.json`` and ``model.json`` (strict JSON, the
 values MLflow's client returns; see the README's run.json section)."""
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,19 @@ def _history_json(h) -> list:
 
 def run_json(run: Run) -> str:
     doc = {
-        "run_id": run.run_id, "experiment_id": run.experiment_id, "run_name": run.run_name,
-        "status": run.status, "start_time": run.start_time, "end_time": run.end_time,
-        "lifecycle_stage": run.lifecycle_stage, "user_id": run.user_id,
-        "artifact_uri": run.artifact_uri, "parent_run_id": run.parent_run_id,
-        "params": dict(sorted(run.params.items())), "tags": dict(sorted(run.tags.items())),
-        "metrics": {k: _history_json(h)
-                    for k, h in sorted(run.metrics.items())},
+        "run_id": run.run_id,
+        "experiment_id": run.experiment_id,
+        "run_name": run.run_name,
+        "status": run.status,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "lifecycle_stage": run.lifecycle_stage,
+        "user_id": run.user_id,
+        "artifact_uri": run.artifact_uri,
+        "parent_run_id": run.parent_run_id,
+        "params": dict(sorted(run.params.items())),
+        "tags": dict(sorted(run.tags.items())),
+        "metrics": {k: _history_json(h) for k, h in sorted(run.metrics.items())},
         "artifacts": [{"path": a.path, "size": a.size} for a in run.artifacts],
     }
     # Compact separators keep json's C encoder (indent= would fall back to pure Python).
@@ -39,15 +46,33 @@ def run_json(run: Run) -> str:
 def logged_model_json(m: LoggedModel) -> str:
     """model.json: a logged model as MLflow's client returns it, with every metric point."""
     doc = {
-        "model_id": m.model_id, "experiment_id": m.experiment_id, "name": m.name,
-        "artifact_location": m.artifact_location, "creation_timestamp": m.creation_timestamp,
-        "last_updated_timestamp": m.last_updated_timestamp, "model_type": m.model_type,
-        "source_run_id": m.source_run_id, "status": m.status, "status_message": m.status_message,
+        "model_id": m.model_id,
+        "experiment_id": m.experiment_id,
+        "name": m.name,
+        "artifact_location": m.artifact_location,
+        "creation_timestamp": m.creation_timestamp,
+        "last_updated_timestamp": m.last_updated_timestamp,
+        "model_type": m.model_type,
+        "source_run_id": m.source_run_id,
+        "status": m.status,
+        "status_message": m.status_message,
         "lifecycle_stage": m.lifecycle_stage,
-        "params": dict(sorted(m.params.items())), "tags": dict(sorted(m.tags.items())),
-        "metrics": [dict(p._asdict(), value=_json_num(p.value)) for p in sorted(
-            m.metrics, key=lambda p: (p.key, p.dataset_name or "", p.dataset_digest or "", p.step,
-                                      p.timestamp, p.run_id or ""))],
+        "params": dict(sorted(m.params.items())),
+        "tags": dict(sorted(m.tags.items())),
+        "metrics": [
+            dict(p._asdict(), value=_json_num(p.value))
+            for p in sorted(
+                m.metrics,
+                key=lambda p: (
+                    p.key,
+                    p.dataset_name or "",
+                    p.dataset_digest or "",
+                    p.step,
+                    p.timestamp,
+                    p.run_id or "",
+                ),
+            )
+        ],
         "artifacts": [{"path": a.path, "size": a.size} for a in m.artifacts],
     }
     return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))

@@ -4,6 +4,7 @@ Templates come from the theme chain (the user's ``--theme`` folder first, then t
 default theme). A user template can extend the default one it replaces and override
 single blocks: ``{% extends "!default/run.html" %}``.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,14 +37,29 @@ def make_env(chain: list[Path]) -> jinja2.Environment:
     default = jinja2.FileSystemLoader(str(chain[-1] / "templates"))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.PrefixLoader({"!default": default}, delimiter="/"), *loaders]),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-        bytecode_cache=_bytecode_cache())
-    env.filters.update(num=fmt.num, full=fmt.full, sortv=fmt.sort_key, iso=fmt.iso, when=fmt.when,
-                       duration=fmt.duration, size=fmt.size, urlpath=fmt.urlpath,
-                       excerpt=fmt.excerpt, sorted_dict=lambda d: dict(sorted(d.items())), md=lambda t: jinja2.filters.Markup(fmt.markdown(t)))
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        bytecode_cache=_bytecode_cache(),
+    )
+    env.filters.update(
+        num=fmt.num,
+        full=fmt.full,
+        sortv=fmt.sort_key,
+        iso=fmt.iso,
+        when=fmt.when,
+        duration=fmt.duration,
+        size=fmt.size,
+        urlpath=fmt.urlpath,
+        excerpt=fmt.excerpt,
+        sorted_dict=lambda d: dict(sorted(d.items())),
+        md=lambda t: jinja2.filters.Markup(fmt.markdown(t)),
+    )
     env.filters["url"] = _url
-    env.globals.update(version=__version__, safe_http_url=fmt.safe_http_url, urls=urls,
-                       stage=lambda v: v if v and v != "None" else "")
+    env.globals.update(
+        version=__version__, safe_http_url=fmt.safe_http_url, urls=urls, stage=lambda v: v if v and v != "None" else ""
+    )
     return env
 
 
@@ -55,6 +71,7 @@ def _url(ctx, target: str) -> str:
 
 
 # ---- pages ----
+
 
 class RunRows:
     """Rows of an experiment's runs table, kept between builds.
@@ -87,45 +104,75 @@ class Pages:
     def _render(self, template: str, page: str, **ctx) -> str:
         """``page``: where the page is written, from the site root (links are made relative
         to it by the ``url`` filter; ``root`` is the way back to the site root, for themes)."""
-        return self.env.get_template(template).render(page=page, root="../" * page.count("/"),
-                                                      site_title=self.site_title, **ctx)
+        return self.env.get_template(template).render(
+            page=page, root="../" * page.count("/"), site_title=self.site_title, **ctx
+        )
 
     def index(self, store: Store, experiments: list[Experiment]) -> str:
         last = max((e.last_activity or 0 for e in experiments), default=0) or None
-        return self._render("index.html", urls.INDEX, store=store, experiments=experiments,
-                            last_activity=last)
+        return self._render("index.html", urls.INDEX, store=store, experiments=experiments, last_activity=last)
 
     def models(self, models: list) -> str:
         return self._render("models.html", urls.REGISTERED_MODELS, models=models)
 
     def model(self, model, runs: dict[str, Run], logged: dict[str, LoggedModel]) -> str:
-        return self._render("model.html", urls.registered_model_page(model.name), model=model,
-                            runs=runs, logged=logged)
+        return self._render("model.html", urls.registered_model_page(model.name), model=model, runs=runs, logged=logged)
 
     def logged_model(self, m: LoggedModel, exp: Experiment, runs: dict[str, Run], versions: list) -> str:
-        return self._render("logged_model.html", urls.logged_model_page(m.experiment_id, m.model_id),
-                            m=m, exp=exp, runs=runs,
-                            source=runs.get(m.source_run_id or ""), versions=versions)
+        return self._render(
+            "logged_model.html",
+            urls.logged_model_page(m.experiment_id, m.model_id),
+            m=m,
+            exp=exp,
+            runs=runs,
+            source=runs.get(m.source_run_id or ""),
+            versions=versions,
+        )
 
-    def experiment(self, exp: Experiment, groups, param_keys, metric_keys, comparison,
-                   rows: "RunRows | None" = None) -> str:
+    def experiment(
+        self, exp: Experiment, groups, param_keys, metric_keys, comparison, rows: "RunRows | None" = None
+    ) -> str:
         rows = rows or RunRows()
         macro = self.env.get_template("run_row.html").module.run_row
         columns = digest(param_keys, metric_keys)
 
         def run_row(run: Run, depth: int, group_size: int) -> jinja2.filters.Markup:
-            return rows.get(run, f"{depth}:{group_size}:{columns}",
-                            lambda: macro(run, depth, group_size, param_keys, metric_keys))
+            return rows.get(
+                run, f"{depth}:{group_size}:{columns}", lambda: macro(run, depth, group_size, param_keys, metric_keys)
+            )
 
-        return self._render("experiment.html", urls.experiment_page(exp.experiment_id), exp=exp,
-                            groups=groups, param_keys=param_keys, metric_keys=metric_keys,
-                            comparison=comparison, run_row=run_row,
-                            run_names={r.run_id: r.display_name for r in exp.runs})
+        return self._render(
+            "experiment.html",
+            urls.experiment_page(exp.experiment_id),
+            exp=exp,
+            groups=groups,
+            param_keys=param_keys,
+            metric_keys=metric_keys,
+            comparison=comparison,
+            run_row=run_row,
+            run_names={r.run_id: r.display_name for r in exp.runs},
+        )
 
-    def run(self, run: Run, exp: Experiment, parent: Run | None, children: list[Run],
-            charts: dict, model_versions: list | None = None, logged_models: list | None = None) -> str:
+    def run(
+        self,
+        run: Run,
+        exp: Experiment,
+        parent: Run | None,
+        children: list[Run],
+        charts: dict,
+        model_versions: list | None = None,
+        logged_models: list | None = None,
+    ) -> str:
         child_keys = sorted({k for c in children for k in c.metrics})[:8]
-        return self._render("run.html", urls.run_page(run.experiment_id, run.run_id), run=run, exp=exp,
-                            parent=parent,
-                            children=children, child_keys=child_keys, charts=charts,
-                            model_versions=model_versions or [], logged_models=logged_models or [])
+        return self._render(
+            "run.html",
+            urls.run_page(run.experiment_id, run.run_id),
+            run=run,
+            exp=exp,
+            parent=parent,
+            children=children,
+            child_keys=child_keys,
+            charts=charts,
+            model_versions=model_versions or [],
+            logged_models=logged_models or [],
+        )

@@ -1,4 +1,5 @@
 """Small, pure formatting helpers used as template filters (numbers, times, sizes, markdown)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,10 +14,27 @@ import nh3
 
 from sitegen.entities import INF_LIMIT
 
-_ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"table", "thead", "tbody", "tr", "th", "td", "pre", "code",
-                                         "hr", "del", "details", "summary"}
-_ALLOWED_ATTRS = {**{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
-                  "code": {"class"}, "th": {"align"}, "td": {"align"}, "span": {"class"}}
+_ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "pre",
+    "code",
+    "hr",
+    "del",
+    "details",
+    "summary",
+}
+_ALLOWED_ATTRS = {
+    **{k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()},
+    "code": {"class"},
+    "th": {"align"},
+    "td": {"align"},
+    "span": {"class"},
+}
 
 
 def num(v) -> str:
@@ -128,14 +146,15 @@ def _md():
         # which scans every installed package's metadata (~50 ms).
         md = _md_state.md = _markdown.Markdown(
             extensions=[FencedCodeExtension(), TableExtension(), SaneListExtension(), Nl2BrExtension()],
-            output_format="html")
+            output_format="html",
+        )
     return md
 
 
 # Sanitized HTML of markdown texts, by a hash of the text. A build seeds it from the
 # previous build's manifest, so an unchanged description is not converted again (a fresh
 # process would otherwise pay ~0.1 s to import and set up the converter for it).
-_rendered: dict[str, str] = {}     # least recently used first
+_rendered: dict[str, str] = {}  # least recently used first
 MARKDOWN_KEPT = 1000
 
 
@@ -162,7 +181,7 @@ def markdown(text: str | None) -> str:
     if html is None:
         html = _markdown_to_safe_html(text)
     _rendered[key] = html
-    if len(_rendered) > MARKDOWN_KEPT:        # bounded in long-lived processes too (watch, workers)
+    if len(_rendered) > MARKDOWN_KEPT:  # bounded in long-lived processes too (watch, workers)
         del _rendered[next(iter(_rendered))]
     return html
 
@@ -173,8 +192,13 @@ def _markdown_to_safe_html(text: str) -> str:
         html = md.convert(text)
     finally:
         md.reset()
-    return nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRS,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
 
 
 def urlpath(path: str) -> str:
@@ -215,6 +239,6 @@ def excerpt(text: str | None, limit: int = 160) -> str:
     if len(plain) <= limit:
         return plain
     cut = plain[: limit - 1]
-    if " " in cut[limit // 2:]:
+    if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:") + "…"

@@ -18,6 +18,7 @@ links)::
 Ids are used as they are (MLflow's ids are safe in a path); names that may hold any
 character (registered models, metric keys in chart file names) become :func:`slug`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -122,5 +123,5 @@ def relative(page: str, target: str) -> str:
     if not here:
         return target
     if target.startswith(here + "/"):
-        return target[len(here) + 1:]
+        return target[len(here) + 1 :]
     return posixpath.relpath(target, here)

@@ -19,6 +19,7 @@ An adapter module has ``EXTRA``, ``PACKAGE``, ``SECRET_VARS``, ``locate(uri) -> 
 a client has ``endpoint``, ``list(root)`` yielding ``(relative path, size, version)`` and
 ``download(root, rel, local_path)``.
 """
+
 from __future__ import annotations
 
 import errno
@@ -49,6 +50,7 @@ class Location:
     """Where one run's artifacts are: which client reads them (``client_key``, adapter name
     first), the adapter's path of the run's folder (``bucket/prefix``, ``container/path``) and
     the cache sub-folders."""
+
     uri: str
     client_key: tuple
     root: str
@@ -58,8 +60,9 @@ class Location:
 def location(uri: str, client_key: tuple, cache_top: tuple[str, ...], top: str, path: str) -> Location:
     """The location of ``top/path`` (bucket or container, then the run's folder in it)."""
     path = path.strip("/")
-    return Location(uri, client_key, f"{top}/{path}".rstrip("/"),
-                    (*cache_top, top, *path.split("/")) if path else (*cache_top, top))
+    return Location(
+        uri, client_key, f"{top}/{path}".rstrip("/"), (*cache_top, top, *path.split("/")) if path else (*cache_top, top)
+    )
 
 
 def supported(uri: str | None) -> bool:
@@ -107,11 +110,12 @@ def message(e: BaseException) -> str:
 @dataclass
 class _RunFetch:
     """One run's location, listing and cache folder, from listing to the recorded index."""
+
     run: Run
     loc: Location
     client: object
-    objects: list = field(default_factory=list)   # (rel, size, version)
-    index: dict = field(default_factory=dict)     # rel → version of the files in the cache
+    objects: list = field(default_factory=list)  # (rel, size, version)
+    index: dict = field(default_factory=dict)  # rel → version of the files in the cache
     error: str | None = None
 
     @property
@@ -139,8 +143,7 @@ class _RunFetch:
             local = self.folder / rel
             if not safe_rel(rel):
                 self.run.warnings.append(f"artifact {rel!r} has an unusable path; not fetched")
-            elif local.is_file() and local.stat().st_size == size and isinstance(old, dict) \
-                    and old.get(rel) == version:
+            elif local.is_file() and local.stat().st_size == size and isinstance(old, dict) and old.get(rel) == version:
                 self.index[rel] = version
             elif max_size is None or size <= max_size:
                 jobs[local] = (self.client, self.loc.root, rel)
@@ -194,7 +197,7 @@ def fetch_artifacts(runs: list[Run], max_size: int | None) -> None:
             if f.client.endpoint in down:
                 f.error = f"{f.client.endpoint} cannot be reached ({down[f.client.endpoint]})"
         list(pool.map(_RunFetch.list, [f for f in fetches if not f.error]))
-        jobs = {}   # one per cache file: two runs may share a location
+        jobs = {}  # one per cache file: two runs may share a location
         for f in fetches:
             if f.error:
                 f.run.warnings.append(f"could not list {f.loc.uri}: {f.error}")
@@ -217,8 +220,9 @@ def _connect(loc: Location):
 def _connect_warning(loc: Location, e: BaseException) -> str:
     if isinstance(e, ImportError):
         mod = adapter(loc.client_key[0])
-        return (f"artifacts are in {loc.uri}: reading them needs {mod.PACKAGE} "
-                f'(pip install "trackreport[{mod.EXTRA}]")')
+        return (
+            f"artifacts are in {loc.uri}: reading them needs {mod.PACKAGE} (pip install \"trackreport[{mod.EXTRA}]\")"
+        )
     return f"could not read {loc.uri}: {message(e)}"
 
 
@@ -236,8 +240,9 @@ def unreachable(endpoint: str) -> str | None:
         reason = e
     except Exception:  # noqa: BLE001 - anything else is for the store's client to report
         return None
-    if isinstance(reason, (ConnectionRefusedError, socket.gaierror, TimeoutError)) or \
-            getattr(reason, "errno", None) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+    if isinstance(reason, (ConnectionRefusedError, socket.gaierror, TimeoutError)) or getattr(
+        reason, "errno", None
+    ) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
         return message(reason)
     return None
 

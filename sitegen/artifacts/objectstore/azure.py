@@ -7,6 +7,7 @@ Credentials as for MLflow's client: ``AZURE_STORAGE_CONNECTION_STRING``, else
 ``DefaultAzureCredential`` (environment, managed identity, Azure CLI login…). ADLS Gen2
 folders are read through the Blob endpoint of the same account, as adlfs does.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,12 @@ from sitegen.artifacts.objectstore.fsclient import FsspecClient
 
 EXTRA = "azure"
 PACKAGE = "adlfs"
-SECRET_VARS = ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCESS_KEY", "AZURE_STORAGE_SAS_TOKEN",
-               "AZURE_CLIENT_SECRET")
+SECRET_VARS = (
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_CLIENT_SECRET",
+)
 
 
 def locate(uri: str):
@@ -28,8 +33,7 @@ def locate(uri: str):
     if not m:
         raise ValueError("expected <container>@<account>.blob.core.windows.net")
     container, account, suffix = m.groups()
-    return location(uri, ("azure", account, f"{account}.blob.{suffix}"), ("azure", account), container,
-                    parsed.path)
+    return location(uri, ("azure", account, f"{account}.blob.{suffix}"), ("azure", account), container, parsed.path)
 
 
 def connect(loc):
@@ -40,12 +44,14 @@ def connect(loc):
     if os.environ.get("AZURE_STORAGE_CONNECTION_STRING"):
         fs = AzureBlobFileSystem(connection_string=os.environ["AZURE_STORAGE_CONNECTION_STRING"], **common)
     elif os.environ.get("AZURE_STORAGE_ACCESS_KEY"):
-        fs = AzureBlobFileSystem(account_name=account, account_host=host,
-                                 account_key=os.environ["AZURE_STORAGE_ACCESS_KEY"], **common)
+        fs = AzureBlobFileSystem(
+            account_name=account, account_host=host, account_key=os.environ["AZURE_STORAGE_ACCESS_KEY"], **common
+        )
     elif os.environ.get("AZURE_STORAGE_SAS_TOKEN"):
-        fs = AzureBlobFileSystem(account_name=account, account_host=host,
-                                 sas_token=os.environ["AZURE_STORAGE_SAS_TOKEN"], **common)
-    else:   # adlfs falls back on azure-identity's DefaultAzureCredential
+        fs = AzureBlobFileSystem(
+            account_name=account, account_host=host, sas_token=os.environ["AZURE_STORAGE_SAS_TOKEN"], **common
+        )
+    else:  # adlfs falls back on azure-identity's DefaultAzureCredential
         fs = AzureBlobFileSystem(account_name=account, account_host=host, anon=False, **common)
     client = fs.service_client
     return FsspecClient(fs, f"{client.scheme}://{client.primary_hostname}")

@@ -1,4 +1,5 @@
 """A client over an fsspec filesystem (gcsfs, adlfs): list a folder's files, download one."""
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,7 @@ class FsspecClient:
         for path, info in self.fs.find(root, detail=True).items():
             path = path.rstrip("/")
             if info.get("type") == "file" and path.startswith(root + "/"):
-                yield path[len(root) + 1:], int(info.get("size") or 0), version(info)
+                yield path[len(root) + 1 :], int(info.get("size") or 0), version(info)
 
     def download(self, root: str, rel: str, local: str) -> None:
         self.fs.get_file(f"{root}/{rel}", local)

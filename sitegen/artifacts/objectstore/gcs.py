@@ -5,6 +5,7 @@ Credentials as for MLflow's client (google-cloud-storage): Application Default C
 server). With ``STORAGE_EMULATOR_HOST`` set, requests go to that emulator without credentials,
 as google-cloud-storage does.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,6 +38,7 @@ def connect(_loc):
     from gcsfs.core import GCSFileSystem
 
     url = endpoint()
-    fs = GCSFileSystem(token="anon" if url != PUBLIC_ENDPOINT else "google_default",
-                       skip_instance_cache=True, use_listings_cache=False)
+    fs = GCSFileSystem(
+        token="anon" if url != PUBLIC_ENDPOINT else "google_default", skip_instance_cache=True, use_listings_cache=False
+    )
     return FsspecClient(fs, url)

@@ -5,6 +5,7 @@ Endpoint and credentials as for MLflow's client: ``MLFLOW_S3_ENDPOINT_URL``,
 profiles, instance roles). boto3 rather than s3fs: s3fs needs aiobotocore, which pins botocore
 tightly and so clashes with the boto3 that MLflow users already have.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,7 @@ class S3Client:
         start = f"{prefix}/" if prefix else ""
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=start):
             for obj in page.get("Contents", []):
-                rel = obj["Key"][len(start):]
+                rel = obj["Key"][len(start) :]
                 if rel and not rel.endswith("/"):
                     yield rel, int(obj["Size"]), obj.get("ETag", "")
 
