@@ -67,3 +67,12 @@ def link_targets(site: Path, page: Path) -> set[str]:
         if not parts.scheme and parts.path:
             out.add(posixpath.normpath(posixpath.join(here, unquote(parts.path))))
     return out
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    """Every file of a built site (its marker file, the build's own bookkeeping, left out)."""
+    return {
+        str(p.relative_to(site)): p.read_bytes()
+        for p in site.rglob("*")
+        if p.is_file() and p.name != ".trackreport-site"
+    }

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sitecheck import site_files
 
 from sitegen import BuildOptions, build
 from sitegen.readers import filestore
@@ -40,19 +41,11 @@ def store(tmp_path):
     return root, client, exp_id, run_ids  # run_ids[0] is the oldest, outside every chart
 
 
-def _files(site: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(site)): p.read_bytes()
-        for p in site.rglob("*")
-        if p.is_file() and p.name != ".trackreport-site"
-    }
-
-
 def _same_as_clean_build(root: Path, out: Path, tmp_path: Path) -> None:
     clean = tmp_path / "clean"
     shutil.rmtree(clean, ignore_errors=True)
     build(BuildOptions(store=str(root), out=str(clean), jobs=1))
-    got, want = _files(out), _files(clean)
+    got, want = site_files(out), site_files(clean)
     assert sorted(got) == sorted(want)
     for rel in want:
         assert got[rel] == want[rel], f"{rel} differs from a clean build"

@@ -28,13 +28,11 @@ def _fingerprint(run_dir, kept=None, later: float = 10) -> tuple[str, dict, list
     have settled by then), with the last build's listings ``kept``; and the folders listed."""
     listed: list[str] = []
     real_list, real_clock = filescan._list, filescan.time.time_ns
-    filescan._list = lambda folder, *a: listed.append(folder) or real_list(folder, *a)
-    filescan.time.time_ns = lambda: real_clock() + int(later * 1e9)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(filescan, "_list", lambda folder, *a: listed.append(folder) or real_list(folder, *a))
+        mp.setattr(filescan.time, "time_ns", lambda: real_clock() + int(later * 1e9))
         scanner = RunScanner({run_dir.name: kept} if kept is not None else None)
         fp = scanner.scan(str(run_dir), run_dir.name).fingerprint
-    finally:
-        filescan._list, filescan.time.time_ns = real_list, real_clock
     return fp, scanner.listings[run_dir.name], listed
 
 

@@ -12,19 +12,12 @@ from pathlib import Path
 
 import pytest
 from conftest import tree_digest
+from sitecheck import site_files
 
 from sitegen import BuildOptions, build
 from sitegen.readers import sqlitedelta
 
 mlflow = pytest.importorskip("mlflow")
-
-
-def _pages(site: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(site)): p.read_bytes()
-        for p in site.rglob("*")
-        if p.is_file() and p.name != ".trackreport-site"
-    }
 
 
 @pytest.fixture
@@ -80,7 +73,7 @@ def test_new_points_found_by_rowid_and_pages_match_clean_build(store, tmp_path, 
 
     clean = tmp_path / "clean"
     build(BuildOptions(store=uri, out=str(clean), jobs=1))
-    assert _pages(out) == _pages(clean)
+    assert site_files(out) == site_files(clean)
 
 
 def test_deleted_rows_fall_back_to_counting_everything(store, tmp_path, monkeypatch):
@@ -113,7 +106,7 @@ def test_deleted_rows_fall_back_to_counting_everything(store, tmp_path, monkeypa
     assert "after_gc" in next(out.glob(f"experiments/*/runs/{other}/run.json")).read_text()
     clean = tmp_path / "clean"
     build(BuildOptions(store=uri, out=str(clean), jobs=1))
-    assert _pages(out) == _pages(clean)
+    assert site_files(out) == site_files(clean)
 
 
 def test_clean_build_ignores_the_kept_counts(store, tmp_path, monkeypatch):
@@ -146,4 +139,4 @@ def test_many_histories_to_read_come_from_a_snapshot(store, tmp_path, monkeypatc
     monkeypatch.undo()
     clean = tmp_path / "clean"
     build(BuildOptions(store=uri, out=str(clean), jobs=1))
-    assert _pages(out) == _pages(clean)
+    assert site_files(out) == site_files(clean)

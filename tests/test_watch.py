@@ -121,13 +121,14 @@ def test_watch_polling_fallback(tmp_path):
     client = MlflowClient(tracking_uri=uri)
     exp_id = client.create_experiment("polled")
     site = tmp_path / "site"
-    with Running(BuildOptions(store=uri, out=str(site), jobs=1), poll=True, interval=0.1):
+    with Running(BuildOptions(store=uri, out=str(site), jobs=1), poll=True, interval=0.1) as w:
         rid = client.create_run(exp_id, run_name="p").info.run_id
         client.log_metric(rid, "acc", 0.5, step=1)
         # (step, value) of every point: one read per check (the file may be mid-write at first)
         wait_for(
             lambda: [(p[0], p[2]) for p in run_json(site, exp_id, rid)["metrics"]["acc"]] == [(1, 0.5)], "polled change"
         )
+    assert w.errors == []
 
 
 def test_half_written_data_keeps_previous_pages(tmp_path):
