@@ -35,22 +35,9 @@ MANIFEST_FORMAT = 2
 
 # What a build keeps of a run between processes, so that the next build need not read an
 # unchanged run's files again: everything the reader filled in except the histories.
-_SUMMARY_FIELDS = (
-    "run_id",
-    "experiment_id",
-    "run_name",
-    "status",
-    "start_time",
-    "end_time",
-    "lifecycle_stage",
-    "user_id",
-    "artifact_uri",
-    "source_type",
-    "source_name",
-    "entry_point_name",
-    "source_version",
-    "params",
-    "tags",
+_SUMMARY_FIELDS = tuple(
+    "run_id experiment_id run_name status start_time end_time lifecycle_stage user_id artifact_uri "
+    "source_type source_name entry_point_name source_version params tags".split()
 )
 
 
