@@ -31,6 +31,7 @@ KINDS = {
     "size": int,  # bytes; "50MB", "1GiB", "1048576"
     "count": int,  # a whole number >= 1
     "choice": str,
+    "list": tuple,  # a repeatable flag; a YAML list (or one value) in the config file
 }
 
 
@@ -107,6 +108,24 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("clean", "flag", "Ignore the previous build and make every page anew.", default=False),
     Option(
+        "no_redact",
+        "flag",
+        "Publish secrets as they are: do not replace the values of params and tags whose keys look secret, "
+        "nor values that are credentials (see the README's Security model).",
+        default=False,
+        affects_output=True,
+    ),
+    Option(
+        "redact_key",
+        "list",
+        "Also redact the values of params and tags whose key matches PATTERN (a glob such as '*_dsn', or a "
+        "word the key contains); repeatable.",
+        default=(),
+        metavar="PATTERN",
+        affects_output=True,
+        doc_default="—",
+    ),
+    Option(
         "chart_format",
         "choice",
         "Metric charts as SVG (sharp, fast; the default) or PNG drawn by matplotlib.",
@@ -163,6 +182,11 @@ def coerce(option: Option, value):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError("expected a positive whole number")
         return value
+    if option.kind == "list":
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in items):
+            raise ValueError("expected a list of text values")
+        return tuple(str(v) for v in items)
     if option.kind == "choice":
         if value not in option.choices:
             raise ValueError("expected " + " or ".join(option.choices))
@@ -190,6 +214,8 @@ def click_options(f):
         names = [o.flag] + ([o.short] if o.short else [])
         if o.kind == "flag":
             deco = click.option(*names, is_flag=True, help=o.help)
+        elif o.kind == "list":
+            deco = click.option(*names, multiple=True, metavar=o.metavar, help=o.help)
         elif o.kind == "choice":
             deco = click.option(*names, type=click.Choice(o.choices), default=o.default, show_default=True, help=o.help)
         else:

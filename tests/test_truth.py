@@ -4,23 +4,7 @@ import json
 
 import pytest
 from conftest import STORES, truth
-
-FIELDS = [
-    "run_id",
-    "experiment_id",
-    "run_name",
-    "status",
-    "start_time",
-    "end_time",
-    "lifecycle_stage",
-    "user_id",
-    "artifact_uri",
-    "parent_run_id",
-    "params",
-    "tags",
-    "metrics",
-    "artifacts",
-]
+from mlflowserver import FIELDS, RUN_JSON_KEYS
 
 
 def _run_jsons(site):
@@ -39,7 +23,8 @@ def test_run_json_matches_mlflow_client(built_sites, name):
     assert set(got) == set(expected), "same runs as MLflow's client (deleted ones included)"
     for run_id, exp in expected.items():
         path, doc = got[run_id]
-        assert list(doc) == FIELDS, f"{path}: keys exactly as documented"
+        assert list(doc) == RUN_JSON_KEYS, f"{path}: keys exactly as documented"
+        assert doc["redacted"] == []
         assert doc["experiment_id"] == path.parts[-4]
         for field in FIELDS:
             assert doc[field] == exp[field], f"{exp['run_name']}: {field} differs"

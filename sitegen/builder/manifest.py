@@ -13,6 +13,7 @@ A build leaves in the site's marker file (``.trackreport-site``, written by the 
         "charts": {experiment_id: kept comparison charts (charts.compare)},
         "rows": {experiment_id: {row key: the row's HTML}},                  # runs tables
         "markdown": {text digest: sanitized HTML},                           # conversions
+        "secrets": {value digest: kind of credential found, or ""},          # values scanned
         "reader": the reader's own state (file listings, SQLite row counts)}}
 
 The next build reads it back (:func:`load`); readers get what they may reuse through
@@ -31,13 +32,13 @@ from pathlib import Path
 from sitegen.entities import DatasetInput, MetricHistory, Run, Store
 from sitegen.version import __version__
 
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
 
 # What a build keeps of a run between processes, so that the next build need not read an
 # unchanged run's files again: everything the reader filled in except the histories.
 _SUMMARY_FIELDS = tuple(
     "run_id experiment_id run_name status start_time end_time lifecycle_stage user_id artifact_uri "
-    "source_type source_name entry_point_name source_version params tags".split()
+    "source_type source_name entry_point_name source_version params tags redacted".split()
 )
 
 
@@ -160,7 +161,9 @@ def per_experiment(store: Store, made: dict, old: dict) -> dict:
     }
 
 
-def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: dict, markdown: dict) -> dict:
+def assemble(
+    plan, store: Store, previous: dict | None, *, charts: dict, rows: dict, markdown: dict, secrets: dict
+) -> dict:
     """The manifest of this build: the plan's keys, run entries (unchanged ones as they
     were), what is known of runs and logged models unreadable right now (their pages are
     kept), the per-experiment sections (``charts``, ``rows``: this build's entries for the
@@ -184,6 +187,7 @@ def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: d
     manifest["charts"] = per_experiment(store, charts, kept_section(previous, plan.full, "charts"))
     manifest["rows"] = per_experiment(store, rows, kept_section(previous, plan.full, "rows"))
     manifest["markdown"] = markdown
+    manifest["secrets"] = secrets
     if store.reader_state is not None:
         manifest["reader"] = store.reader_state
     return manifest

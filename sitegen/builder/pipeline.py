@@ -37,6 +37,8 @@ from sitegen.readers import StoreError, default_store_uri, explain_default_store
 from sitegen.render import text as fmt
 from sitegen.render import urls
 from sitegen.render.pages import Pages, RunRows, make_env
+from sitegen.safety.redact import Redactor, count_redacted
+from sitegen.safety.secrets import Scanner
 from sitegen.theme import fingerprint as theme_fingerprint
 from sitegen.theme import static_files, theme_chain
 from sitegen.version import __version__
@@ -79,6 +81,7 @@ class SiteBuilder:
         self._memory: dict[str, tuple[str, dict]] = {}  # run_id → (fingerprint, full histories)
         self._runs_kept: dict[str, Run] = {}  # run_id → the run as last read
         self.artifact_roots: set[Path] = set()  # local folders artifacts are logged into (for watch)
+        self._scanner = Scanner()  # values already scanned for credentials, and what was found
 
     def __enter__(self) -> "SiteBuilder":
         return self
@@ -100,6 +103,8 @@ class SiteBuilder:
         """Build (or update) the site. Raises StoreError, OutputError (sitegen.errors)."""
         options, t0 = self.options, time.perf_counter()
         previous = None if options.clean else manifest.load(Path(options.out), MARKER)
+        if not manifest.usable(previous, self.site_key()):
+            previous = None  # another version, theme or output option: nothing of it is reused
         if previous is None:
             self.pool()  # a cold build: let workers start (imports, figure) while the store is read
         try:
@@ -146,6 +151,10 @@ class SiteBuilder:
         result.seconds = time.perf_counter() - t0
         return result
 
+    def site_key(self) -> str:
+        """What every page depends on besides the store: the theme and the output options."""
+        return digest(theme_fingerprint(self.chain), self.options.output_key())
+
     # ---- 1. read ----
 
     def _read(self, reader, previous: dict | None) -> Store:
@@ -161,6 +170,9 @@ class SiteBuilder:
             max_size=options.max_artifact_size,
         )
         loggedmodels.attach_artifacts(store, artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
+        self._scanner = Scanner((previous or {}).get("secrets") if previous else self._scanner.used)
+        if not options.no_redact:  # before any renderer sees a value
+            Redactor(self._scanner, options.redact_key).store(store)
         return store
 
     def _result(self, store: Store) -> BuildResult:
@@ -169,6 +181,7 @@ class SiteBuilder:
             out=Path(self.options.out), store_uri=self.uri, experiments=len(store.experiments), runs=len(runs)
         )
         result.warnings.extend(store.warnings)
+        result.redacted = count_redacted(store)
         with_uri = [r for r in runs if r.artifact_uri]
         found_any = any(r.artifact_dir for r in with_uri) or any(m.artifact_dir for m in store.logged_models())
         unclear = [r for r in with_uri if not artifacts.logged_nothing(r, store.base_dir)]
@@ -183,7 +196,7 @@ class SiteBuilder:
 
     def _plan(self, store: Store, previous: dict | None) -> _Work:
         options = self.options
-        site_key = digest(theme_fingerprint(self.chain), options.output_key())
+        site_key = self.site_key()
         rel = relations(store)
         writer = SiteWriter(Path(options.out), incremental=not options.clean)
         versions_by_run: dict[str, list] = {}
@@ -288,6 +301,7 @@ class SiteBuilder:
             charts={eid: compare.manifest_entry(c) for eid, c in work.comparisons.items()},
             rows={eid: r.used for eid, r in work.rows.items()},
             markdown=fmt.markdown_rendered(),
+            secrets=self._scanner.used,
         )
         return {"generator": "trackreport", "version": __version__, "store": redact(self.uri), "manifest": made}
 

@@ -22,6 +22,7 @@ class BuildResult:
     artifacts: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    redacted: int = 0  # values replaced by "[redacted]" (secrets), in the whole site
 
     # True when nothing the site shows changed since the last build (every page kept)
     unchanged: bool = False
@@ -29,6 +30,8 @@ class BuildResult:
     def summary(self) -> str:
         """One line: "3 experiments, 9 runs, 13 pages, 37 charts, 10 artifacts in 1.4 s"."""
         warned = f", {plural(len(self.warnings), 'warning')}" if self.warnings else ""
+        if self.redacted:
+            warned = f", {plural(self.redacted, 'value')} redacted{warned}"
         if self.unchanged:
             return (
                 f"site unchanged: {plural(self.experiments, 'experiment')}, "

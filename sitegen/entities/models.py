@@ -63,6 +63,7 @@ class LoggedModel(_OldTimeNames):
     # ... but by a tracking server's reader, which lists and downloads them itself.
     artifacts_remote: bool = False
     warnings: list[str] = field(default_factory=list)
+    redacted: dict[str, str] = field(default_factory=dict)  # see Run.redacted
 
     @property
     def display_name(self) -> str:
@@ -112,6 +113,7 @@ class ModelVersion(_OldTimeNames):
     model_id: Optional[str] = None  # MLflow 3: the logged model this version was made from
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    redacted: dict[str, str] = field(default_factory=dict)  # see Run.redacted
 
     @property
     def logged_model_ref(self) -> Optional[str]:
@@ -138,6 +140,15 @@ class RegisteredModel(_OldTimeNames):
     tags: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, int] = field(default_factory=dict)  # alias → version
     versions: list[ModelVersion] = field(default_factory=list)  # newest first
+    redacted: dict[str, str] = field(default_factory=dict)  # see Run.redacted
+
+    @property
+    def redacted_with_versions(self) -> dict[str, str]:
+        """What was redacted of the model and its versions ("version 2 · tags.token" → why)."""
+        out = dict(self.redacted)
+        for v in self.versions:
+            out.update({f"version {v.version} · {k}": why for k, why in v.redacted.items()})
+        return out
 
     @property
     def latest_version(self) -> Optional[ModelVersion]:

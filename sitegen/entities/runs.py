@@ -60,6 +60,9 @@ class Run:
     # Set by the pipeline (``mark_stale_runs``), not by readers: a RUNNING run that has done
     # nothing for STALE_AFTER_MS before the store's newest activity (its process died).
     stale: bool = False
+    # Set by the redaction stage (sitegen.safety.redact): "params.<key>"/"tags.<key>"/field
+    # → why its value was replaced by "[redacted]".
+    redacted: dict[str, str] = field(default_factory=dict)
 
     @property
     def parent_run_id(self) -> Optional[str]:

@@ -21,6 +21,7 @@ class Experiment:
     tags: dict[str, str] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
     logged_models: list["LoggedModel"] = field(default_factory=list)
+    redacted: dict[str, str] = field(default_factory=dict)  # see Run.redacted
     _activity: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
 
     @property

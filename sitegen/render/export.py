@@ -38,6 +38,7 @@ def run_json(run: Run) -> str:
         "tags": dict(sorted(run.tags.items())),
         "metrics": {k: _history_json(h) for k, h in sorted(run.metrics.items())},
         "artifacts": [{"path": a.path, "size": a.size} for a in run.artifacts],
+        "redacted": sorted(run.redacted),
     }
     # Compact separators keep json's C encoder (indent= would fall back to pure Python).
     return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))

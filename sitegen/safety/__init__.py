@@ -1,0 +1,1 @@
+"""Keeping what must not be published off the site: secrets (``secrets``, ``redact``)."""

@@ -1,0 +1,111 @@
+"""The redaction stage: secrets are replaced by ``"[redacted]"`` in the data model itself, once,
+right after the store is read, so no page, data file, chart or export can show them by
+forgetting to.
+
+What is redacted, everywhere it appears (runs, experiments, dataset inputs, logged models,
+registered models and their versions):
+
+- the value of a param or tag whose key looks secret (``sitegen.safety.secrets.secret_key``;
+  ``--redact-key PATTERN`` adds patterns). MLflow's own ``mlflow.*`` tags are judged by
+  value only;
+- any param, tag, description, source, location or URI whose value holds a recognisable
+  credential, whatever its key (``secrets.Scanner``).
+
+Each redacted field is recorded on its owner (``redacted``: field → why), shown on its page
+and listed in ``run.json``. ``--no-redact`` turns the stage off.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sitegen.entities import Store
+from sitegen.safety.secrets import REDACTED, TEXT_KINDS, Scanner, secret_key
+
+
+class Redactor:
+    """Redacts one store in place."""
+
+    def __init__(self, scanner: Scanner, key_patterns: tuple[str, ...] = ()):
+        self.scanner = scanner
+        self.key_patterns = tuple(key_patterns)
+
+    def store(self, store: Store) -> int:
+        for exp in store.experiments:
+            self._mapping(exp, "tags", exp.tags)
+            self._field(exp, "artifact_location")
+            for run in exp.runs:
+                self._mapping(run, "params", run.params)
+                self._mapping(run, "tags", run.tags)
+                for name in ("source_name", "artifact_uri", "user_id", "entry_point_name"):
+                    self._field(run, name)
+                for i, ds in enumerate(run.inputs):
+                    self._mapping(run, f"inputs.{i}.tags", ds.tags)
+                    for name in ("source", "schema", "profile"):
+                        if self._credential(getattr(ds, name)):
+                            run.redacted[f"inputs.{i}.{name}"] = self._why(getattr(ds, name))
+                            setattr(ds, name, REDACTED)
+                self._files(run)
+            for m in exp.logged_models:
+                self._mapping(m, "params", m.params)
+                self._mapping(m, "tags", m.tags)
+                self._field(m, "artifact_location")
+                self._files(m)
+        for model in store.registered_models:
+            self._mapping(model, "tags", model.tags)
+            self._field(model, "description")
+            for v in model.versions:
+                self._mapping(v, "tags", v.tags)
+                for name in ("description", "source", "run_link"):
+                    self._field(v, name)
+        return count_redacted(store)
+
+    def _credential(self, value) -> str | None:
+        if not isinstance(value, str) or value == REDACTED:
+            return None
+        return self.scanner.credential(value)
+
+    def _why(self, value: str) -> str:
+        return f"its value looks like a credential ({self.scanner.credential(value)})"
+
+    def _mapping(self, owner, section: str, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            if value == REDACTED:
+                continue  # redacted by an earlier build (kept runs): its record came along
+            why = None if key.startswith("mlflow.") else secret_key(key, self.key_patterns)
+            if why is None:
+                kind = self._credential(value)
+                why = f"its value looks like a credential ({kind})" if kind else None
+            if why is not None:
+                values[key] = REDACTED
+                owner.redacted[f"{section}.{key}"] = why
+
+    def _files(self, owner) -> None:
+        """Text artifacts that hold a credential are not copied into the site."""
+        if not owner.artifact_dir:
+            return
+        for a in owner.artifacts:
+            if a.skipped or a.kind not in TEXT_KINDS:
+                continue
+            kind = self.scanner.file_credential(os.path.join(owner.artifact_dir, a.path), a.size, a.mtime_ns)
+            if kind:
+                a.skipped = (
+                    f"holds what looks like a credential ({kind}), so it is not published (--no-redact publishes it)"
+                )
+                owner.redacted[f"artifacts/{a.path}"] = f"the file holds what looks like a credential ({kind})"
+
+    def _field(self, owner, name: str) -> None:
+        value = getattr(owner, name)
+        kind = self._credential(value)
+        if kind:
+            setattr(owner, name, REDACTED)
+            owner.redacted[name] = f"its value looks like a credential ({kind})"
+
+
+def count_redacted(store: Store) -> int:
+    """How many values of the store are redacted (this build's and those kept from earlier)."""
+    n = sum(
+        len(e.redacted) + sum(len(r.redacted) for r in e.runs) + sum(len(m.redacted) for m in e.logged_models)
+        for e in store.experiments
+    )
+    return n + sum(len(m.redacted) + sum(len(v.redacted) for v in m.versions) for m in store.registered_models)

@@ -1,0 +1,171 @@
+"""What looks like a secret: by its key (``api_key``, ``db_password``…) or by its value (a
+credential of a known shape, whatever its key).
+
+Values are checked with `detect-secrets <https://github.com/Yelp/detect-secrets>`_'s
+format detectors (cloud provider keys, GitHub/GitLab/Slack/Stripe/OpenAI/… tokens, JWTs,
+private key blocks, URIs with a password). Its entropy and keyword detectors are not used:
+they flag MLflow's own run ids, dataset digests and commit hashes, and keys are judged here.
+detect-secrets costs about 0.2 s to import, so a value is handed to it only when it could be a
+credential at all (long enough, or a URI, or a key block), and answers are cached by the
+caller across builds (:class:`Scanner`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+
+REDACTED = "[redacted]"
+
+# Parts of a key that say its value is a secret (keys are split at . _ - / and spaces, and
+# at lower→upper case changes: apiKey → api, key).
+SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "secret",
+        "secrets",
+        "token",
+        "credential",
+        "credentials",
+        "auth",
+        "authorization",
+        "apikey",
+        "privatekey",
+        "accesskey",
+        "secretkey",
+        "sessionkey",
+        "dsn",
+        "cookie",
+        "bearer",
+    }
+)
+# Two parts in a row that do (api_key, access_key, private-key, client secret…).
+SECRET_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("session", "key"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("client", "secret"),
+        ("conn", "str"),
+        ("connection", "string"),
+    }
+)
+
+# detect-secrets' detectors of credential formats (not entropy, keywords or IP addresses).
+DETECTORS = (
+    "AWSKeyDetector",
+    "ArtifactoryDetector",
+    "AzureStorageKeyDetector",
+    "BasicAuthDetector",
+    "CloudantDetector",
+    "DiscordBotTokenDetector",
+    "GitHubTokenDetector",
+    "GitLabTokenDetector",
+    "IbmCloudIamDetector",
+    "IbmCosHmacDetector",
+    "JwtTokenDetector",
+    "MailchimpDetector",
+    "NpmDetector",
+    "OpenAIDetector",
+    "PrivateKeyDetector",
+    "PypiTokenDetector",
+    "SendGridDetector",
+    "SlackDetector",
+    "SoftlayerDetector",
+    "SquareOAuthDetector",
+    "StripeDetector",
+    "TelegramBotTokenDetector",
+    "TwilioKeyDetector",
+)
+# A value can hold a credential only if it is this long, is a URI, or has a key block.
+_MAYBE = re.compile(r"\S{16,}|://|-----BEGIN")
+# In text files over FULL_SCAN_BYTES only lines with these shapes go to detect-secrets.
+_SHAPES = re.compile(
+    r"A[KS]IA[0-9A-Z]{12}|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|[sr]k_live_|sk-[A-Za-z0-9]"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.|-----BEGIN|://[^/\s:@]+:[^@\s]+@|npm_[A-Za-z0-9]{20}|pypi-|SG\.|"
+    r"AccountKey=|sq0csp-|\d{8,10}:[A-Za-z0-9_-]{30,}"
+)
+FULL_SCAN_BYTES = 1024 * 1024
+TEXT_KINDS = frozenset({"text", "json", "csv", "markdown", "html"})
+_SPLIT = re.compile(r"[._\-/\s:]+|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def key_parts(key: str) -> list[str]:
+    return [p.lower() for p in _SPLIT.split(key) if p]
+
+
+def secret_key(key: str, extra_patterns: tuple[str, ...] = ()) -> str | None:
+    """Why ``key`` names a secret (for messages), or None. ``extra_patterns`` (--redact-key):
+    shell-style globs matched against the whole key, case-insensitively; a pattern without
+    wildcards matches keys that contain it."""
+    low = key.lower()
+    for pat in extra_patterns:
+        p = pat.lower()
+        if fnmatch.fnmatchcase(low, p) if any(c in p for c in "*?[") else p in low:
+            return f"its key matches --redact-key {pat!r}"
+    parts = key_parts(key)
+    if any(p in SECRET_WORDS for p in parts) or any(pair in SECRET_PAIRS for pair in zip(parts, parts[1:])):
+        return "its key looks secret"
+    return None
+
+
+def digest(value: str) -> str:
+    return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+
+
+class Scanner:
+    """Finds credentials in values, remembering answers (``known``: value digest → the kind of
+    credential found, or "" for none) so that values seen before are not scanned again."""
+
+    def __init__(self, known: dict[str, str] | None = None):
+        self.known = dict(known) if isinstance(known, dict) else {}
+        self.used: dict[str, str] = {}  # what this build asked: the next build's ``known``
+        self._scan_line = self._settings = None
+
+    def credential(self, value: str) -> str | None:
+        """The kind of credential in ``value`` ("GitHub Token"…), or None."""
+        if not value or not _MAYBE.search(value):
+            return None
+        key = digest(value)
+        found = self.known.get(key)
+        if found is None:
+            found = self._scan(value)
+        self.used[key] = found
+        return found or None
+
+    def file_credential(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """The kind of credential in a text file, or None (answers kept by size and mtime)."""
+        key = digest(f"file:{path}:{size}:{mtime_ns}")
+        found = self.known.get(key)
+        if found is None:
+            try:
+                with open(path, "rb") as f:
+                    text = f.read().decode("utf-8", "replace")
+            except OSError:
+                return None
+            pick = _MAYBE if size <= FULL_SCAN_BYTES else _SHAPES
+            lines = [line for line in text.splitlines() if pick.search(line)]
+            found = self._scan("\n".join(lines)) if lines else ""
+        self.used[key] = found
+        return found or None
+
+    def _scan(self, value: str) -> str:
+        if self._scan_line is None:
+            from detect_secrets.core.scan import scan_line
+            from detect_secrets.settings import transient_settings
+
+            self._scan_line, self._settings = scan_line, transient_settings
+        with self._settings({"plugins_used": [{"name": n} for n in DETECTORS]}):
+            for line in value.splitlines() or [value]:
+                if _MAYBE.search(line):
+                    for found in self._scan_line(line):
+                        return found.type
+        return ""

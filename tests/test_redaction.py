@@ -1,0 +1,163 @@
+"""Secrets logged by accident never reach the site: a store written by real MLflow with an API
+key param, a db_password tag, a GitHub token, an AWS key id and a Slack token under innocent
+keys, a private key block in a tag, a JWT in a dataset source, a URI with a password, and a
+secret in an experiment tag. Every file of the built site is searched for each of them."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sitegen import BuildOptions, build
+
+# Made-up credentials of real shapes (none is live).
+GITHUB = "ghp_" + "Zq7Lm2Nx4Pw8Rt6Yv1Bc3Dk5Fh9Jg0Ks2Ut4"
+AWS = "AKIA" + "QWERTYUIOPASDFGH"
+SLACK = "xoxb-" + "918273645012-5647382910123-QwErTyUiOpAsDfGhJkLzXcVb"
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJzdWIiOiJ0cmFja3JlcG9ydCIsImlhdCI6MTcwMDAwMDAwMH0."
+    "c2lnbmF0dXJlLW5vdC1yZWFsLWF0LWFsbC0xMjM0NTY3OA"
+)
+PRIVATE = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtrackreportnotarealkey0123456789\n-----END RSA PRIVATE KEY-----"
+)
+DB_URI = "postgresql://admin:s3cr3t-hunter2@db.internal:5432/prod"
+API_KEY = "sk-proj-notreallyasecretbutsecretkeyed42"
+DB_PASSWORD = "correct horse battery staple"
+EXP_SECRET = "expsecret-value-9f8e7d6c"
+PLANTED = {
+    "github": GITHUB,
+    "aws": AWS,
+    "slack": SLACK,
+    "jwt": JWT,
+    "private key": "MIIEowIBAAKCAQEAtrackreport",
+    "uri password": "s3cr3t-hunter2",
+    "api key": API_KEY,
+    "db password": DB_PASSWORD,
+    "experiment secret": EXP_SECRET,
+}
+ORDINARY = {"lr": "0.001", "optimizer": "adam", "data_path": "/data/imagenet/train", "note": "tokenizer: bpe"}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    import mlflow
+    import pandas as pd
+
+    root = tmp_path_factory.mktemp("secrets") / "mlruns"
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    mlflow.set_tracking_uri(str(root))
+    try:
+        exp = mlflow.create_experiment("leaky", tags={"deploy_token": EXP_SECRET, "team": "vision"})
+        with mlflow.start_run(experiment_id=exp, run_name="careless") as run:
+            mlflow.log_params(
+                {
+                    **ORDINARY,
+                    "api_key": API_KEY,
+                    "checkpoint": GITHUB,
+                    "region_id": AWS,
+                    "database": DB_URI,
+                    "max_tokens": "512",
+                }
+            )
+            mlflow.set_tags({"db_password": DB_PASSWORD, "notify": SLACK, "deploy": PRIVATE})
+            mlflow.log_metric("loss", 0.5)
+            ds = mlflow.data.from_pandas(
+                pd.DataFrame({"x": [1]}), source=f"https://data.example.org/?t={JWT}", name="toy"
+            )
+            mlflow.log_input(ds, context="training")
+            mlflow.log_text("api_key: " + API_KEY + "\nghtoken " + GITHUB + "\n", "config/leaky.yaml")
+            mlflow.log_text("all fine here\n", "config/clean.yaml")
+    finally:
+        mlflow.set_tracking_uri(None)
+    return root, exp, run.info.run_id
+
+
+def _all_text(site: Path) -> str:
+    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in site.rglob("*") if p.is_file())
+
+
+def test_no_planted_secret_appears_anywhere(store, tmp_path):
+    root, exp, rid = store
+    site = tmp_path / "site"
+    result = build(BuildOptions(store=str(root), out=str(site), jobs=1))
+    text = _all_text(site)
+    for what, secret in PLANTED.items():
+        assert secret not in text, f"{what} was published"
+    for value in ORDINARY.values():
+        assert value in text  # ordinary values are untouched
+    doc = json.loads((site / "experiments" / exp / "runs" / rid / "run.json").read_text())
+    assert doc["params"]["lr"] == "0.001" and doc["params"]["max_tokens"] == "512"
+    assert doc["params"]["api_key"] == "[redacted]" and doc["tags"]["db_password"] == "[redacted]"
+    assert {
+        "params.api_key",
+        "params.checkpoint",
+        "params.region_id",
+        "params.database",
+        "tags.db_password",
+        "tags.notify",
+        "tags.deploy",
+    } <= set(doc["redacted"])
+    assert doc["run_id"] == rid and rid in text  # MLflow's own ids are never taken for secrets
+    page = (site / "experiments" / exp / "runs" / rid / "index.html").read_text()
+    assert "Redacted before publishing" in page and "GitHub Token" in page and "its key looks secret" in page
+    assert result.redacted >= 9 and f"{result.redacted} values redacted" in result.summary()
+    leaky = site / "experiments" / exp / "runs" / rid / "artifacts" / "config" / "leaky.yaml"
+    assert not leaky.exists() and (leaky.parent / "clean.yaml").is_file()
+    assert "leaky.yaml" in page and "credential" in page
+
+
+def test_incremental_build_keeps_the_redaction(store, tmp_path):
+    root, exp, rid = store
+    site = tmp_path / "site"
+    first = build(BuildOptions(store=str(root), out=str(site), jobs=1))
+    again = build(BuildOptions(store=str(root), out=str(site), jobs=1))
+    assert again.unchanged and again.redacted == first.redacted
+    metric = root / exp / rid / "metrics" / "loss"
+    last = metric.read_text().split()
+    with open(metric, "a") as f:
+        f.write(f"{int(last[-3]) + 1000} 0.25 1\n")
+    third = build(BuildOptions(store=str(root), out=str(site), jobs=1))
+    assert third.runs_rendered == 1 and third.redacted == first.redacted
+    text = _all_text(site)
+    assert not [w for w, s in PLANTED.items() if s in text]
+
+
+def test_no_redact_publishes_and_redact_key_adds(store, tmp_path):
+    root, exp, rid = store
+    raw = tmp_path / "raw"
+    result = build(BuildOptions(store=str(root), out=str(raw), jobs=1, no_redact=True))
+    assert result.redacted == 0 and GITHUB in _all_text(raw)
+    more = tmp_path / "more"
+    build(BuildOptions(store=str(root), out=str(more), jobs=1, redact_key=("optim*",)))
+    doc = json.loads((more / "experiments" / exp / "runs" / rid / "run.json").read_text())
+    assert doc["params"]["optimizer"] == "[redacted]" and "params.optimizer" in doc["redacted"]
+
+
+def test_redact_key_from_the_command_line_and_config(store, tmp_path):
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    root, exp, rid = store
+    (tmp_path / "trackreport.yml").write_text("redact-key:\n  - optimizer\n  - '*_path'\n")
+    res = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--store",
+            str(root),
+            "--out",
+            str(tmp_path / "s"),
+            "--config",
+            str(tmp_path / "trackreport.yml"),
+            "--redact-key",
+            "lr",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "s" / "experiments" / exp / "runs" / rid / "run.json").read_text())
+    assert doc["params"]["lr"] == "[redacted]"  # the flag wins over the file's list
+    assert doc["params"]["optimizer"] == "adam"
