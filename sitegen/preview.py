@@ -17,10 +17,14 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-RELOAD_SCRIPT = b"""<script>(function(){var p=location.pathname,last=null;
+# The live-reload code: a script file the preview server serves (pages allow only script
+# files: their Content-Security-Policy forbids inline script), added to pages as it serves them.
+RELOAD_JS = b"""(function(){var p=location.pathname,last=null;
 function check(){fetch("/__trackreport__/mtime?path="+encodeURIComponent(p),{cache:"no-store"})
 .then(function(r){return r.json()}).then(function(d){if(last!==null&&d.mtime!==last){location.reload();return}
-last=d.mtime;setTimeout(check,1000)}).catch(function(){setTimeout(check,2000)})}check()})();</script>"""
+last=d.mtime;setTimeout(check,1000)}).catch(function(){setTimeout(check,2000)})}check()})();
+"""
+RELOAD_SCRIPT = b'<script src="/__trackreport__/reload.js"></script>'
 
 
 class PreviewHandler(SimpleHTTPRequestHandler):
@@ -52,6 +56,9 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             except OSError:
                 mtime = None
             self._send(json.dumps({"mtime": mtime}).encode(), "application/json")
+            return
+        if parts.path == "/__trackreport__/reload.js":
+            self._send(RELOAD_JS, "text/javascript; charset=utf-8")
             return
         target = self._file_for(parts.path)
         if target is not None and target.suffix == ".html" and target.is_file():

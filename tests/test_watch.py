@@ -168,7 +168,10 @@ def test_preview_server_injects_reload_and_reports_changes(tmp_path):
         try:
             page = f"experiments/{exp_id}/runs/{rid}/index.html"
             served = urllib.request.urlopen(server.url + page, timeout=10).read().decode()
-            assert "__trackreport__/mtime" in served
+            # the reload code is a script file (pages allow no inline script), served apart
+            assert '<script src="/__trackreport__/reload.js"></script>' in served
+            reload_js = urllib.request.urlopen(server.url + "__trackreport__/reload.js", timeout=10).read()
+            assert b"__trackreport__/mtime" in reload_js
             assert "__trackreport__" not in (site / page).read_text()  # the built file has no reload code
 
             def mtime():

@@ -32,6 +32,20 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
+# The Content-Security-Policy every page carries (a <meta http-equiv>, so it holds on GitHub
+# Pages and from file:// too): only the site's own script files run (no inline script, no
+# eval, nothing from another origin); styles and images are the site's (inline style
+# attributes allowed: charts and tables position with them); frames only the site's own
+# files (artifacts, in <iframe sandbox> without scripts); no plugins, no <base>, no forms.
+# 'self' does not match file: URLs in every browser (Firefox gives each file its own
+# origin), so file: is named too; over http(s) a page cannot load file: URLs anyway.
+CSP = (
+    "default-src 'none'; script-src 'self' file:; style-src 'self' 'unsafe-inline' file:; "
+    "img-src 'self' data: file:; font-src 'self' file:; frame-src 'self' file:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+
 def make_env(chain: list[Path]) -> jinja2.Environment:
     loaders = [jinja2.FileSystemLoader(str(p / "templates")) for p in chain]
     default = jinja2.FileSystemLoader(str(chain[-1] / "templates"))
@@ -57,6 +71,7 @@ def make_env(chain: list[Path]) -> jinja2.Environment:
         md=lambda t: jinja2.filters.Markup(fmt.markdown(t)),
     )
     env.filters["url"] = _url
+    env.globals["csp"] = CSP
     env.globals.update(
         version=__version__, safe_http_url=fmt.safe_http_url, urls=urls, stage=lambda v: v if v and v != "None" else ""
     )
