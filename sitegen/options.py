@@ -126,6 +126,27 @@ OPTIONS: tuple[Option, ...] = (
         doc_default="—",
     ),
     Option(
+        "hide_paths",
+        "flag",
+        "Show local paths (artifact locations, source names) relative to the store, or with the home folder as ~.",
+        default=False,
+        affects_output=True,
+    ),
+    Option(
+        "hide_users",
+        "flag",
+        "Show user ids (and the mlflow.user tag) as stable pseudonyms.",
+        default=False,
+        affects_output=True,
+    ),
+    Option(
+        "noindex",
+        "flag",
+        "Ask search engines not to index the pages (a robots noindex on every page).",
+        default=False,
+        affects_output=True,
+    ),
+    Option(
         "chart_format",
         "choice",
         "Metric charts as SVG (sharp, fast; the default) or PNG drawn by matplotlib.",

@@ -5,11 +5,14 @@ secret in an experiment tag. Every file of the built site is searched for each o
 
 import json
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from sitegen import BuildOptions, build
+from sitegen.safety.privacy import pseudonym
 
 # Made-up credentials of real shapes (none is live).
 GITHUB = "ghp_" + "Zq7Lm2Nx4Pw8Rt6Yv1Bc3Dk5Fh9Jg0Ks2Ut4"
@@ -161,3 +164,61 @@ def test_redact_key_from_the_command_line_and_config(store, tmp_path):
     doc = json.loads((tmp_path / "s" / "experiments" / exp / "runs" / rid / "run.json").read_text())
     assert doc["params"]["lr"] == "[redacted]"  # the flag wins over the file's list
     assert doc["params"]["optimizer"] == "adam"
+
+
+def test_hide_paths_users_and_noindex(tmp_path):
+    """A store logged under /home/ana (as another machine wrote it) by user ana."""
+    store = tmp_path / "mlruns"
+    shutil.copytree(Path(__file__).parent / "field_cases" / "15-crashed-run-shown-as-live" / "mlruns", store)
+    for meta in store.glob("*/*/meta.yaml"):
+        text = meta.read_text().replace("file:///data/project/", "file:///home/ana/project/")
+        meta.write_text(text.replace("user_id: unknown", "user_id: ana"))
+    (next(store.glob("*/*/tags")) / "mlflow.source.name").write_text("/home/ana/project/train.py")
+    plain = tmp_path / "plain"
+    result = build(BuildOptions(store=str(store), out=str(plain), jobs=1))
+    assert result.home_paths >= 3 and "/home/ana" in _all_text(plain)
+    hidden = tmp_path / "hidden"
+    result = build(
+        BuildOptions(store=str(store), out=str(hidden), jobs=1, hide_paths=True, hide_users=True, noindex=True)
+    )
+    text = "\n".join(p.read_text() for p in hidden.rglob("*") if p.suffix in (".html", ".json"))
+    assert "/home/ana" not in text and "~/project/train.py" in text and "~/project/mlruns/" in text
+    assert ">ana<" not in text and '"ana"' not in text
+    pseudo = re.search(r'"user_id":"(user-[0-9a-f]{6})"', text).group(1)
+    assert pseudo == pseudonym("ana") and result.home_paths == 0
+    assert all('<meta name="robots" content="noindex">' in p.read_text() for p in hidden.rglob("*.html"))
+    assert '<meta name="robots"' not in (plain / "index.html").read_text()
+    # an incremental build (unchanged runs come from the manifest) shows the same
+    again = build(
+        BuildOptions(store=str(store), out=str(hidden), jobs=1, hide_paths=True, hide_users=True, noindex=True)
+    )
+    assert again.unchanged
+
+
+def test_publish_warns_about_home_paths(tmp_path, monkeypatch):
+    from sitegen.commands import publish as publish_cmd
+    from sitegen.errors import PublishError
+
+    store = tmp_path / "mlruns"
+    shutil.copytree(Path(__file__).parent / "field_cases" / "15-crashed-run-shown-as-live" / "mlruns", store)
+    for meta in store.glob("*/*/meta.yaml"):
+        meta.write_text(meta.read_text().replace("file:///data/project/", "file:///home/ana/project/"))
+    messages = []
+    monkeypatch.setattr(publish_cmd.log, "warning", messages.append)
+
+    def no_git(*a, **k):
+        raise PublishError("stopped here: the test publishes nothing")
+
+    monkeypatch.setattr("sitegen.publish.publish", no_git)
+    code = publish_cmd.run_publish(
+        BuildOptions(store=str(store), out=str(tmp_path / "s"), jobs=1),
+        no_build=False,
+        repo=str(tmp_path),
+        remote="origin",
+        branch="gh-pages",
+        message=None,
+        cname=None,
+        force=False,
+    )
+    assert code == 2
+    assert [m for m in messages if "home folder" in m and "--hide-paths" in m]

@@ -37,6 +37,7 @@ from sitegen.readers import StoreError, default_store_uri, explain_default_store
 from sitegen.render import text as fmt
 from sitegen.render import urls
 from sitegen.render.pages import Pages, RunRows, make_env
+from sitegen.safety import privacy
 from sitegen.safety.redact import Redactor, count_redacted
 from sitegen.safety.secrets import Scanner
 from sitegen.theme import fingerprint as theme_fingerprint
@@ -76,12 +77,13 @@ class SiteBuilder:
         self.options = options
         self.uri = options.store or default_store_uri()
         self.chain = theme_chain(options.theme)
-        self.pages = Pages(make_env(self.chain), options.title)
+        self.pages = Pages(make_env(self.chain, noindex=options.noindex), options.title)
         self._pool = None
         self._memory: dict[str, tuple[str, dict]] = {}  # run_id → (fingerprint, full histories)
         self._runs_kept: dict[str, Run] = {}  # run_id → the run as last read
         self.artifact_roots: set[Path] = set()  # local folders artifacts are logged into (for watch)
         self._scanner = Scanner()  # values already scanned for credentials, and what was found
+        self.home_paths = 0
 
     def __enter__(self) -> "SiteBuilder":
         return self
@@ -96,7 +98,8 @@ class SiteBuilder:
 
     def pool(self):
         if self._pool is None:
-            self._pool = worker.make_pool(self.options.jobs, self.chain, self.options.title, self.options.chart_format)
+            o = self.options
+            self._pool = worker.make_pool(o.jobs, self.chain, o.title, o.chart_format, o.noindex)
         return self._pool
 
     def build(self, progress: ProgressFn | None = None) -> BuildResult:
@@ -173,6 +176,8 @@ class SiteBuilder:
         self._scanner = Scanner((previous or {}).get("secrets") if previous else self._scanner.used)
         if not options.no_redact:  # before any renderer sees a value
             Redactor(self._scanner, options.redact_key).store(store)
+        self.home_paths = 0 if options.hide_paths else privacy.home_paths(store)
+        privacy.hide(store, paths=options.hide_paths, users=options.hide_users)
         return store
 
     def _result(self, store: Store) -> BuildResult:
@@ -182,6 +187,7 @@ class SiteBuilder:
         )
         result.warnings.extend(store.warnings)
         result.redacted = count_redacted(store)
+        result.home_paths = self.home_paths
         with_uri = [r for r in runs if r.artifact_uri]
         found_any = any(r.artifact_dir for r in with_uri) or any(m.artifact_dir for m in store.logged_models())
         unclear = [r for r in with_uri if not artifacts.logged_nothing(r, store.base_dir)]

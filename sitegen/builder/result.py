@@ -23,6 +23,7 @@ class BuildResult:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     redacted: int = 0  # values replaced by "[redacted]" (secrets), in the whole site
+    home_paths: int = 0  # values that show a home folder (--hide-paths hides them)
 
     # True when nothing the site shows changed since the last build (every page kept)
     unchanged: bool = False

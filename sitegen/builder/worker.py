@@ -73,23 +73,27 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
     return len(specs)
 
 
-def _init_worker(chain: list[Path], title: str, chart_format: str) -> None:
+def _init_worker(chain: list[Path], title: str, chart_format: str, noindex: bool = False) -> None:
     global _pages
-    _pages = Pages(make_env(chain), title)
+    _pages = Pages(make_env(chain, noindex=noindex), title)
     if chart_format == "png":
         from sitegen.charts.png import warm
 
         warm()
 
 
-def make_pool(jobs: int | None, chain: list[Path], title: str, chart_format: str = "svg") -> Executor | None:
+def make_pool(
+    jobs: int | None, chain: list[Path], title: str, chart_format: str = "svg", noindex: bool = False
+) -> Executor | None:
     """Worker processes for runs and charts, or None to work in-process (jobs == 1)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1:
         return None
     from concurrent.futures import ProcessPoolExecutor  # not needed by small incremental builds
 
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(chain, title, chart_format))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, initializer=_init_worker, initargs=(chain, title, chart_format, noindex)
+    )
     # The first task starts the workers now (small, before the store is read), so their
     # imports and figure set-up overlap with reading instead of delaying the first chart.
     pool.submit(_ready)

@@ -13,6 +13,11 @@ MAX_WARNINGS_SHOWN = 20
 
 def run_build(options, *, verbose: int = 0, quiet: bool = False) -> int:
     """Build with ``options`` (BuildOptions); print warnings and the summary; the exit code."""
+    return build_and_report(options, verbose=verbose, quiet=quiet)[0]
+
+
+def build_and_report(options, *, verbose: int = 0, quiet: bool = False):
+    """(exit code, BuildResult or None): build, printing warnings and the summary line."""
     from sitegen.builder.pipeline import build
 
     bar = Progress(enabled=not quiet and sys.stderr.isatty())
@@ -21,11 +26,11 @@ def run_build(options, *, verbose: int = 0, quiet: bool = False) -> int:
     except TrackreportError as e:
         bar.close()
         log.error(f"error: {e}")
-        return e.exit_code
+        return e.exit_code, None
     except KeyboardInterrupt:
         bar.close()
         log.error("interrupted; the previous site (if any) was left as it was")
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, None
     except Exception as e:  # noqa: BLE001 - last line of defence: one line, not a traceback
         bar.close()
         log.error(
@@ -33,7 +38,7 @@ def run_build(options, *, verbose: int = 0, quiet: bool = False) -> int:
             + ("" if verbose else " (run with -v for details)")
         )
         log.debug("details", exc_info=True)
-        return EXIT_ERROR
+        return EXIT_ERROR, None
     bar.close()
     shown = result.warnings if verbose else result.warnings[:MAX_WARNINGS_SHOWN]
     for w in shown:
@@ -41,7 +46,7 @@ def run_build(options, *, verbose: int = 0, quiet: bool = False) -> int:
     if len(result.warnings) > len(shown):
         log.warning(f"... and {len(result.warnings) - len(shown)} more warnings (use -v to see all)")
     log.info(f"{result.summary()} → {result.out}/index.html")
-    return EXIT_OK
+    return EXIT_OK, result
 
 
 class Progress:

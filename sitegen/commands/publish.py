@@ -4,7 +4,7 @@ and push it (:func:`sitegen.publish.publish`)."""
 from __future__ import annotations
 
 from sitegen.commands import log
-from sitegen.commands.build import run_build
+from sitegen.commands.build import build_and_report
 from sitegen.errors import EXIT_INTERRUPTED, EXIT_OK, PublishError
 
 
@@ -24,9 +24,15 @@ def run_publish(
     from sitegen.publish import first_publish_hint, publish
 
     if not no_build:
-        code = run_build(options, verbose=verbose, quiet=quiet)
+        code, built = build_and_report(options, verbose=verbose, quiet=quiet)
         if code != EXIT_OK:
             return code
+        if built.home_paths:
+            log.warning(
+                f"warning: {built.home_paths} value{'s' if built.home_paths != 1 else ''} of the site show a home "
+                "folder (artifact locations, source names) and are about to be published: --hide-paths shows them "
+                "relative to the store, or with the home folder as ~"
+            )
     try:
         result = publish(
             options.out, repo=repo, remote=remote, branch=branch, message=message, cname=cname, force=force

@@ -63,6 +63,9 @@ class Run:
     # Set by the redaction stage (sitegen.safety.redact): "params.<key>"/"tags.<key>"/field
     # → why its value was replaced by "[redacted]".
     redacted: dict[str, str] = field(default_factory=dict)
+    # The artifact location as the store records it, when redaction or --hide-paths changed
+    # ``artifact_uri`` (the next build finds the artifacts through it).
+    recorded_artifact_uri: Optional[str] = None
 
     @property
     def parent_run_id(self) -> Optional[str]:

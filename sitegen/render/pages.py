@@ -46,7 +46,9 @@ CSP = (
 )
 
 
-def make_env(chain: list[Path]) -> jinja2.Environment:
+def make_env(chain: list[Path], noindex: bool = False) -> jinja2.Environment:
+    """The Jinja2 environment of a theme chain; ``noindex`` asks search engines not to index
+    the pages (--noindex)."""
     loaders = [jinja2.FileSystemLoader(str(p / "templates")) for p in chain]
     default = jinja2.FileSystemLoader(str(chain[-1] / "templates"))
     env = jinja2.Environment(
@@ -72,6 +74,7 @@ def make_env(chain: list[Path]) -> jinja2.Environment:
     )
     env.filters["url"] = _url
     env.globals["csp"] = CSP
+    env.globals["noindex"] = noindex
     env.globals.update(
         version=__version__, safe_http_url=fmt.safe_http_url, urls=urls, stage=lambda v: v if v and v != "None" else ""
     )

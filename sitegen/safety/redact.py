@@ -37,6 +37,8 @@ class Redactor:
             for run in exp.runs:
                 self._mapping(run, "params", run.params)
                 self._mapping(run, "tags", run.tags)
+                if run.recorded_artifact_uri is None and self._credential(run.artifact_uri):
+                    run.recorded_artifact_uri = run.artifact_uri
                 for name in ("source_name", "artifact_uri", "user_id", "entry_point_name"):
                     self._field(run, name)
                 for i, ds in enumerate(run.inputs):
