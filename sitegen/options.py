@@ -108,6 +108,24 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("clean", "flag", "Ignore the previous build and make every page anew.", default=False),
     Option(
+        "experiment",
+        "list",
+        "Publish only this experiment: its name, id, or a glob of names ('sweep-*'); repeatable.",
+        default=(),
+        metavar="NAME|ID|GLOB",
+        affects_output=True,
+        doc_default="all",
+    ),
+    Option(
+        "exclude_experiment",
+        "list",
+        "Do not publish this experiment (name, id or glob); repeatable.",
+        default=(),
+        metavar="NAME|ID|GLOB",
+        affects_output=True,
+        doc_default="—",
+    ),
+    Option(
         "no_redact",
         "flag",
         "Publish secrets as they are: do not replace the values of params and tags whose keys look secret, "

@@ -40,6 +40,7 @@ from sitegen.render.pages import Pages, RunRows, make_env
 from sitegen.safety import privacy
 from sitegen.safety.redact import Redactor, count_redacted
 from sitegen.safety.secrets import Scanner
+from sitegen.safety.select import select
 from sitegen.theme import fingerprint as theme_fingerprint
 from sitegen.theme import static_files, theme_chain
 from sitegen.version import __version__
@@ -164,6 +165,7 @@ class SiteBuilder:
         options = self.options
         store = reader.read(manifest.ManifestReuse(previous, self._memory, self._runs_kept))
         settle_ids(store)
+        select(store, options.experiment, options.exclude_experiment)  # what is not selected is not read on
         mark_stale_runs(store.experiments)
         artifacts.attach_artifacts(
             [r for e in store.experiments for r in e.runs],

@@ -1,0 +1,46 @@
+"""Which experiments are published (``--experiment``, ``--exclude-experiment``), applied to the
+data model right after the store is read: what is not selected is not in the model, so no
+page, data file, chart, artifact or count of it is made, and pages of it left from an earlier
+build are removed.
+
+A pattern names an experiment by its id, its name, or a shell-style glob of its name
+(``sweep-*``). With ``--experiment`` only the experiments it names are kept; ``--exclude-experiment``
+then removes those it names. The model registry keeps the versions made from published runs, and
+the registered models that still have one. A published run whose parent is not published keeps
+the parent's id as MLflow records it; its page marks it "not published".
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+from sitegen.entities import Experiment, Store
+
+
+def _matches(exp: Experiment, pattern: str) -> bool:
+    return exp.experiment_id == pattern or fnmatch.fnmatchcase(exp.name, pattern)
+
+
+def select(store: Store, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> None:
+    """Keep the selected experiments of ``store`` (in place); a pattern that names no
+    experiment is a warning."""
+    if not include and not exclude:
+        return
+    for pattern in (*include, *exclude):
+        if not any(_matches(e, pattern) for e in store.experiments):
+            flag = "--experiment" if pattern in include else "--exclude-experiment"
+            store.warnings.append(f"{flag} {pattern!r} names no experiment of the store")
+    kept = [
+        e
+        for e in store.experiments
+        if (not include or any(_matches(e, p) for p in include)) and not any(_matches(e, p) for p in exclude)
+    ]
+    store.experiments = kept
+    published = {r.run_id for e in kept for r in e.runs}
+    models = []
+    for model in store.registered_models:
+        model.versions = [v for v in model.versions if v.run_id in published]
+        if model.versions:
+            model.aliases = {a: n for a, n in model.aliases.items() if any(v.version == n for v in model.versions)}
+            models.append(model)
+    store.registered_models = models
