@@ -67,6 +67,50 @@ def _clone_tree(src: Path, dst: Path) -> None:
                 shutil.copy2(s, d)
 
 
+class BuildLock:
+    """One build at a time into an output folder: an exclusive ``flock`` on
+    ``.<out>.trackreport-lock`` beside it, held for the whole build. A second build stops at
+    once with an OutputError naming the running one (its pid, start time and command). The
+    kernel drops the lock of a process that dies (even by kill -9), so a stale lock file is
+    simply taken over: nothing to clean by hand."""
+
+    def __init__(self, out: str | os.PathLike):
+        out = Path(out).absolute()
+        self.out = out
+        self.path = out.parent / f".{out.name}.trackreport-lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> "BuildLock":
+        import fcntl
+        import sys
+        import time
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise OutputError(
+                f"another build is writing {self.out} ({holder}); wait for it to finish or stop it"
+            ) from None
+        os.ftruncate(fd, 0)
+        started = time.strftime("%Y-%m-%d %H:%M:%S")
+        os.pwrite(fd, f"pid {os.getpid()}, started {started}: {' '.join(sys.argv)[:300]}".encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            try:
+                self.path.unlink()  # no file left beside the site (a waiting build never blocks)
+            except OSError:
+                pass
+            os.close(self._fd)  # releases the lock
+            self._fd = None
+
+
 class SiteWriter:
     """Writes a site so that a failed or interrupted build leaves the previous one in place.
 

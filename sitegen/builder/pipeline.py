@@ -44,7 +44,7 @@ from sitegen.safety.select import select
 from sitegen.theme import fingerprint as theme_fingerprint
 from sitegen.theme import static_files, theme_chain
 from sitegen.version import __version__
-from sitegen.writer import MARKER, SiteWriter
+from sitegen.writer import MARKER, BuildLock, SiteWriter
 
 log = logging.getLogger("trackreport")
 
@@ -104,7 +104,12 @@ class SiteBuilder:
         return self._pool
 
     def build(self, progress: ProgressFn | None = None) -> BuildResult:
-        """Build (or update) the site. Raises StoreError, OutputError (sitegen.errors)."""
+        """Build (or update) the site. Raises StoreError, OutputError (sitegen.errors); an
+        OutputError too when another build is writing the same folder."""
+        with BuildLock(self.options.out):
+            return self._locked_build(progress)
+
+    def _locked_build(self, progress: ProgressFn | None) -> BuildResult:
         options, t0 = self.options, time.perf_counter()
         previous = None if options.clean else manifest.load(Path(options.out), MARKER)
         if not manifest.usable(previous, self.site_key()):

@@ -75,11 +75,26 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
 
 def _init_worker(chain: list[Path], title: str, chart_format: str, noindex: bool = False) -> None:
     global _pages
+    _watch_parent(os.getppid())
     _pages = Pages(make_env(chain, noindex=noindex), title)
     if chart_format == "png":
         from sitegen.charts.png import warm
 
         warm()
+
+
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """End this worker when the build that started it is gone (killed with -9, say): a worker
+    blocked on its task queue would otherwise live on, orphaned, holding memory."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="trackreport-parent-watch", daemon=True).start()
 
 
 def make_pool(

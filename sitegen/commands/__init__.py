@@ -13,8 +13,22 @@ from sitegen.errors import EXIT_USAGE, ConfigError
 log = logging.getLogger("trackreport")
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (what systemd, Docker and CI cancellation send) stops a command as Ctrl-C does:
+    the build is abandoned (the previous site stays), worker processes are shut down, and the
+    command exits with 130, instead of dying at once and leaving its workers behind."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def setup_logging(verbose: int, quiet: bool) -> None:
-    """Messages on stderr: errors only with -q, details with -v."""
+    """Messages on stderr: errors only with -q, details with -v. (Every command calls this
+    first, so it also makes SIGTERM stop the command cleanly: stop_on_sigterm.)"""
+    stop_on_sigterm()
     level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))

@@ -1,0 +1,99 @@
+"""Builds as processes: one build at a time into a folder (a lock), and no worker process left
+behind after SIGTERM or after the build is killed with -9."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sitegen import BuildOptions, build
+from sitegen.writer import BuildLock
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "sample_mlruns"
+
+
+def _cli(*args, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sitegen", *args],
+        cwd=kw.get("cwd"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_second_build_into_the_same_folder_stops_at_once(tmp_path):
+    out = tmp_path / "site"
+    with BuildLock(out):
+        t0 = time.monotonic()
+        proc = _cli("build", "--store", str(SAMPLE), "--out", str(out), "-j", "1")
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2
+        assert time.monotonic() - t0 < 30
+        assert f"another build is writing {out}" in err and f"pid {os.getpid()}" in err
+        assert not out.exists()
+    result = build(BuildOptions(store=str(SAMPLE), out=str(out), jobs=1))  # free again
+    assert result.pages > 0
+    assert not list(tmp_path.glob(".site.trackreport-lock"))  # nothing left beside it
+
+
+def test_a_stale_lock_of_a_killed_build_is_taken_over(tmp_path):
+    out = tmp_path / "site"
+    (tmp_path / ".site.trackreport-lock").write_text("pid 999999, started long ago: trackreport build")
+    result = build(BuildOptions(store=str(SAMPLE), out=str(out), jobs=1))
+    assert result.pages > 0
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return set()
+    return {int(c) for c in text.split()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait(cond, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory):
+    """A store whose cold build takes seconds on 2 cores (workers are busy meanwhile)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import make_store
+
+    out = tmp_path_factory.mktemp("big")
+    make_store.generate(out, runs=120, metrics=5, steps=400, kinds=("file",))
+    return out / "file"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_no_worker_outlives_its_build(big_store, tmp_path, how):
+    proc = _cli("build", "--store", str(big_store), "--out", str(tmp_path / "site"), "-j", "2")
+    assert _wait(lambda: len(_children(proc.pid)) >= 2, 60), "the build started no workers"
+    workers = _children(proc.pid)
+    os.kill(proc.pid, getattr(signal, how))
+    proc.communicate(timeout=60)
+    if how == "SIGTERM":
+        assert proc.returncode == 130  # stopped as Ctrl-C stops it
+        assert not (tmp_path / "site").exists() or (tmp_path / "site" / "index.html").is_file()
+    assert _wait(lambda: not any(_alive(w) for w in workers), 10), "workers outlived the build"
