@@ -191,7 +191,13 @@ network).
 @click.option("--message", "-m", metavar="TEXT", help="Commit message [default: Update trackreport site].")
 @click.option("--cname", metavar="DOMAIN", help="Custom domain: writes CNAME on the branch.")
 @click.option("--force", is_flag=True, help="Overwrite the remote branch even if it has other commits.")
-def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force, **flags):
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Replace the branch's whole history with one commit (force-pushed): what earlier publishes "
+    "pushed is then in no commit of the branch. Rotate any secret that was ever pushed.",
+)
+def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force, fresh, **flags):
     """Build the site and publish it on a GitHub Pages branch."""
     from sitegen.commands.publish import run_publish
 
@@ -206,6 +212,7 @@ def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, me
             message=message,
             cname=cname,
             force=force,
+            fresh=fresh,
             verbose=verbose,
             quiet=quiet,
         )

@@ -160,8 +160,13 @@ def publish(
     cname: str | None = None,
     force: bool = False,
     push: bool = True,
+    fresh: bool = False,
 ) -> PublishResult:
-    """Commit ``site`` on top of ``branch`` (created if needed) and push it to ``remote``."""
+    """Commit ``site`` on top of ``branch`` (created if needed) and push it to ``remote``.
+
+    ``fresh``: replace the branch's whole history with one commit holding the site, and
+    force-push it (what was published before, a secret among it, is then in no commit of
+    the branch; copies others fetched, and the host's caches, are beyond reach)."""
     import ghp_import
 
     site = Path(site).resolve()
@@ -220,7 +225,7 @@ def publish(
                     force=False,
                     nojekyll=True,
                     cname=cname,
-                    no_history=False,
+                    no_history=fresh,
                 )
         finally:
             for k, v in old_env.items():
@@ -240,14 +245,14 @@ def publish(
     if after is None or after == base:
         _restore(git, ref, before)
         raise PublishError("git fast-import did not create the commit (see git's message above)")
-    if base is not None and git.rev(after, "tree") == git.rev(base, "tree"):
+    if not fresh and base is not None and git.rev(after, "tree") == git.rev(base, "tree"):
         _restore(git, ref, before)  # identical site: no empty commit, nothing to push
         return result
     result.commit = after
     _count_changes(git, base, after, result)
     if push:
         args = ["push", "--porcelain", remote, f"{ref}:{ref}"]
-        if force:
+        if force or fresh:
             args.insert(1, "--force")
         pushed = git.run(*args, check=False, env={"GIT_TERMINAL_PROMPT": "0"})
         if pushed.returncode != 0:

@@ -192,3 +192,24 @@ def test_too_large_file_is_refused(project, tmp_path):
 )
 def test_pages_url(url, expected):
     assert pages_url(url) == expected
+
+
+def test_fresh_replaces_the_branch_history(project, tmp_path):
+    """--fresh: one commit holding the site, force-pushed; nothing of earlier publishes is in
+    the branch's history, and the user's working tree is untouched."""
+    work, remote, store = project
+    site = tmp_path / "site"
+    build(BuildOptions(store=str(store), out=str(site), jobs=1))
+    publish(site, repo=work)
+    (site / "leak.txt").write_text("token-that-was-pushed-by-mistake")
+    publish(site, repo=work)
+    assert git(remote, "rev-list", "--count", "gh-pages") == "2"
+    (site / "leak.txt").unlink()
+    before = user_state(work)
+    result = CliRunner().invoke(main, ["publish", "--out", str(site), "--repo", str(work), "--no-build", "--fresh"])
+    assert result.exit_code == 0, result.output
+    assert git(remote, "rev-list", "--count", "gh-pages") == "1"
+    history = git(remote, "log", "-p", "--all", "--format=%H", "gh-pages")
+    assert "token-that-was-pushed-by-mistake" not in history
+    assert "index.html" in git(remote, "ls-tree", "-r", "--name-only", "gh-pages")
+    assert user_state(work) == before

@@ -18,6 +18,7 @@ def run_publish(
     message: str | None,
     cname: str | None,
     force: bool,
+    fresh: bool = False,
     verbose: int = 0,
     quiet: bool = False,
 ) -> int:
@@ -35,7 +36,7 @@ def run_publish(
             )
     try:
         result = publish(
-            options.out, repo=repo, remote=remote, branch=branch, message=message, cname=cname, force=force
+            options.out, repo=repo, remote=remote, branch=branch, message=message, cname=cname, force=force, fresh=fresh
         )
     except PublishError as e:
         log.error(f"error: {e}")
