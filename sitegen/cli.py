@@ -87,14 +87,21 @@ def _options(ctx, config_path, flags):
     return load_options(config_path, flags, given)
 
 
+DRY_RUN_HELP = (
+    "List what would be published (experiments, runs, artifacts and bytes, what is redacted) and write nothing."
+)
+
+
 @main.command(epilog=BUILD_EPILOG)
 @build_options
-def build(ctx, config_path, verbose, quiet, **flags):
+@click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
+def build(ctx, config_path, verbose, quiet, dry_run, **flags):
     """Build the static site from an MLflow store."""
-    from sitegen.commands.build import run_build
+    from sitegen.commands.build import run_build, run_dry
 
     setup_logging(verbose, quiet)
-    sys.exit(run_build(_options(ctx, config_path, flags), verbose=verbose, quiet=quiet))
+    options = _options(ctx, config_path, flags)
+    sys.exit(run_dry(options) if dry_run else run_build(options, verbose=verbose, quiet=quiet))
 
 
 WATCH_EPILOG = """\b
@@ -197,11 +204,17 @@ network).
     help="Replace the branch's whole history with one commit (force-pushed): what earlier publishes "
     "pushed is then in no commit of the branch. Rotate any secret that was ever pushed.",
 )
-def publish(ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force, fresh, **flags):
+@click.option("--dry-run", is_flag=True, help=DRY_RUN_HELP)
+def publish(
+    ctx, config_path, verbose, quiet, no_build, repo, remote, branch, message, cname, force, fresh, dry_run, **flags
+):
     """Build the site and publish it on a GitHub Pages branch."""
+    from sitegen.commands.build import run_dry
     from sitegen.commands.publish import run_publish
 
     setup_logging(verbose, quiet)
+    if dry_run:
+        sys.exit(run_dry(_options(ctx, config_path, flags)))
     sys.exit(
         run_publish(
             _options(ctx, config_path, flags),

@@ -222,3 +222,20 @@ def test_publish_warns_about_home_paths(tmp_path, monkeypatch):
     )
     assert code == 2
     assert [m for m in messages if "home folder" in m and "--hide-paths" in m]
+
+
+def test_dry_run_lists_what_would_be_published_and_writes_nothing(store, tmp_path):
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    root, exp, rid = store
+    out = tmp_path / "site"
+    for verb in ("build", "publish"):
+        res = CliRunner().invoke(main, [verb, "--store", str(root), "--out", str(out), "--dry-run"])
+        assert res.exit_code == 0, res.output
+        assert not out.exists()
+        assert "would publish 2 experiments, 1 run" in res.output
+        assert f"run careless ({rid}): params.api_key: its key looks secret" in res.output
+        assert "leaky.yaml" in res.output and "not copied (1)" in res.output
+        assert not [w for w, s in PLANTED.items() if s in res.output]  # the report holds no secret either

@@ -22,7 +22,7 @@ import time
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sitegen import artifacts
 from sitegen.builder import generators, loggedmodels, manifest, worker
@@ -45,6 +45,9 @@ from sitegen.theme import fingerprint as theme_fingerprint
 from sitegen.theme import static_files, theme_chain
 from sitegen.version import __version__
 from sitegen.writer import MARKER, BuildLock, SiteWriter
+
+if TYPE_CHECKING:
+    from sitegen.builder.dryrun import DryRun
 
 log = logging.getLogger("trackreport")
 
@@ -108,6 +111,18 @@ class SiteBuilder:
         OutputError too when another build is writing the same folder."""
         with BuildLock(self.options.out):
             return self._locked_build(progress)
+
+    def dry_run(self) -> "DryRun":
+        """What a build would publish (sitegen.builder.dryrun), writing nothing."""
+        from sitegen.builder.dryrun import DryRun
+
+        reader = get_reader(
+            self.uri, include_deleted=self.options.include_deleted, max_artifact_size=self.options.max_artifact_size
+        )
+        try:
+            return DryRun.of(self._read(reader, None))
+        finally:
+            reader.close()
 
     def _locked_build(self, progress: ProgressFn | None) -> BuildResult:
         options, t0 = self.options, time.perf_counter()

@@ -49,6 +49,25 @@ def build_and_report(options, *, verbose: int = 0, quiet: bool = False):
     return EXIT_OK, result
 
 
+def run_dry(options) -> int:
+    """``--dry-run``: print what a build would publish; write nothing. The exit code."""
+    from sitegen.builder.pipeline import SiteBuilder
+
+    try:
+        with SiteBuilder(options) as builder:
+            report = builder.dry_run()
+    except TrackreportError as e:
+        log.error(f"error: {e}")
+        return e.exit_code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    for w in report.warnings:
+        log.warning(f"warning: {w}")
+    for line in report.lines():
+        log.info(line)
+    return EXIT_OK
+
+
 class Progress:
     """A one-line progress bar on stderr for long builds (only on a terminal)."""
 
