@@ -126,6 +126,15 @@ OPTIONS: tuple[Option, ...] = (
         doc_default="—",
     ),
     Option(
+        "filter",
+        "text",
+        "Publish only the runs an MLflow search expression selects, as MlflowClient.search_runs(filter_string=...) "
+        "would (\"metrics.acc > 0.9 AND tags.release = 'yes'\"); experiments left without runs are not published.",
+        metavar="EXPR",
+        affects_output=True,
+        doc_default="—",
+    ),
+    Option(
         "no_redact",
         "flag",
         "Publish secrets as they are: do not replace the values of params and tags whose keys look secret, "

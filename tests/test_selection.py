@@ -2,6 +2,7 @@
 chart, artifact, count, name or run id) is anywhere in the site, and a selection changed
 between builds removes what left it."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -83,3 +84,51 @@ def test_registry_keeps_only_versions_of_published_runs(tmp_path):
     assert (site / "models" / "index.html").is_file()
     build(BuildOptions(store=str(tmp_path / "mlruns"), out=str(site), jobs=1, exclude_experiment=("0",)))
     assert not (site / "models").exists() and "reg" not in (site / "index.html").read_text()
+
+
+def test_filter_publishes_what_search_runs_returns(store, tmp_path):
+    """--filter keeps exactly the runs MLflow's client returns for it on this store."""
+    from mlflow import MlflowClient
+
+    exps = _experiments(store)
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    expr = "params.lr = '0.1' AND metrics.`val/acc` > 0"
+    want = {r.info.run_id for r in MlflowClient(tracking_uri=str(store)).search_runs(list(exps), filter_string=expr)}
+    assert want and len(want) < sum(len(r) for _, r in exps.values())
+    site = tmp_path / "site"
+    result = build(BuildOptions(store=str(store), out=str(site), jobs=1, filter=expr))
+    got = {p.parent.name for p in site.glob("experiments/*/runs/*/run.json")}
+    assert got == want and result.runs == len(want)
+    text = _site_text(site)
+    others = {r for _, runs in exps.values() for r in runs} - want
+    # a published child keeps its parent's id as MLflow records it (marked "not published")
+    parents = {
+        (store / eid / rid / "tags" / "mlflow.parentRunId").read_text()
+        for eid in exps
+        for rid in want
+        if (store / eid / rid / "tags" / "mlflow.parentRunId").is_file()
+    }
+    assert not [r for r in others - parents if r in text]
+    page = next(site.glob("experiments/*/runs/*/index.html")).read_text()
+    assert not parents or "(not published)" in page
+
+
+def test_a_filter_mlflow_rejects_stops_the_build(store, tmp_path):
+    from click.testing import CliRunner
+
+    from sitegen.cli import main
+
+    res = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--store",
+            str(store),
+            "--out",
+            str(tmp_path / "s"),
+            "--filter",
+            "metrics.rmse > 1 OR params.lr = '0.1'",
+        ],
+    )
+    assert res.exit_code == 2 and "--filter" in res.output and "Invalid clause" in res.output
+    assert not (tmp_path / "s").exists()

@@ -33,6 +33,7 @@ from sitegen.charts import compare
 from sitegen.config import BuildOptions
 from sitegen.digests import digest
 from sitegen.entities import Run, Store, mark_stale_runs
+from sitegen.errors import ConfigError
 from sitegen.readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
 from sitegen.render import text as fmt
 from sitegen.render import urls
@@ -80,6 +81,13 @@ class SiteBuilder:
     def __init__(self, options: BuildOptions):
         self.options = options
         self.uri = options.store or default_store_uri()
+        if options.filter:
+            from sitegen.search import SearchError, parse
+
+            try:
+                parse(options.filter)  # a filter MLflow rejects stops the build before anything is read
+            except SearchError as e:
+                raise ConfigError(f"--filter {options.filter!r}: {e}") from None
         self.chain = theme_chain(options.theme)
         self.pages = Pages(make_env(self.chain, noindex=options.noindex), options.title)
         self._pool = None
@@ -185,7 +193,7 @@ class SiteBuilder:
         options = self.options
         store = reader.read(manifest.ManifestReuse(previous, self._memory, self._runs_kept))
         settle_ids(store)
-        select(store, options.experiment, options.exclude_experiment)  # what is not selected is not read on
+        select(store, options.experiment, options.exclude_experiment, options.filter)  # the rest is not read on
         mark_stale_runs(store.experiments)
         artifacts.attach_artifacts(
             [r for e in store.experiments for r in e.runs],

@@ -1,4 +1,5 @@
-"""Which experiments are published (``--experiment``, ``--exclude-experiment``), applied to the
+"""Which experiments and runs are published (``--experiment``, ``--exclude-experiment``,
+``--filter``), applied to the
 data model right after the store is read: what is not selected is not in the model, so no
 page, data file, chart, artifact or count of it is made, and pages of it left from an earlier
 build are removed.
@@ -21,10 +22,15 @@ def _matches(exp: Experiment, pattern: str) -> bool:
     return exp.experiment_id == pattern or fnmatch.fnmatchcase(exp.name, pattern)
 
 
-def select(store: Store, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> None:
-    """Keep the selected experiments of ``store`` (in place); a pattern that names no
-    experiment is a warning."""
-    if not include and not exclude:
+def select(
+    store: Store, include: tuple[str, ...] = (), exclude: tuple[str, ...] = (), run_filter: str | None = None
+) -> None:
+    """Keep the selected experiments of ``store`` and, with ``run_filter`` (an MLflow search
+    expression, ``--filter``), the runs ``MlflowClient.search_runs`` returns for it, evaluated
+    on the store's own values (before redaction); an experiment left without runs by the
+    filter is not published either. In place; a pattern that names no experiment is a
+    warning. Raises sitegen.search.SearchError for a filter MLflow rejects."""
+    if not include and not exclude and not run_filter:
         return
     for pattern in (*include, *exclude):
         if not any(_matches(e, pattern) for e in store.experiments):
@@ -35,6 +41,13 @@ def select(store: Store, include: tuple[str, ...] = (), exclude: tuple[str, ...]
         for e in store.experiments
         if (not include or any(_matches(e, p) for p in include)) and not any(_matches(e, p) for p in exclude)
     ]
+    if run_filter:
+        from sitegen.search import matcher
+
+        match = matcher(run_filter, store.kind)
+        for exp in kept:
+            exp.runs = [r for r in exp.runs if match(r)]
+        kept = [e for e in kept if e.runs]
     store.experiments = kept
     published = {r.run_id for e in kept for r in e.runs}
     models = []
