@@ -90,3 +90,13 @@ def soon_after(metric_file: Path) -> int:
     "now" in the store's own time, so no other run turns stale (a RUNNING run is shown as
     live only within a day of the store's newest activity)."""
     return int(metric_file.read_text().split()[-3]) + 1000
+
+
+try:  # hypothesis profiles for the property-based tests (tests/test_fuzz_readers.py)
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("suite", max_examples=30, derandomize=True)
+    _hypothesis_settings.register_profile("deep", max_examples=300)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+except ImportError:  # pragma: no cover - the [test] extra brings it
+    pass

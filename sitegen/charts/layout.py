@@ -116,7 +116,8 @@ def layout(out_path: str, series: list[Series], width: int = WIDTH_PX, height: i
     else:
         xlo, xhi = 0.0, 1.0
     if xhi - xlo < 1:
-        xlo, xhi = xlo - 1, xhi + 1
+        pad = max(1.0, abs(xhi) * 1e-9)  # steps near 2**62 do not move by 1
+        xlo, xhi = xlo - pad, xhi + pad
     if finite:
         ylo, yhi = min(min(f) for f in finite), max(max(f) for f in finite)
     else:

@@ -28,7 +28,7 @@ def _int(v) -> int | str | None:
     stable value."""
     try:
         return None if v is None else int(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return str(v)
 
 

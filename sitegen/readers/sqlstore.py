@@ -191,11 +191,13 @@ class SqlReader:
         stage = s.col("experiments", "lifecycle_stage")
         live = "" if include_deleted or stage == "NULL" else f" WHERE {stage} IS NULL OR {stage} <> 'deleted'"
         exps: dict[str, Experiment] = {}
-        for row in conn.execute(
-            f"SELECT {q('experiment_id')}, {q('name')}, {s.col('experiments', 'artifact_location')},"
-            f" {stage}, {s.col('experiments', 'creation_time')},"
-            f" {s.col('experiments', 'last_update_time')} FROM {q('experiments')}{live}"
-            f" ORDER BY {q('experiment_id')}"
+        for row in _texts(
+            conn.execute(
+                f"SELECT {q('experiment_id')}, {q('name')}, {s.col('experiments', 'artifact_location')},"
+                f" {stage}, {s.col('experiments', 'creation_time')},"
+                f" {s.col('experiments', 'last_update_time')} FROM {q('experiments')}{live}"
+                f" ORDER BY {q('experiment_id')}"
+            )
         ):
             eid = str(row[0])
             exps[eid] = Experiment(
@@ -207,8 +209,8 @@ class SqlReader:
                 last_update_time=row[5],
             )
         if "experiment_tags" in s.tables:
-            for key, value, eid in conn.execute(
-                f"SELECT {q('key')}, {q('value')}, {q('experiment_id')} FROM {q('experiment_tags')}"
+            for key, value, eid in _texts(
+                conn.execute(f"SELECT {q('key')}, {q('value')}, {q('experiment_id')} FROM {q('experiment_tags')}")
             ):
                 if str(eid) in exps:
                     exps[str(eid)].tags[key] = value if value is not None else ""
@@ -223,11 +225,13 @@ class SqlReader:
         runs: dict[str, Run] = {}
         all_eids = None  # every experiment id, deleted ones too (read if needed)
         self.warnings = store.warnings
-        for row in conn.execute(
-            f"SELECT r.{q('run_uuid')}, r.{q('experiment_id')}, {c('name')}, {c('status')},"
-            f" {c('start_time')}, {c('end_time')}, {run_stage}, {c('user_id')}, {c('artifact_uri')},"
-            f" {c('source_type')}, {c('source_name')}, {c('entry_point_name')}, {c('source_version')}"
-            f" FROM {q('runs')} r{run_live} ORDER BY {c('start_time')} DESC, r.{q('run_uuid')}"
+        for row in _texts(
+            conn.execute(
+                f"SELECT r.{q('run_uuid')}, r.{q('experiment_id')}, {c('name')}, {c('status')},"
+                f" {c('start_time')}, {c('end_time')}, {run_stage}, {c('user_id')}, {c('artifact_uri')},"
+                f" {c('source_type')}, {c('source_name')}, {c('entry_point_name')}, {c('source_version')}"
+                f" FROM {q('runs')} r{run_live} ORDER BY {c('start_time')} DESC, r.{q('run_uuid')}"
+            )
         ):
             eid = str(row[1])
             if eid not in exps:
@@ -241,7 +245,7 @@ class SqlReader:
                 continue
             try:
                 start, end = _int(row[4]), _int(row[5])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 store.warnings.append(
                     f"runs table: run {row[0]} has a start or end time that is not a "
                     f"time in ms ({row[4]!r}, {row[5]!r}); run left out"
@@ -264,8 +268,8 @@ class SqlReader:
             )
         for table in ("params", "tags"):
             if table in s.tables:
-                for key, value, rid in conn.execute(
-                    f"SELECT {q('key')}, {q('value')}, {q('run_uuid')} FROM {q(table)}"
+                for key, value, rid in _texts(
+                    conn.execute(f"SELECT {q('key')}, {q('value')}, {q('run_uuid')} FROM {q(table)}")
                 ):
                     run = runs.get(rid)
                     if run is not None:
@@ -340,13 +344,15 @@ class SqlReader:
         for sql, args in batches:
             current, h = (None, None), None
             for rid, key, st, ts, val, is_nan_ in self.conn.execute(sql, args):
+                if isinstance(key, bytes):  # SQLite keeps a BLOB anywhere
+                    key = key.decode("utf-8", "replace")
                 if (rid, key) != current:
                     current = (rid, key)
                     h = hist[rid][key] = MetricHistory(key) if rid in by_id else None
                 if h is not None:
                     try:
                         point = (int(st or 0), int(ts), nan if is_nan_ else float(val))
-                    except (TypeError, ValueError):  # SQLite keeps any value in any column
+                    except (TypeError, ValueError, OverflowError):  # SQLite keeps any value in any column
                         bad.setdefault((rid, key), []).append((st, ts, val))
                         continue
                     h.steps.append(point[0])
@@ -364,12 +370,21 @@ class SqlReader:
             run.metrics_complete = True
 
 
+def _texts(rows):
+    """Rows with BLOB values as text: SQLite keeps any value in any column, and MLflow's
+    columns hold text (a damaged or hand-edited store may hold bytes)."""
+    for row in rows:
+        if any(isinstance(v, bytes) for v in row):
+            row = tuple(v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in row)
+        yield row
+
+
 def _guarded(store: Store, table: str, what: str, read, *args):
     """``read(*args)``, or None after a warning when a row holds what MLflow's schema does
     not (SQLite keeps text in number columns): ``what`` is left out, the rest is built."""
     try:
         return read(*args)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, OverflowError) as e:
         store.warnings.append(
             f"{table} table (or a table beside it): a row cannot be read ({type(e).__name__}: {e}); {what} left out"
         )

@@ -87,16 +87,27 @@ def sort_key(v) -> str:
     return str(v)
 
 
+def _utc(ms) -> datetime | None:
+    """A time in ms since the epoch as a UTC datetime; None when no calendar can hold it (a
+    damaged store's year 0 or 10^15)."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
 def iso(ms: int | None) -> str:
     if ms is None:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    t = _utc(ms)
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z") if t else ""
 
 
 def when(ms: int | None) -> str:
     if ms is None:
         return ""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    t = _utc(ms)
+    return t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else f"{ms} ms since 1970 (not a date)"
 
 
 def duration(ms: int | None) -> str:
