@@ -170,6 +170,9 @@ def publish(
     import ghp_import
 
     site = Path(site).resolve()
+    from sitegen.writer import recover
+
+    recover(site)  # a build killed while writing: never push half of it
     if not (site / "index.html").is_file():
         raise PublishError(f"no site in {site} (build it first, or drop --no-build)")
     if shutil.which("git") is None:

@@ -21,6 +21,23 @@ from sitegen.errors import OutputError  # noqa: F401  (re-exported)
 
 MARKER = ".trackreport-site"
 
+_KILL_AT = os.environ.get("TRACKREPORT_TEST_KILL_AT")  # "name" or "name:n" (tests/test_kill.py)
+_passed: dict[str, int] = {}
+
+
+def checkpoint(name: str) -> None:
+    """A test hook: with TRACKREPORT_TEST_KILL_AT=name[:n] the process kills itself (SIGKILL)
+    the n-th time (default 1) it passes ``name``, so tests can stop a build at every step."""
+    if _KILL_AT is None:
+        return
+    want, _, nth = _KILL_AT.partition(":")
+    if want == name:
+        _passed[name] = _passed.get(name, 0) + 1
+        if _passed[name] == int(nth or 1):
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
+
 
 def write_file(path: str | os.PathLike, data: bytes) -> bool:
     """Write atomically (temp file + rename); leave an identical file alone. True if written."""
@@ -51,6 +68,14 @@ def check_output(out: Path) -> None:
             f"(no {MARKER} marker); refusing to overwrite it. "
             "Choose an empty or new folder."
         )
+
+
+def _remove_path(p: Path) -> None:
+    """Remove a file or a folder tree, if it is there."""
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    elif p.exists() or p.is_symlink():
+        p.unlink()
 
 
 def _clone_tree(src: Path, dst: Path) -> None:
@@ -111,6 +136,15 @@ class BuildLock:
             self._fd = None
 
 
+def recover(out: str | os.PathLike) -> None:
+    """Roll back (or finish) what a build killed while writing ``out`` left half-done, so the
+    folder holds the previous site again. Every build does this first; ``serve`` and
+    ``publish`` too, so a half-written site is never served or pushed."""
+    writer = SiteWriter.__new__(SiteWriter)
+    writer.out = Path(out).absolute()
+    writer._recover()
+
+
 class SiteWriter:
     """Writes a site so that a failed or interrupted build leaves the previous one in place.
 
@@ -124,6 +158,10 @@ class SiteWriter:
 
     _STAGE, _PART, _OLD = ".trackreport-stage", ".trackreport-part", ".trackreport-old"
     _BUILDING = ".trackreport-building"
+    # An incremental commit notes each step in the journal before taking it, and writes the
+    # committed flag once every step is taken: an interrupted commit is rolled back (nothing of
+    # it stays) or, once committed, finished by the next build.
+    _JOURNAL, _COMMITTED = ".trackreport-journal", ".trackreport-committed"
 
     def __init__(self, out: str | os.PathLike, *, incremental: bool = True):
         self.out = Path(out).absolute()
@@ -161,6 +199,7 @@ class SiteWriter:
             else:
                 shutil.rmtree(entry, ignore_errors=True)
         if (self.out / self._BUILDING).exists():
+            self._replay_journal()
             for dirpath, dirs, files in os.walk(self.out, topdown=True):
                 for name in list(dirs):
                     p = Path(dirpath, name)
@@ -177,7 +216,36 @@ class SiteWriter:
                 for name in files:
                     if name.endswith(self._PART):
                         os.unlink(os.path.join(dirpath, name))
+                    elif name.endswith(self._OLD):  # a page moved aside by an unjournaled commit
+                        final = Path(dirpath, name[1 : -len(self._OLD)])
+                        if final.exists():
+                            os.unlink(os.path.join(dirpath, name))
+                        else:
+                            os.replace(os.path.join(dirpath, name), final)
             (self.out / self._BUILDING).unlink()
+
+    def _replay_journal(self) -> None:
+        """Roll back an incremental commit that did not finish, or finish one that did."""
+        journal = self.out / self._JOURNAL
+        committed = (self.out / self._COMMITTED).exists()
+        try:
+            steps = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, ValueError):
+            steps = []
+        for step in reversed(steps):
+            final = self.out / step["final"]
+            old = self.out / step["old"] if step.get("old") else None
+            if committed:
+                if old is not None:
+                    _remove_path(old)
+                continue
+            if old is not None and old.exists():  # the step was taken: put the original back
+                _remove_path(final)
+                os.replace(old, final)
+            elif old is None and step.get("new"):  # a new file or folder: take it away
+                _remove_path(final)
+        journal.unlink(missing_ok=True)
+        (self.out / self._COMMITTED).unlink(missing_ok=True)
 
     # ---- where things go ----
     def stage(self, rel_dir: str) -> Path:
@@ -287,32 +355,63 @@ class SiteWriter:
 
     # ---- the end ----
     def commit(self, marker_info: dict) -> None:
+        """Swap the new site in. A full build renames its staging folder into place; an
+        incremental one swaps each redone folder and file in under a journal, so that a build
+        killed at any moment leaves the previous site (rolled back by the next build)."""
         # Not sort_keys: the manifest is made in a fixed order, and sorting costs a fifth.
         self.write_text(MARKER, json.dumps(marker_info, separators=(",", ":")) + "\n")
+        checkpoint("commit")
         if self.reused:
-            for rel_dir, staged in self._staged.items():
-                final = self.out / rel_dir
-                old = final.with_name(f".{final.name}{self._OLD}")
-                if final.exists():
-                    os.replace(final, old)
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, final)
-                shutil.rmtree(old, ignore_errors=True)
-            for rel, part in self._pending.items():
-                os.replace(part, self.out / rel)
-            for rel in self._removals:
-                p = self.out / rel
-                if p.is_dir():
-                    shutil.rmtree(p, ignore_errors=True)
-                elif p.exists():
-                    p.unlink()
-            (self.out / self._BUILDING).unlink(missing_ok=True)
+            self._commit_incremental()
         elif self.out.exists():
             os.replace(self.out, self._old)
+            checkpoint("swap")
             os.replace(self.root, self.out)
             shutil.rmtree(self._old, ignore_errors=True)
         else:
             os.replace(self.root, self.out)
+
+    def _commit_incremental(self) -> None:
+        olds: list[Path] = []
+        with open(self.out / self._JOURNAL, "w", encoding="utf-8") as journal:
+
+            def step(final: Path, new: Path | None) -> None:
+                """Move ``final`` aside (kept until the commit is complete) and ``new`` in."""
+                old = final.with_name(f".{final.name}{self._OLD}") if final.exists() else None
+                journal.write(
+                    json.dumps(
+                        {
+                            "final": str(final.relative_to(self.out)),
+                            "new": new is not None,
+                            "old": str(old.relative_to(self.out)) if old else None,
+                        }
+                    )
+                    + "\n"
+                )
+                journal.flush()
+                checkpoint("commit-step")
+                if old is not None:
+                    _remove_path(old)
+                    os.replace(final, old)
+                    olds.append(old)
+                if new is not None:
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(new, final)
+
+            for rel_dir, staged in self._staged.items():
+                step(self.out / rel_dir, staged)
+            for rel, part in self._pending.items():
+                step(self.out / rel, part)
+            for rel in self._removals:
+                if (self.out / rel).exists():
+                    step(self.out / rel, None)
+        (self.out / self._COMMITTED).write_text("")
+        checkpoint("committed")
+        for old in olds:
+            _remove_path(old)
+        (self.out / self._JOURNAL).unlink(missing_ok=True)
+        (self.out / self._COMMITTED).unlink(missing_ok=True)
+        (self.out / self._BUILDING).unlink(missing_ok=True)
 
     def abort(self) -> None:
         if self.reused:

@@ -45,7 +45,7 @@ from sitegen.safety.select import select
 from sitegen.theme import fingerprint as theme_fingerprint
 from sitegen.theme import static_files, theme_chain
 from sitegen.version import __version__
-from sitegen.writer import MARKER, BuildLock, SiteWriter
+from sitegen.writer import MARKER, BuildLock, SiteWriter, checkpoint
 
 if TYPE_CHECKING:
     from sitegen.builder.dryrun import DryRun
@@ -154,6 +154,7 @@ class SiteBuilder:
 
     def _build(self, reader, previous: dict | None, progress, t0: float) -> BuildResult:
         store = self._read(reader, previous)
+        checkpoint("read")
         result = self._result(store)
         log.debug(
             "read %d experiments, %d runs from %s in %.2f s",
@@ -167,6 +168,7 @@ class SiteBuilder:
         futures: list[Future] = []
         try:
             futures = self._render(work, result, progress)
+            checkpoint("rendered")
             work.writer.commit(self._marker(work))
         except BaseException:
             for f in futures:

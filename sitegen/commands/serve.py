@@ -10,7 +10,9 @@ from sitegen.errors import EXIT_OK, EXIT_USAGE
 
 def run_serve(out: str, *, host: str, port: int) -> int:
     from sitegen.preview import PreviewServer
+    from sitegen.writer import recover
 
+    recover(out)  # a build killed while writing: serve the previous site, not half of the new one
     if not (Path(out) / "index.html").is_file():
         log.error(f"error: no site in {out} (run trackreport build first)")
         return EXIT_USAGE
