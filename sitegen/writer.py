@@ -18,25 +18,9 @@ import shutil
 from pathlib import Path
 
 from sitegen.errors import OutputError  # noqa: F401  (re-exported)
+from sitegen.process import checkpoint
 
 MARKER = ".trackreport-site"
-
-_KILL_AT = os.environ.get("TRACKREPORT_TEST_KILL_AT")  # "name" or "name:n" (tests/test_kill.py)
-_passed: dict[str, int] = {}
-
-
-def checkpoint(name: str) -> None:
-    """A test hook: with TRACKREPORT_TEST_KILL_AT=name[:n] the process kills itself (SIGKILL)
-    the n-th time (default 1) it passes ``name``, so tests can stop a build at every step."""
-    if _KILL_AT is None:
-        return
-    want, _, nth = _KILL_AT.partition(":")
-    if want == name:
-        _passed[name] = _passed.get(name, 0) + 1
-        if _passed[name] == int(nth or 1):
-            import signal
-
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def write_file(path: str | os.PathLike, data: bytes) -> bool:
@@ -90,50 +74,6 @@ def _clone_tree(src: Path, dst: Path) -> None:
                 os.link(s, d)
             except OSError:
                 shutil.copy2(s, d)
-
-
-class BuildLock:
-    """One build at a time into an output folder: an exclusive ``flock`` on
-    ``.<out>.trackreport-lock`` beside it, held for the whole build. A second build stops at
-    once with an OutputError naming the running one (its pid, start time and command). The
-    kernel drops the lock of a process that dies (even by kill -9), so a stale lock file is
-    simply taken over: nothing to clean by hand."""
-
-    def __init__(self, out: str | os.PathLike):
-        out = Path(out).absolute()
-        self.out = out
-        self.path = out.parent / f".{out.name}.trackreport-lock"
-        self._fd: int | None = None
-
-    def __enter__(self) -> "BuildLock":
-        import fcntl
-        import sys
-        import time
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
-            os.close(fd)
-            raise OutputError(
-                f"another build is writing {self.out} ({holder}); wait for it to finish or stop it"
-            ) from None
-        os.ftruncate(fd, 0)
-        started = time.strftime("%Y-%m-%d %H:%M:%S")
-        os.pwrite(fd, f"pid {os.getpid()}, started {started}: {' '.join(sys.argv)[:300]}".encode(), 0)
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            try:
-                self.path.unlink()  # no file left beside the site (a waiting build never blocks)
-            except OSError:
-                pass
-            os.close(self._fd)  # releases the lock
-            self._fd = None
 
 
 def recover(out: str | os.PathLike) -> None:

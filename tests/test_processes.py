@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sitegen import BuildOptions, build
-from sitegen.writer import BuildLock
+from sitegen.process import BuildLock
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_mlruns"

@@ -34,6 +34,7 @@ from sitegen.config import BuildOptions
 from sitegen.digests import digest
 from sitegen.entities import Run, Store, mark_stale_runs
 from sitegen.errors import ConfigError
+from sitegen.process import BuildLock, checkpoint
 from sitegen.readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
 from sitegen.render import text as fmt
 from sitegen.render import urls
@@ -45,7 +46,7 @@ from sitegen.safety.select import select
 from sitegen.theme import fingerprint as theme_fingerprint
 from sitegen.theme import static_files, theme_chain
 from sitegen.version import __version__
-from sitegen.writer import MARKER, BuildLock, SiteWriter, checkpoint
+from sitegen.writer import MARKER, SiteWriter
 
 if TYPE_CHECKING:
     from sitegen.builder.dryrun import DryRun

@@ -14,7 +14,6 @@ revision has them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sqlite3
 import tempfile
@@ -22,9 +21,10 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-from sitegen.entities import DatasetInput, Experiment, MetricHistory, Run, Store
+from sitegen.entities import Experiment, MetricHistory, Run, Store
 from sitegen.errors import StoreError
 from sitegen.readers import sqlitedelta, sqlmodels
+from sitegen.readers.sqlrows import fingerprint, guarded, read_inputs, texts, to_int
 
 # An incremental build reads in a transaction on the store itself, unless it must read
 # more metric points than this (about 0.2 s): then from a snapshot, as a first build does.
@@ -191,7 +191,7 @@ class SqlReader:
         stage = s.col("experiments", "lifecycle_stage")
         live = "" if include_deleted or stage == "NULL" else f" WHERE {stage} IS NULL OR {stage} <> 'deleted'"
         exps: dict[str, Experiment] = {}
-        for row in _texts(
+        for row in texts(
             conn.execute(
                 f"SELECT {q('experiment_id')}, {q('name')}, {s.col('experiments', 'artifact_location')},"
                 f" {stage}, {s.col('experiments', 'creation_time')},"
@@ -209,7 +209,7 @@ class SqlReader:
                 last_update_time=row[5],
             )
         if "experiment_tags" in s.tables:
-            for key, value, eid in _texts(
+            for key, value, eid in texts(
                 conn.execute(f"SELECT {q('key')}, {q('value')}, {q('experiment_id')} FROM {q('experiment_tags')}")
             ):
                 if str(eid) in exps:
@@ -225,7 +225,7 @@ class SqlReader:
         runs: dict[str, Run] = {}
         all_eids = None  # every experiment id, deleted ones too (read if needed)
         self.warnings = store.warnings
-        for row in _texts(
+        for row in texts(
             conn.execute(
                 f"SELECT r.{q('run_uuid')}, r.{q('experiment_id')}, {c('name')}, {c('status')},"
                 f" {c('start_time')}, {c('end_time')}, {run_stage}, {c('user_id')}, {c('artifact_uri')},"
@@ -244,7 +244,7 @@ class SqlReader:
                     )
                 continue
             try:
-                start, end = _int(row[4]), _int(row[5])
+                start, end = to_int(row[4]), to_int(row[5])
             except (TypeError, ValueError, OverflowError):
                 store.warnings.append(
                     f"runs table: run {row[0]} has a start or end time that is not a "
@@ -268,7 +268,7 @@ class SqlReader:
             )
         for table in ("params", "tags"):
             if table in s.tables:
-                for key, value, rid in _texts(
+                for key, value, rid in texts(
                     conn.execute(f"SELECT {q('key')}, {q('value')}, {q('run_uuid')} FROM {q(table)}")
                 ):
                     run = runs.get(rid)
@@ -278,7 +278,7 @@ class SqlReader:
             if not run.run_name:
                 run.run_name = run.tags.get("mlflow.runName") or None
         if {"datasets", "inputs"} <= s.tables:
-            _read_inputs(conn, s, runs)
+            read_inputs(conn, s, runs)
 
         counts: dict[str, list] = {}
         if "metrics" in s.tables:
@@ -289,7 +289,7 @@ class SqlReader:
         self.counts = counts
         need = []
         for run in runs.values():
-            run.fingerprint = _fingerprint(run, sorted(counts.get(run.run_id, [])))
+            run.fingerprint = fingerprint(run, sorted(counts.get(run.run_id, [])))
             reused = reuse.get(run.run_id, run.fingerprint) if reuse is not None else None
             if reused is not None:
                 run.metrics, run.metrics_complete = reused
@@ -301,10 +301,10 @@ class SqlReader:
         store.experiments.extend(exps.values())
         if "registered_models" in s.tables:
             store.registered_models = (
-                _guarded(store, "registered_models", "the model registry", sqlmodels.read_registry, conn, s) or []
+                guarded(store, "registered_models", "the model registry", sqlmodels.read_registry, conn, s) or []
             )
         if "logged_models" in s.tables:
-            _guarded(
+            guarded(
                 store, "logged_models", "logged models", sqlmodels.read_logged_models, conn, s, exps, include_deleted
             )
 
@@ -368,88 +368,3 @@ class SqlReader:
             by_key = hist.get(rid, {})
             run.metrics = {k: by_key[k].compact() for k in sorted(by_key)}
             run.metrics_complete = True
-
-
-def _texts(rows):
-    """Rows with BLOB values as text: SQLite keeps any value in any column, and MLflow's
-    columns hold text (a damaged or hand-edited store may hold bytes)."""
-    for row in rows:
-        if any(isinstance(v, bytes) for v in row):
-            row = tuple(v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in row)
-        yield row
-
-
-def _guarded(store: Store, table: str, what: str, read, *args):
-    """``read(*args)``, or None after a warning when a row holds what MLflow's schema does
-    not (SQLite keeps text in number columns): ``what`` is left out, the rest is built."""
-    try:
-        return read(*args)
-    except (TypeError, ValueError, OverflowError) as e:
-        store.warnings.append(
-            f"{table} table (or a table beside it): a row cannot be read ({type(e).__name__}: {e}); {what} left out"
-        )
-        return None
-
-
-def _int(v) -> int | None:
-    return None if v is None else int(v)
-
-
-def _read_inputs(conn, s: _Schema, runs: dict[str, Run]) -> None:
-    q = s.q
-    datasets = {}
-    for row in conn.execute(
-        f"SELECT {q('dataset_uuid')}, {q('name')}, {q('digest')}, {q('dataset_source_type')},"
-        f" {q('dataset_source')}, {s.col('datasets', 'dataset_schema')},"
-        f" {s.col('datasets', 'dataset_profile')} FROM {q('datasets')}"
-    ):
-        datasets[row[0]] = row[1:]
-    tags: dict[str, dict[str, str]] = defaultdict(dict)
-    if "input_tags" in s.tables:
-        for uuid, name, value in conn.execute(
-            f"SELECT {q('input_uuid')}, {q('name')}, {q('value')} FROM {q('input_tags')}"
-        ):
-            tags[uuid][name] = value
-    for uuid, src_id, dest_id in conn.execute(
-        f"SELECT {q('input_uuid')}, {q('source_id')}, {q('destination_id')} FROM {q('inputs')}"
-        f" WHERE {q('source_type')} = 'DATASET' AND {q('destination_type')} = 'RUN'"
-        f" ORDER BY {q('input_uuid')}"
-    ):
-        run, ds = runs.get(dest_id), datasets.get(src_id)
-        if run is None or ds is None:
-            continue
-        run.inputs.append(
-            DatasetInput(
-                name=ds[0] or "",
-                digest=ds[1] or "",
-                source_type=ds[2] or "",
-                source=ds[3] or "",
-                schema=ds[4] or "",
-                profile=ds[5] or "",
-                tags=dict(tags.get(uuid, {})),
-            )
-        )
-
-
-def _fingerprint(run: Run, metric_counts: list) -> str:
-    """Everything a run's pages show, cheaply: its row, params, tags, and per metric the
-    number of points and the last timestamp."""
-    h = hashlib.blake2b(digest_size=12)
-    h.update(
-        repr(
-            (
-                run.status,
-                run.start_time,
-                run.end_time,
-                run.lifecycle_stage,
-                run.run_name,
-                run.user_id,
-                run.artifact_uri,
-                sorted(run.params.items()),
-                sorted(run.tags.items()),
-                len(run.inputs),
-                metric_counts,
-            )
-        ).encode()
-    )
-    return h.hexdigest()
