@@ -21,7 +21,11 @@ from sitecheck import site_files as _all_files
 from sitegen import BuildOptions, build
 from sitegen.writer import recover
 
-SAMPLE = Path(__file__).parent.parent / "sample_mlruns"
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "sample_mlruns"
+# The killed build runs this checkout's code, as the in-process builds of the test do (an
+# installed copy has another theme, hence another site key: its build would start afresh).
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def site_files(site: Path) -> dict[str, bytes]:
@@ -39,7 +43,7 @@ def _touch_run(store: Path) -> None:
 
 
 def _killed_build(store: Path, out: Path, at: str) -> int:
-    env = {**os.environ, "TRACKREPORT_TEST_KILL_AT": at}
+    env = {**ENV, "TRACKREPORT_TEST_KILL_AT": at}
     proc = subprocess.run(
         [sys.executable, "-m", "sitegen", "build", "--store", str(store), "--out", str(out), "-j", "1", "-q"],
         env=env,
@@ -85,7 +89,7 @@ def test_full_build_killed(tmp_path, at):
     build(BuildOptions(store=str(store), out=str(out), jobs=1))
     before = site_files(out)
     _touch_run(store)
-    env = {**os.environ, "TRACKREPORT_TEST_KILL_AT": at}
+    env = {**ENV, "TRACKREPORT_TEST_KILL_AT": at}
     proc = subprocess.run(
         [
             sys.executable,

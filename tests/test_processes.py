@@ -18,12 +18,14 @@ SAMPLE = ROOT / "sample_mlruns"
 
 
 def _cli(*args, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's code, as the in-process builds run
     return subprocess.Popen(
         [sys.executable, "-m", "sitegen", *args],
         cwd=kw.get("cwd"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 
