@@ -52,11 +52,14 @@ def test_a_stale_lock_of_a_killed_build_is_taken_over(tmp_path):
 
 
 def _children(pid: int) -> set[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return set()
-    return {int(c) for c in text.split()}
+    """Child processes of ``pid``, whichever of its threads started them."""
+    out: set[int] = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out |= {int(c) for c in children.read_text().split()}
+        except OSError:
+            pass
+    return out
 
 
 def _alive(pid: int) -> bool:
@@ -91,7 +94,10 @@ def big_store(tmp_path_factory):
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
 def test_no_worker_outlives_its_build(big_store, tmp_path, how):
     proc = _cli("build", "--store", str(big_store), "--out", str(tmp_path / "site"), "-j", "2")
-    assert _wait(lambda: len(_children(proc.pid)) >= 2, 60), "the build started no workers"
+    if not _wait(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None, 60) or proc.poll() is not None:
+        proc.kill()
+        out, err = proc.communicate(timeout=60)
+        pytest.fail(f"the build started no workers (exit {proc.returncode}): {err[-2000:]}")
     workers = _children(proc.pid)
     os.kill(proc.pid, getattr(signal, how))
     proc.communicate(timeout=60)

@@ -14,15 +14,22 @@ log = logging.getLogger("trackreport")
 
 
 def stop_on_sigterm() -> None:
-    """SIGTERM (what systemd, Docker and CI cancellation send) stops a command as Ctrl-C does:
-    the build is abandoned (the previous site stays), worker processes are shut down, and the
-    command exits with 130, instead of dying at once and leaving its workers behind."""
+    """SIGTERM (what systemd, Docker and CI cancellation send) ends a command at once with exit
+    code 130, as an interrupted one: a build's staging files and a half-made commit are rolled
+    back by the next command (sitegen.writer.recover), so the previous site stays, and worker
+    processes end within a second of their parent (they watch it). Exiting at once, rather than
+    raising in whatever code the signal interrupts, never hangs on a worker pool's locks."""
+    import os
     import signal
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
+    def end(signum, frame):
+        try:
+            sys.stderr.write("interrupted (SIGTERM); the previous site (if any) was left as it was\n")
+            sys.stderr.flush()
+        finally:
+            os._exit(130)
 
-    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGTERM, end)
 
 
 def setup_logging(verbose: int, quiet: bool) -> None:
