@@ -79,15 +79,17 @@ def _wait(cond, seconds: float) -> bool:
     return cond()
 
 
-@pytest.fixture(scope="module")
-def big_store(tmp_path_factory):
-    """A store whose cold build takes seconds on 2 cores (workers are busy meanwhile)."""
+@pytest.fixture
+def big_store(tmp_path):
+    """A store whose cold build takes seconds on 2 cores (workers are busy meanwhile), made for
+    each test (nothing shared between tests)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import make_store
 
-    out = tmp_path_factory.mktemp("big")
-    make_store.generate(out, runs=120, metrics=5, steps=400, kinds=("file",))
-    return out / "file"
+    make_store.generate(tmp_path / "big", runs=120, metrics=5, steps=400, kinds=("file",))
+    store = tmp_path / "big" / "file" / "mlruns"
+    assert list(store.glob("*/meta.yaml")), sorted(p.name for p in store.iterdir())
+    return store
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
