@@ -107,3 +107,18 @@ def test_no_worker_outlives_its_build(big_store, tmp_path, how):
         assert proc.returncode == 130  # stopped as Ctrl-C stops it
         assert not (tmp_path / "site").exists() or (tmp_path / "site" / "index.html").is_file()
     assert _wait(lambda: not any(_alive(w) for w in workers), 10), "workers outlived the build"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_watch_and_serve_end_on_sigterm(big_store, tmp_path):
+    """SIGTERM (systemd, Docker, CI cancellation) ends watch --serve promptly, workers included."""
+    site = tmp_path / "site"
+    proc = _cli("watch", "--store", str(big_store), "--out", str(site), "-j", "2", "--serve", "--port", "0")
+    assert _wait(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None, 60) and proc.poll() is None
+    workers = _children(proc.pid)
+    assert _wait(lambda: (site / "index.html").is_file(), 120), "the first build did not finish"
+    os.kill(proc.pid, signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert _wait(lambda: not any(_alive(w) for w in workers), 10), "workers outlived watch"
+    assert (site / "index.html").is_file()
