@@ -43,7 +43,6 @@ _EXPERIMENT_CHILDREN = {"tags", "datasets", "models", "traces", "evaluation_data
 _ROOT_CHILDREN = {"models"}
 
 _load_yaml = load_yaml  # the name tests watch to count the files a build opens
-_Warn = Warn
 
 
 def _run_folders(exp_dir: Path) -> int:

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 from sitegen.entities import Experiment, LoggedModel, ModelMetric, ModelVersion, RegisteredModel
 from sitegen.readers.codes import LOGGED_MODEL_STATUS
-
-
-def _int(v) -> int | None:
-    return None if v is None else int(v)
+from sitegen.readers.sqlrows import to_int
 
 
 def read_logged_models(conn, s, exps: dict[str, Experiment], include_deleted: bool) -> None:
@@ -42,8 +39,8 @@ def read_logged_models(conn, s, exps: dict[str, Experiment], include_deleted: bo
             name=row[2] or "",
             experiment_id=eid,
             artifact_location=row[3],
-            creation_timestamp=_int(row[4]),
-            last_updated_timestamp=_int(row[5]),
+            creation_timestamp=to_int(row[4]),
+            last_updated_timestamp=to_int(row[5]),
             status=LOGGED_MODEL_STATUS.get(status, str(status)) if status is not None else None,
             model_type=row[8] or None,
             source_run_id=row[9] or None,
@@ -97,7 +94,10 @@ def read_registry(conn, s) -> list[RegisteredModel]:
         f" FROM {q('registered_models')} ORDER BY {q('name')}"
     ):
         models[name] = RegisteredModel(
-            name=name, creation_timestamp=_int(created), last_updated_timestamp=_int(updated), description=desc or None
+            name=name,
+            creation_timestamp=to_int(created),
+            last_updated_timestamp=to_int(updated),
+            description=desc or None,
         )
     if "registered_model_tags" in s.tables:
         for key, value, name in conn.execute(
@@ -133,7 +133,7 @@ def read_registry(conn, s) -> list[RegisteredModel]:
         ):
             if row[0] not in models:
                 continue
-            mv = ModelVersion(row[0], int(row[1]), _int(row[2]), _int(row[3]), *[v or None for v in row[4:]])
+            mv = ModelVersion(row[0], int(row[1]), to_int(row[2]), to_int(row[3]), *[v or None for v in row[4:]])
             versions[(mv.name, mv.version)] = mv
     if "model_version_tags" in s.tables:
         for key, value, name, version in conn.execute(

@@ -44,9 +44,7 @@ class Redactor:
                 for i, ds in enumerate(run.inputs):
                     self._mapping(run, f"inputs.{i}.tags", ds.tags)
                     for name in ("source", "schema", "profile"):
-                        if self._credential(getattr(ds, name)):
-                            run.redacted[f"inputs.{i}.{name}"] = self._why(getattr(ds, name))
-                            setattr(ds, name, REDACTED)
+                        self._field(ds, name, record=run.redacted, as_key=f"inputs.{i}.{name}")
                 self._files(run)
             for m in exp.logged_models:
                 self._mapping(m, "params", m.params)
@@ -67,17 +65,13 @@ class Redactor:
             return None
         return self.scanner.credential(value)
 
-    def _why(self, value: str) -> str:
-        return f"its value looks like a credential ({self.scanner.credential(value)})"
-
     def _mapping(self, owner, section: str, values: dict[str, str]) -> None:
         for key, value in values.items():
             if value == REDACTED:
                 continue  # redacted by an earlier build (kept runs): its record came along
             why = None if key.startswith("mlflow.") else secret_key(key, self.key_patterns)
             if why is None:
-                kind = self._credential(value)
-                why = f"its value looks like a credential ({kind})" if kind else None
+                why = _credential_why(self._credential(value))
             if why is not None:
                 values[key] = REDACTED
                 owner.redacted[f"{section}.{key}"] = why
@@ -96,12 +90,17 @@ class Redactor:
                 )
                 owner.redacted[f"artifacts/{a.path}"] = f"the file holds what looks like a credential ({kind})"
 
-    def _field(self, owner, name: str) -> None:
-        value = getattr(owner, name)
-        kind = self._credential(value)
+    def _field(self, owner, name: str, record: dict | None = None, as_key: str | None = None) -> None:
+        """Redact ``owner.<name>`` if it holds a credential; noted in ``record`` (the owner's
+        ``redacted`` by default) under ``as_key`` (the field's name)."""
+        kind = self._credential(getattr(owner, name))
         if kind:
             setattr(owner, name, REDACTED)
-            owner.redacted[name] = f"its value looks like a credential ({kind})"
+            (owner.redacted if record is None else record)[as_key or name] = _credential_why(kind)
+
+
+def _credential_why(kind: str | None) -> str | None:
+    return f"its value looks like a credential ({kind})" if kind else None
 
 
 def count_redacted(store: Store) -> int:

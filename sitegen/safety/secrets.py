@@ -135,7 +135,7 @@ class Scanner:
         if not value or not _MAYBE.search(value):
             return None
         key = digest(value)
-        found = self.known.get(key)
+        found = self.used.get(key, self.known.get(key))  # a value seen before: no new scan
         if found is None:
             found = self._scan(value)
         self.used[key] = found
@@ -144,7 +144,7 @@ class Scanner:
     def file_credential(self, path: str, size: int, mtime_ns: int) -> str | None:
         """The kind of credential in a text file, or None (answers kept by size and mtime)."""
         key = digest(f"file:{path}:{size}:{mtime_ns}")
-        found = self.known.get(key)
+        found = self.used.get(key, self.known.get(key))
         if found is None:
             try:
                 with open(path, "rb") as f:
