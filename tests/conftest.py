@@ -100,3 +100,52 @@ try:  # hypothesis profiles for the property-based tests (tests/test_fuzz_reader
     _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 except ImportError:  # pragma: no cover - the [test] extra brings it
     pass
+
+
+# ---- real headless Chromium (browser tests) ----
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+NO_ALERTS = """
+window.__alerts = [];
+window.alert = window.confirm = window.prompt = function (m) { window.__alerts.push(String(m)); };
+"""
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    if not (CHROMIUM and CHROMEDRIVER):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are required in CI (.ci/run installs them)")
+        pytest.skip("chromium/chromedriver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_ALERTS})
+    yield drv
+    drv.quit()
+
+
+def js_errors(drv):
+    """SEVERE console entries since the last call (artifact iframes' sandbox notices aside)."""
+    errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+    return [e for e in errors if "sandboxed" not in e["message"]]

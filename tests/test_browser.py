@@ -1,51 +1,11 @@
 """A real headless Chromium opens the site from file:// and uses it as a person would."""
 
-import os
 import shutil
 
 import pytest
+from conftest import js_errors as _js_errors
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-NO_ALERTS = """
-window.__alerts = [];
-window.alert = window.confirm = window.prompt = function (m) { window.__alerts.push(String(m)); };
-"""
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    if not (CHROMIUM and CHROMEDRIVER):
-        if os.environ.get("CI"):
-            pytest.fail("chromium and chromedriver are required in CI (.ci/run installs them)")
-        pytest.skip("chromium/chromedriver not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_ALERTS})
-    yield drv
-    drv.quit()
 
 
 def _visible_top_names(drv):
@@ -53,11 +13,6 @@ def _visible_top_names(drv):
 
     rows = drv.find_elements(By.CSS_SELECTOR, "#runs-table tbody.group tr.top")
     return [r.find_element(By.CSS_SELECTOR, "td.runname a").text for r in rows if r.is_displayed()]
-
-
-def _js_errors(drv):
-    errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
-    return [e for e in errors if "sandboxed" not in e["message"]]
 
 
 def test_experiment_page_sort_filter_and_run_page(driver, built_sites):
