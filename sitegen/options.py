@@ -174,6 +174,30 @@ OPTIONS: tuple[Option, ...] = (
         affects_output=True,
     ),
     Option(
+        "compare_metric",
+        "text",
+        "The metric that ranks runs in each experiment page's static comparison (shown without JavaScript and "
+        "in print) and that the compare page colours by.",
+        metavar="KEY",
+        affects_output=True,
+        doc_default="the metric with a history most runs logged",
+    ),
+    Option(
+        "compare_order",
+        "choice",
+        "Whether lower (min) or higher (max) values of --compare-metric are better.",
+        choices=("min", "max"),
+        affects_output=True,
+        doc_default="min if the name says loss or error, else max",
+    ),
+    Option(
+        "history_csv",
+        "flag",
+        "Also write each metric's full history as CSV beside run.json (runs/<run_id>/history/<key>.csv).",
+        default=False,
+        affects_output=True,
+    ),
+    Option(
         "chart_format",
         "choice",
         "Metric charts as SVG (sharp, fast; the default) or PNG drawn by matplotlib.",

@@ -7,18 +7,17 @@ from __future__ import annotations
 from concurrent.futures import Future
 
 from sitegen import artifacts, charts
-from sitegen.builder import worker
+from sitegen.builder import topruns, worker
 from sitegen.builder.result import BuildResult
 from sitegen.builder.tree import groups
 from sitegen.charts import compare
 from sitegen.entities import Experiment, Run, Store
-from sitegen.render import urls
+from sitegen.render import rundata, series, urls
 from sitegen.render.pages import Pages, RunRows
 from sitegen.writer import SiteWriter
 
-# The runs table shows this many param and metric columns (the explore issue lifts the cap).
-MAX_TABLE_PARAMS = 60
-MAX_TABLE_METRICS = 60
+# The static runs table (no JavaScript) shows this many runs; the live table shows them all.
+STATIC_RUNS = 100
 
 
 def remove_stale(writer: SiteWriter, store: Store) -> None:
@@ -71,7 +70,8 @@ def run_page(
     logged_models: list,
     fmt: str,
 ) -> list:
-    """Copy the run's artifacts here; charts, page and run.json are made by a worker."""
+    """Copy the run's artifacts here; charts, page, run.json, series.js and history files are
+    made by a worker (claimed here, so that what the run no longer needs is pruned)."""
     exp = next(e for e in store.experiments if e.experiment_id == run.experiment_id)
     base = urls.run_dir(run.experiment_id, run.run_id)
     out_dir = writer.stage(base)
@@ -80,6 +80,10 @@ def run_page(
     for key, hist in run.metrics.items():
         if len(hist):
             writer.claim(urls.run_chart(run.experiment_id, run.run_id, key, fmt))
+            if series.has_history(hist):  # a history file no longer needed is pruned
+                writer.claim(urls.run_history(run.experiment_id, run.run_id, key))
+    if any(map(len, run.metrics.values())):
+        writer.claim(urls.run_series(run.experiment_id, run.run_id))
     writer.claim(urls.run_page(run.experiment_id, run.run_id))
     writer.claim(urls.run_json(run.experiment_id, run.run_id))
     prunes.append(base)
@@ -112,26 +116,46 @@ def experiment_page(
     prunes: list[str],
     comparisons: list,
     rows: RunRows,
+    store_kind: str = "file",
+    compare_metric: str | None = None,
+    compare_order: str | None = None,
 ) -> list:
-    """The experiment's page and the comparison charts that cannot be kept."""
-    charts_dir = urls.experiment_charts_dir(exp.experiment_id)
+    """The experiment's page, its compare page, its data files (runs.js, runs.csv) and the
+    comparison charts that cannot be kept."""
+    eid = exp.experiment_id
+    charts_dir = urls.experiment_charts_dir(eid)
     specs = compare.lay_out(comparisons, writer.stage(charts_dir))
     for c in comparisons:
         writer.claim(f"{charts_dir}/{c.file}")
     prunes.append(charts_dir)
     futures = charts.submit_charts(pool, specs) if specs else []
-    param_keys = sorted({k for r in exp.runs for k in r.params})
-    metric_keys = sorted({k for r in exp.runs for k in r.metrics})
+    top = topruns.choose(exp, compare_metric, compare_order)
+    writer.write_text(urls.runs_data(eid), rundata.runs_js(exp, store_kind, top.data()))
+    writer.write_text(urls.runs_csv(eid), rundata.runs_csv(exp))
+    param_keys, metric_keys, _tags = rundata.keys(exp.runs)
     writer.write_text(
-        urls.experiment_page(exp.experiment_id),
+        urls.experiment_page(eid),
         pages.experiment(
             exp,
-            groups(exp, rel),
-            param_keys[:MAX_TABLE_PARAMS],
-            metric_keys[:MAX_TABLE_METRICS],
+            static_groups(groups(exp, rel), STATIC_RUNS),
+            param_keys,
+            metric_keys,
             [c.context() for c in comparisons],
             rows,
+            top,
         ),
     )
-    result.pages += 1
+    writer.write_text(urls.compare_page(eid), pages.compare(exp, top))
+    result.pages += 2
     return futures
+
+
+def static_groups(all_groups: list, limit: int) -> list:
+    """The first groups of the runs table holding at most ``limit`` runs (at least one group)."""
+    out, n = [], 0
+    for g in all_groups:
+        if out and n + len(g) > limit:
+            break
+        out.append(g)
+        n += len(g)
+    return out

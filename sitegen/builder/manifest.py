@@ -91,22 +91,34 @@ def run_entry(run: Run, key: str, old: dict | None = None) -> dict:
         and "run" in old
     ):
         return {**old, "key": key}
-    latest = {}
+    latest, counts = {}, {}
     for k, h in run.metrics.items():
+        if h.count > 1:
+            counts[k] = h.count
         p = h.latest
         if p is not None:
             v = p.value
             latest[k] = [p.step, p.timestamp, v if math.isfinite(v) else repr(v)]
             if h.last_timestamp != p.timestamp:  # a later point at a lower step
                 latest[k].append(h.last_timestamp)
-    return {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest, "run": run_summary(run)}
+    entry = {"exp": run.experiment_id, "key": key, "fp": run.fingerprint, "latest": latest, "run": run_summary(run)}
+    if counts:
+        entry["n"] = counts  # points per metric, where more than one
+    return entry
 
 
 def _latest(entry: dict) -> dict[str, MetricHistory]:
-    """Each metric's latest point (and its last timestamp, when a later point has a lower step)."""
+    """Each metric's latest point (and its last timestamp, when a later point has a lower step,
+    and its number of points)."""
+    counts = entry.get("n") or {}
     return {
         k: MetricHistory.latest_only(
-            k, p[0], p[1], float(p[2]) if isinstance(p[2], str) else p[2], p[3] if len(p) > 3 else None
+            k,
+            p[0],
+            p[1],
+            float(p[2]) if isinstance(p[2], str) else p[2],
+            p[3] if len(p) > 3 else None,
+            counts.get(k, 1),
         )
         for k, p in entry["latest"].items()
     }

@@ -306,7 +306,18 @@ class SiteBuilder:
             if eid in work.comparisons:
                 work.rows[eid] = RunRows(plan.run_keys, old_rows.get(eid))
                 futures += generators.experiment_page(
-                    exp, work.rel, writer, self.pages, pool, result, work.prunes, work.comparisons[eid], work.rows[eid]
+                    exp,
+                    work.rel,
+                    writer,
+                    self.pages,
+                    pool,
+                    result,
+                    work.prunes,
+                    work.comparisons[eid],
+                    work.rows[eid],
+                    store.kind,
+                    options.compare_metric,
+                    options.compare_order,
                 )
         made, copied = loggedmodels.build_pages(
             store, plan.render_logged_models, writer, self.pages, work.versions_by_model

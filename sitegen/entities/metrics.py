@@ -31,6 +31,7 @@ class MetricHistory:
     _latest: "MetricPoint | None" = field(default=None, init=False, repr=False, compare=False)
     _range: "tuple | None" = field(default=None, init=False, repr=False, compare=False)
     _last: "tuple | None" = field(default=None, init=False, repr=False, compare=False)
+    _count: "int | None" = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_points(cls, key: str, points) -> "MetricHistory":
@@ -43,13 +44,16 @@ class MetricHistory:
 
     @classmethod
     def latest_only(
-        cls, key: str, step: int, timestamp: int, value: float, last_timestamp: int | None = None
+        cls, key: str, step: int, timestamp: int, value: float, last_timestamp: int | None = None, count: int = 1
     ) -> "MetricHistory":
         """A stand-in for a history of which only the latest point is known (and the time
-        of its last point, which may be later when a lower step was logged last)."""
+        of its last point, which may be later when a lower step was logged last, and how
+        many points the full history has)."""
         h = cls(key, [step], [timestamp], [value])
         if last_timestamp is not None and last_timestamp > timestamp:
             h._last = (step, last_timestamp)
+        if count > 1:
+            h._count = count
         return h
 
     def compact(self) -> "MetricHistory":
@@ -65,6 +69,11 @@ class MetricHistory:
 
     def __len__(self) -> int:
         return len(self.values)
+
+    @property
+    def count(self) -> int:
+        """Points in the full history (also for a stand-in holding only the latest point)."""
+        return self._count if self._count is not None else len(self.values)
 
     @property
     def points(self) -> list[MetricPoint]:

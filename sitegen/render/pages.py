@@ -148,8 +148,10 @@ class Pages:
         )
 
     def experiment(
-        self, exp: Experiment, groups, param_keys, metric_keys, comparison, rows: "RunRows | None" = None
+        self, exp: Experiment, groups, param_keys, metric_keys, comparison, rows: "RunRows | None" = None, top=None
     ) -> str:
+        """``groups``: the static table's first runs as trees ([(run, depth)] per top-level run);
+        ``param_keys``/``metric_keys``: every key; ``top``: the static comparison (builder.topruns)."""
         rows = rows or RunRows()
         macro = self.env.get_template("run_row.html").module.run_row
         columns = digest(param_keys, metric_keys)
@@ -169,7 +171,15 @@ class Pages:
             comparison=comparison,
             run_row=run_row,
             run_names={r.run_id: r.display_name for r in exp.runs},
+            static_count=sum(len(g) for g in groups),
+            top=top,
         )
+
+    def compare(self, exp: Experiment, top=None) -> str:
+        """The compare page: a shell the browser fills from runs.js and the runs' series.js
+        (which runs: the URL fragment); without JavaScript it says so and offers the static
+        comparison of the experiment page."""
+        return self._render("compare.html", urls.compare_page(exp.experiment_id), exp=exp, top=top)
 
     def run(
         self,
@@ -180,7 +190,9 @@ class Pages:
         charts: dict,
         model_versions: list | None = None,
         logged_models: list | None = None,
+        series_src: str | None = None,
     ) -> str:
+        """The run's page; ``series_src``: its series data file relative to the page (None: none)."""
         child_keys = sorted({k for c in children for k in c.metrics})[:8]
         return self._render(
             "run.html",
@@ -193,4 +205,5 @@ class Pages:
             charts=charts,
             model_versions=model_versions or [],
             logged_models=logged_models or [],
+            series_src=series_src,
         )

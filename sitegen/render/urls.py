@@ -11,12 +11,17 @@ links)::
     static/<file>                                      the theme's CSS and JavaScript
     experiments/<experiment_id>/index.html             an experiment: runs table, comparisons
     experiments/<experiment_id>/charts/<chart>         its comparison charts
+    experiments/<experiment_id>/runs.js, runs.csv      its runs as data (runs table) and as CSV
+    experiments/<experiment_id>/compare.html#runs=…    chosen runs side by side
     experiments/<experiment_id>/runs/<run_id>/index.html, run.json, charts/<chart>, artifacts/<path>
+    experiments/<experiment_id>/runs/<run_id>/series.js            its metric histories for the
+                                                                   browser's charts (decimated)
+    experiments/<experiment_id>/runs/<run_id>/history/<chart>.js   a decimated metric in full
     experiments/<experiment_id>/models/<model_id>/index.html, model.json, artifacts/<path>
     models/index.html, models/<name>-<hash>/index.html  registered models and their versions
 
 Ids are used as they are (MLflow's ids are safe in a path); names that may hold any
-character (registered models, metric keys in chart file names) become :func:`slug`.
+character (registered models, metric keys in chart and history file names) become :func:`slug`.
 """
 
 from __future__ import annotations
@@ -49,6 +54,21 @@ def experiment_dir(exp_id: str) -> str:
 
 def experiment_page(exp_id: str) -> str:
     return f"{experiment_dir(exp_id)}/{INDEX}"
+
+
+def runs_data(exp_id: str) -> str:
+    """The runs table's data file (docs/design.md, "Data file formats")."""
+    return f"{experiment_dir(exp_id)}/runs.js"
+
+
+def runs_csv(exp_id: str) -> str:
+    """The columns of ``mlflow.search_runs()``'s DataFrame, as CSV."""
+    return f"{experiment_dir(exp_id)}/runs.csv"
+
+
+def compare_page(exp_id: str) -> str:
+    """Runs side by side; which runs is in the fragment (``#runs=<id>,<id>``)."""
+    return f"{experiment_dir(exp_id)}/compare.html"
 
 
 def experiment_charts_dir(exp_id: str) -> str:
@@ -85,6 +105,24 @@ def chart_name(key: str, fmt: str = "svg") -> str:
 
 def run_chart(exp_id: str, run_id: str, key: str, fmt: str = "svg") -> str:
     return f"{run_dir(exp_id, run_id)}/charts/{chart_name(key, fmt)}"
+
+
+SERIES = "series.js"
+HISTORY_DIR = "history"
+
+
+def run_series(exp_id: str, run_id: str) -> str:
+    """A run's series data file (``trackreport.data("series/<run_id>", …)``)."""
+    return f"{run_dir(exp_id, run_id)}/{SERIES}"
+
+
+def run_history_rel(key: str) -> str:
+    """The full-resolution history file of metric ``key`` relative to its run's folder (and page)."""
+    return f"{HISTORY_DIR}/{chart_name(key, 'js')}"
+
+
+def run_history(exp_id: str, run_id: str, key: str) -> str:
+    return f"{run_dir(exp_id, run_id)}/{run_history_rel(key)}"
 
 
 def logged_models_dir(exp_id: str) -> str:
