@@ -143,6 +143,7 @@ def experiment_page(
             [c.context() for c in comparisons],
             rows,
             top,
+            len(compare.chartable(exp)),
         ),
     )
     writer.write_text(urls.compare_page(eid), pages.compare(exp, top))

@@ -37,18 +37,28 @@ class Comparison:
         return {"key": self.key, "src": f"charts/{self.file}", "spec": self.spec, "runs": self.runs}
 
 
-def compared_runs(exp: Experiment) -> list[tuple[str, list[Run]]]:
-    """The most common metrics of the experiment, each with the latest runs that logged it."""
-    counts: dict[str, int] = {}
+def chartable(exp: Experiment) -> list[str]:
+    """Metrics logged by two runs or more, in the order the page charts them: those with a
+    history (more than one point in some run) first, then by how many runs logged them, then
+    by name."""
+    counts: dict[str, list[int]] = {}
     for r in exp.runs:
         for k, h in r.metrics.items():
             if len(h):
-                counts[k] = counts.get(k, 0) + 1
-    keys = [k for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= 2]
+                c = counts.setdefault(k, [0, 0])
+                c[0] += 1
+                c[1] = max(c[1], h.count)
+    ranked = sorted(counts.items(), key=lambda kv: (kv[1][1] <= 1, -kv[1][0], kv[0]))
+    return [k for k, (runs, _points) in ranked if runs >= 2]
+
+
+def compared_runs(exp: Experiment) -> list[tuple[str, list[Run]]]:
+    """The first MAX_COMPARE_METRICS of :func:`chartable`, each with the latest runs that
+    logged it (at most MAX_COMPARE_RUNS)."""
     latest_first = sorted(exp.runs, key=lambda r: (-(r.start_time or 0), r.run_id))
     return [
         (key, [r for r in latest_first if key in r.metrics and len(r.metrics[key])][:MAX_COMPARE_RUNS])
-        for key in keys[:MAX_COMPARE_METRICS]
+        for key in chartable(exp)[:MAX_COMPARE_METRICS]
     ]
 
 
@@ -88,13 +98,14 @@ def lay_out(comparisons: list[Comparison], charts_dir: Path) -> list[charts.Char
     for c in comparisons:
         if c.kept:
             continue
-        series = [
-            charts.make_series(
-                r.display_name, r.metrics[c.key].steps, r.metrics[c.key].values, charts.PALETTE[i % len(charts.PALETTE)]
-            )
-            for i, r in enumerate(c.runs)
-        ]
-        c.spec = charts.layout(str(charts_dir / c.file), series)
+        series, axis = charts.metric_series(
+            [
+                (r.display_name, h.steps, h.timestamps, h.values, charts.PALETTE[i % len(charts.PALETTE)])
+                for i, r in enumerate(c.runs)
+                for h in (r.metrics[c.key],)
+            ]
+        )
+        c.spec = charts.layout(str(charts_dir / c.file), series, x_axis=axis)
         todo.append(c.spec)
     return todo
 
@@ -113,6 +124,7 @@ def _layout_of(s: charts.ChartSpec) -> dict:
         "flags": s.flags,
         "size": [s.width, s.height],
         "colors": [x.color for x in s.series],
+        "x_axis": [s.x_axis.kind, s.x_axis.label, s.x_axis.unit, s.x_axis.note],
     }
 
 
@@ -132,4 +144,5 @@ def _spec_from(d: dict, out_path: str, runs: list[Run]) -> charts.ChartSpec:
         flags=dict(d["flags"]),
         width=int(width),
         height=int(height),
+        x_axis=charts.XAxis(*d.get("x_axis", ())),
     )

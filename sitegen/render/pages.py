@@ -148,10 +148,11 @@ class Pages:
         )
 
     def experiment(
-        self, exp: Experiment, groups, param_keys, metric_keys, comparison, rows: "RunRows | None" = None, top=None
+        self, exp: Experiment, groups, param_keys, metric_keys, comparison, rows: "RunRows | None" = None, top=None, chartable=0
     ) -> str:
         """``groups``: the static table's first runs as trees ([(run, depth)] per top-level run);
-        ``param_keys``/``metric_keys``: every key; ``top``: the static comparison (builder.topruns)."""
+        ``param_keys``/``metric_keys``: every key; ``top``: the static comparison (builder.topruns); ``chartable``: how many metrics two
+        runs or more logged (``comparison`` charts the first of them)."""
         rows = rows or RunRows()
         macro = self.env.get_template("run_row.html").module.run_row
         columns = digest(param_keys, metric_keys)
@@ -173,6 +174,7 @@ class Pages:
             run_names={r.run_id: r.display_name for r in exp.runs},
             static_count=sum(len(g) for g in groups),
             top=top,
+            chartable=chartable,
         )
 
     def compare(self, exp: Experiment, top=None) -> str:

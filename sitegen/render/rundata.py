@@ -123,12 +123,11 @@ def _csv_time(ms: int | None) -> str:
 
 
 def _csv_number(v: float) -> str:
+    """As MLflow's client returns it (a SQL store's clamped ±inf stays ±1.7976931348623157e308)."""
     if math.isnan(v):
         return "NaN"
-    if v >= INF_LIMIT:
-        return "inf"
-    if v <= -INF_LIMIT:
-        return "-inf"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
     return repr(v)
 
 
@@ -136,9 +135,10 @@ def runs_csv(exp: Experiment) -> str:
     """``runs.csv``: the columns of ``mlflow.search_runs(experiment_ids=[...])``'s DataFrame —
     ``run_id, experiment_id, status, artifact_uri, start_time, end_time``, then
     ``metrics.<key>`` (latest values), ``params.<key>``, ``tags.<key>`` (keys sorted; MLflow's
-    own order is that of a set). Times are UTC (``2024-05-01 12:00:00.000+00:00``, as
-    ``pandas.read_csv(..., parse_dates=[...])`` reads them); a missing value is empty, NaN is
-    ``NaN`` and ±inf ``inf``/``-inf`` (pandas reads them as such)."""
+    own order is that of a set). Values are those the client returns; times are UTC
+    (``2024-05-01 12:00:00.000+00:00``, as ``pandas.read_csv(..., parse_dates=[...])`` reads
+    them); a missing value is empty, NaN is ``NaN`` and ±inf ``inf``/``-inf`` (pandas reads
+    them as such)."""
     runs = default_order(exp.runs)
     param_keys, metric_keys, tag_keys = keys(runs)
     out = io.StringIO()
