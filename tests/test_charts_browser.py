@@ -1,0 +1,203 @@
+"""The run page's interactive metric charts (charts.js on uPlot) in real headless Chromium,
+from file://, on a site built from a store written by real MLflow."""
+
+import base64
+import math
+import re
+
+import pytest
+from conftest import js_errors
+
+from sitegen import BuildOptions, build
+
+pytestmark = pytest.mark.browser
+
+T0 = 1_700_000_000_000
+LONG = 3000  # points of train/loss: more than series.js keeps, so it comes decimated
+NAN_STEP = 1234
+
+
+@pytest.fixture(scope="module")
+def run_page(tmp_path_factory):
+    """A run with a 3,000-point metric holding one NaN, a metric logged 50 times without a
+    step (field case 12) and a single-value metric; its page in the built site."""
+    import mlflow
+    from mlflow.entities import Metric
+
+    root = tmp_path_factory.mktemp("charts-store")
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
+    exp = client.create_experiment("charts", artifact_location=(root / "artifacts").as_uri())
+    run = client.create_run(exp, run_name="long-run", start_time=T0)
+    rid = run.info.run_id
+    points = [
+        Metric("train/loss", math.nan if s == NAN_STEP else 2.0 / (1 + s / 100), T0 + 1000 * s, s) for s in range(LONG)
+    ]
+    points += [Metric("loss", 1.0 - i * 0.02, T0 + 60_000 * i, 0) for i in range(50)]
+    for i in range(0, len(points), 1000):
+        client.log_batch(rid, metrics=points[i : i + 1000])
+    client.log_metric(rid, "final", 0.5, timestamp=T0 + LONG * 1000, step=0)
+    client.set_terminated(rid, end_time=T0 + LONG * 1000)
+    out = root / "site"
+    build(BuildOptions(store=f"sqlite:///{root / 'mlflow.db'}", out=str(out), jobs=1))
+    page = out / "experiments" / exp / "runs" / rid / "index.html"
+    assert (out / "static" / "vendor" / "uplot" / "uPlot.iife.min.js").is_file()
+    return page
+
+
+def _card(drv, key):
+    from selenium.webdriver.common.by import By
+
+    return drv.find_element(By.CSS_SELECTOR, f'.chart-card[data-metric="{key}"]')
+
+
+def _state(drv, key):
+    return drv.execute_script("return trackreport.runcharts.charts[arguments[0]].state()", key)
+
+
+def _enhanced(drv, key):
+    """The card of ``key`` scrolled into view and turned into an interactive chart."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    card = _card(drv, key)
+    drv.execute_script("arguments[0].scrollIntoView({block: 'center'})", card)
+    WebDriverWait(drv, 10).until(
+        lambda d: d.execute_script("return !!(trackreport.runcharts.charts[arguments[0]])", key)
+    )
+    return card
+
+
+def test_run_page_charts(driver, run_page, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(driver, 10)
+    js_errors(driver)
+    driver.get(run_page.as_uri())
+
+    # the long metric: a canvas replaces the build-time image, which stays for print
+    card = _enhanced(driver, "train/loss")
+    assert card.find_elements(By.CSS_SELECTOR, ".ichart canvas")
+    assert not card.find_element(By.CSS_SELECTOR, "figure.chart").is_displayed()
+    assert card.find_element(By.CSS_SELECTOR, "figure.chart img").get_attribute("src").endswith(".svg")
+    st = _state(driver, "train/loss")
+    assert st["x"] == "step" and st["xMode"] == "auto"
+    assert st["full"] == [False] and 0 < st["points"][0] <= 1100  # decimated in series.js
+    assert st["nonFinite"] == 1
+    note = card.find_element(By.CSS_SELECTOR, ".ichart-note").text
+    assert "1 NaN" in note and "of 3,000 points" in note
+
+    # hover: the tooltip names the run, the step, the value and the wall time
+    over = card.find_element(By.CSS_SELECTOR, ".u-over")
+    w = over.size["width"]
+    ActionChains(driver).move_to_element_with_offset(over, 0, 0).perform()  # the middle
+    tip = card.find_element(By.CSS_SELECTOR, ".ichart-tip")
+    wait.until(lambda d: tip.is_displayed() and "step" in tip.text)
+    step = int(re.search(r"step (\d+)", tip.text).group(1))
+    assert abs(step - LONG / 2) < LONG * 0.05, tip.text
+    value = float(re.search(r"value ([\d.]+)", tip.text).group(1))
+    assert value == pytest.approx(2.0 / (1 + step / 100), rel=1e-5)
+    assert "long-run" in tip.text and "(+" in tip.text
+
+    # the NaN's own point: the tooltip says NaN
+    x_nan = driver.execute_script(
+        "var u = trackreport.runcharts.charts['train/loss'].uplot(); return u.valToPos(arguments[0], 'x')", NAN_STEP
+    )
+    ActionChains(driver).move_to_element_with_offset(over, int(x_nan - w / 2), 0).perform()
+    wait.until(lambda d: f"step {NAN_STEP}" in tip.text)
+    assert "value NaN" in tip.text
+
+    # log scale and the x axis: through the toolbar's labelled controls
+    log = card.find_element(By.XPATH, ".//label[contains(., 'Log scale')]//input")
+    log.click()
+    wait.until(lambda d: _state(d, "train/loss")["logY"])
+    assert driver.execute_script("return trackreport.runcharts.charts['train/loss'].uplot().scales.y.distr") == 3
+    x_select = Select(card.find_element(By.XPATH, ".//label[contains(., 'X axis')]//select"))
+    x_select.select_by_value("relative")
+    wait.until(lambda d: _state(d, "train/loss")["x"] == "relative")
+    assert _state(driver, "train/loss")["xRange"][1] == pytest.approx(LONG - 1, abs=1)  # seconds since start
+    x_select.select_by_value("step")
+    wait.until(lambda d: _state(d, "train/loss")["x"] == "step")
+
+    # smoothing: the slider, keyboard only
+    slider = card.find_element(By.CSS_SELECTOR, "input[type=range]")
+    slider.send_keys(*["\ue014"] * 60)  # arrow right
+    wait.until(lambda d: _state(d, "train/loss")["smoothing"] >= 0.6)
+    assert _state(driver, "train/loss")["shown"] == 2  # raw (faint) and smoothed
+
+    # drag-zoom: narrower range, full resolution loaded; reset restores the whole range
+    start = _state(driver, "train/loss")["xRange"]
+    over = card.find_element(By.CSS_SELECTOR, ".u-over")  # a new chart since the options changed
+    ActionChains(driver).move_to_element_with_offset(over, int(-w * 0.3), 0).click_and_hold().move_by_offset(
+        int(w * 0.1), 0
+    ).release().perform()
+    wait.until(lambda d: _state(d, "train/loss")["zoom"] is not None)
+    wait.until(lambda d: _state(d, "train/loss")["full"] == [True])
+    st = _state(driver, "train/loss")
+    assert st["zoom"] and st["xRange"][1] - st["xRange"][0] < (start[1] - start[0]) / 3
+    assert st["points"] == [LONG] and "of 3,000 points" not in st["note"]
+    reset = card.find_element(By.XPATH, ".//button[normalize-space()='Reset zoom']")
+    reset.click()
+    wait.until(lambda d: _state(d, "train/loss")["zoom"] is None)
+    assert _state(driver, "train/loss")["xRange"] == pytest.approx(start)
+
+    # exports: axis labels, the legend and the NaN note in the SVG; a PNG blob
+    svg = driver.execute_script("return trackreport.runcharts.charts['train/loss'].toSVG()")
+    assert svg.startswith("<svg") and "Step</text>" in svg and "long-run</text>" in svg
+    assert len(re.findall(r"<text[^>]*>[\d.,e−-]+</text>", svg)) >= 6  # tick labels of both axes
+    assert "1 NaN" in svg
+    png = driver.execute_async_script(
+        "var done = arguments[0]; trackreport.runcharts.charts['train/loss'].toPNG(function (b) {"
+        " var r = new FileReader(); r.onload = function () { done(r.result); }; r.readAsDataURL(b); });"
+    )
+    head = base64.b64decode(png.split(",", 1)[1])
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(head[16:20], "big") >= 400
+
+    # the download buttons work from file:// under the page's CSP
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    card.find_element(By.XPATH, ".//button[normalize-space()='SVG']").click()
+    wait.until(lambda d: (tmp_path / "train_loss.svg").is_file() and (tmp_path / "train_loss.svg").stat().st_size)
+    assert "long-run</text>" in (tmp_path / "train_loss.svg").read_text()
+
+    # legend: toggling the run hides its series, and shows it again
+    toggle = card.find_element(By.CSS_SELECTOR, ".ichart-legend button")
+    assert toggle.get_attribute("aria-pressed") == "true"
+    toggle.click()
+    wait.until(lambda d: _state(d, "train/loss")["hidden"] == [True])
+    assert _state(driver, "train/loss")["shown"] == 0
+    assert card.find_element(By.CSS_SELECTOR, ".ichart-legend button").get_attribute("aria-pressed") == "false"
+    card.find_element(By.CSS_SELECTOR, ".ichart-legend button").click()
+    wait.until(lambda d: _state(d, "train/loss")["shown"] == 2)
+
+    # the metric logged without steps: a wall-time axis by default, readable in the tooltip
+    card = _enhanced(driver, "loss")
+    st = _state(driver, "loss")
+    assert st["x"] == "time" and st["xMode"] == "auto" and st["points"] == [50]
+    assert st["xRange"] == pytest.approx([T0, T0 + 49 * 60_000])
+    assert "Auto (wall time)" in card.find_element(By.CSS_SELECTOR, "select").text
+    assert _state(driver, "loss")["full"] == [True] and not card.find_element(By.CSS_SELECTOR, ".ichart-note").text
+    over = card.find_element(By.CSS_SELECTOR, ".u-over")
+    ActionChains(driver).move_to_element_with_offset(over, 1, 0).perform()
+    tip = card.find_element(By.CSS_SELECTOR, ".ichart-tip")
+    wait.until(lambda d: tip.is_displayed() and "step 0" in tip.text)
+
+    # a single value stays the build's figure (no chart of one point)
+    _card(driver, "final")
+    assert driver.execute_script("return trackreport.runcharts.charts['final']") is None
+    assert js_errors(driver) == []
+    assert driver.execute_script("return window.__alerts") == []
+
+
+def test_print_shows_the_build_time_charts(driver, run_page):
+    from selenium.webdriver.common.by import By
+
+    if not driver.current_url.startswith(run_page.as_uri()):
+        driver.get(run_page.as_uri())
+    card = _enhanced(driver, "train/loss")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert card.find_element(By.CSS_SELECTOR, "figure.chart").is_displayed()
+        assert not card.find_element(By.CSS_SELECTOR, ".ichart").is_displayed()
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert card.find_element(By.CSS_SELECTOR, ".ichart").is_displayed()
