@@ -16,10 +16,11 @@ MLflow rejects is rejected here too (:class:`SearchError`, with MLflow's reason)
   for ``run_id``), ``start_time``/``end_time`` (also ``created``) as numbers;
 - a run lacking the key never matches (but ``IS NULL``); a metric compares its latest value.
 
-MLflow's client gives the same answers on a file store and a SQLite store for every
-expression of the test matrix (``tests/test_search.py``: ``LIKE`` is case-sensitive on both, a
-NaN metric value matches only ``!=``); ``matcher`` takes the store kind so that a divergence
-found later can follow the client on the kind being built.
+MLflow's client mostly gives the same answers on a file store and a SQLite store (the matrix
+in ``tests/search_matrix.py``: ``LIKE`` is case-sensitive on both, a NaN metric value matches
+only ``!=``). Where they differ ``matcher`` follows the client on the store kind being built:
+``LIKE``'s ``%`` and ``_`` cross newlines only in SQL stores, SQLite's ``ILIKE`` folds ASCII
+letters only, and SQL stores search ``run_name`` in the ``mlflow.runName`` tag.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ _TYPES = {
 STRING_ATTRIBUTES = {"run_id", "run_name", "status", "user_id", "artifact_uri", "run name", "Run name", "Run Name"}
 NUMERIC_ATTRIBUTES = {"start_time", "end_time", "created", "Created"}
 DATASET_KEYS = {"name", "digest", "context"}
+SQL_KINDS = {"sqlite", "database"}
 COMPARATORS = {
     "metric": {">", ">=", "!=", "=", "<", "<="},
     "param": {"!=", "=", "LIKE", "ILIKE", "IS NULL", "IS NOT NULL"},
@@ -239,13 +241,23 @@ def parse(filter_string: str | None) -> list[Clause]:
     return clauses
 
 
-def _like_regex(pattern: str, flags: int = 0) -> re.Pattern:
+def _like_regex(pattern: str, insensitive: bool, store_kind: str) -> re.Pattern:
+    """LIKE as the store evaluates it. File store: MLflow's regex (``%`` → ``.*``, ``_`` → ``.``,
+    neither crossing a newline, matched with ``re.match``; ILIKE is re.IGNORECASE). SQL stores:
+    SQL LIKE (any character, newlines too; the whole value); SQLite's ILIKE is ``lower(x) LIKE
+    lower(p)`` with an ASCII-only lower(), so only ASCII letters fold."""
     regex = re.escape(pattern).replace("%", ".*").replace("_", ".")
-    regex = ("" if pattern.startswith("%") else "^") + regex + ("" if pattern.endswith("%") else "$")
-    return re.compile(regex, flags | re.S)
+    if store_kind not in SQL_KINDS:
+        regex = ("" if pattern.startswith("%") else "^") + regex + ("" if pattern.endswith("%") else "$")
+        return re.compile(regex, re.I if insensitive else 0)
+    return re.compile(regex + r"\Z", re.S | (re.I if insensitive and store_kind != "sqlite" else 0))
 
 
-def _compare(comparator: str, lhs, rhs) -> bool:
+def _ascii_lower(text: str) -> str:
+    return re.sub("[A-Z]+", lambda m: m.group(0).lower(), text)
+
+
+def _compare(comparator: str, lhs, rhs, store_kind: str = "file") -> bool:
     if comparator == "=":
         return lhs == rhs
     if comparator == "!=":
@@ -259,9 +271,13 @@ def _compare(comparator: str, lhs, rhs) -> bool:
     if comparator == "<=":
         return lhs <= rhs
     if comparator == "LIKE":
-        return _like_regex(rhs).match(lhs) is not None
+        return _like_regex(rhs, False, store_kind).match(lhs) is not None
+    if comparator == "ILIKE" and store_kind == "sqlite":
+        return _like_regex(_ascii_lower(rhs), False, store_kind).match(_ascii_lower(lhs)) is not None
     if comparator == "ILIKE":
-        return _like_regex(rhs, re.I).match(lhs) is not None
+        return _like_regex(rhs, True, store_kind).match(lhs) is not None
+    if isinstance(rhs, tuple) and comparator not in ("IN", "NOT IN"):
+        return False
     if comparator == "IN":
         return lhs in rhs
     if comparator == "NOT IN":
@@ -269,13 +285,13 @@ def _compare(comparator: str, lhs, rhs) -> bool:
     raise SearchError(f"Invalid comparator '{comparator}'")
 
 
-def _clause_matches(run: Run, c: Clause) -> bool:
+def _clause_matches(run: Run, c: Clause, store_kind: str) -> bool:
     if c.type == "dataset":
         if c.key == "context":
             values = [i.context for i in run.inputs if i.context is not None]
         else:
             values = [getattr(i, c.key) for i in run.inputs]
-        return any(v is not None and _compare(c.comparator, v, c.value) for v in values)
+        return any(v is not None and _compare(c.comparator, v, c.value, store_kind) for v in values)
     if c.type == "metric":
         latest = run.latest_metrics
         lhs = latest.get(c.key)  # NaN compares as IEEE says: only != matches
@@ -283,15 +299,20 @@ def _clause_matches(run: Run, c: Clause) -> bool:
         lhs = (run.params if c.type == "param" else run.tags).get(c.key)
         if c.comparator in ("IS NULL", "IS NOT NULL"):
             return (lhs is None) == (c.comparator == "IS NULL")
+    elif c.key == "run_name" and store_kind in SQL_KINDS:
+        lhs = run.tags.get("mlflow.runName", run.run_name)  # SQL stores search the tag
     else:
         lhs = getattr(run, c.key)
     if lhs is None:
         return False
-    return _compare(c.comparator, lhs, c.value)
+    return _compare(c.comparator, lhs, c.value, store_kind)
 
 
 def matcher(filter_string: str | None, store_kind: str = "file") -> Callable[[Run], bool]:
     """A predicate: does a run match the filter, as MLflow's client on a store of ``store_kind``
     ("file", "sqlite", "database", "rest") would say. Raises :class:`SearchError`."""
     clauses = parse(filter_string)
-    return lambda run: all(_clause_matches(run, c) for c in clauses)
+    lists = [c for c in clauses if isinstance(c.value, tuple) and c.comparator not in ("IN", "NOT IN")]
+    if lists and store_kind in SQL_KINDS:
+        raise SearchError("A list of values needs IN or NOT IN")  # SQL stores fail; the file store matches nothing
+    return lambda run: all(_clause_matches(run, c, store_kind) for c in clauses)
