@@ -9,60 +9,76 @@ pytestmark = pytest.mark.browser
 
 
 def _visible_top_names(drv):
-    from selenium.webdriver.common.by import By
-
-    rows = drv.find_elements(By.CSS_SELECTOR, "#runs-table tbody.group tr.top")
-    return [r.find_element(By.CSS_SELECTOR, "td.runname a").text for r in rows if r.is_displayed()]
+    """Names of the top-level runs in the runs table's view (runs-table.js), in order."""
+    return drv.execute_script(
+        "var p = trackreport.get('runs'), byId = {}; p.runs.forEach(function (r) { byId[r.run_id] = r; });"
+        " return trackreport.runsTable.viewIds().filter(function (i) { return !byId[byId[i].parent_run_id]; })"
+        ".map(function (i) { return byId[i].run_name; })"
+    )
 
 
 def test_experiment_page_sort_filter_and_run_page(driver, built_sites):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import WebDriverWait
 
     site, _ = built_sites["3.17.2-file"]
     page = next(p for p in site.glob("experiments/*/index.html") if "<title>sweep ·" in p.read_text())
     driver.get(page.as_uri())
     wait = WebDriverWait(driver, 10)
-    wait.until(lambda d: d.find_element(By.ID, "run-count").text == "10 runs")
+    wait.until(lambda d: d.find_element(By.ID, "rt-count").text == "10 runs")
+    assert driver.find_elements(By.ID, "runs-table") == []  # the static table gave way
 
-    # sort by run name, both directions; children stay under their parent
-    header = driver.find_element(By.XPATH, "//table[@id='runs-table']//th[normalize-space()='Run']")
-    header.click()
-    assert header.get_attribute("aria-sort") == "ascending"
+    # sort by run name, both directions; children stay under their parent (nested view)
+    name = "//table[@id='rt-grid']//th[normalize-space()='Run name']"
+    driver.find_element(By.XPATH, name).click()
+    wait.until(lambda d: d.find_element(By.XPATH, name).get_attribute("aria-sort") == "ascending")
+    # a group stands where its best member does: sweep-parent where its first child by name is
+    kids = driver.execute_script(
+        "var p = trackreport.get('runs'), by = {}; p.runs.forEach(function (r) { by[r.run_id] = r; });"
+        " return p.runs.filter(function (r) { var q = by[r.parent_run_id]; return q && q.run_name === 'sweep-parent' })"
+        ".map(function (r) { return r.run_name; })"
+    )
+    best = {"sweep-parent": min(kids + ["sweep-parent"])}
     names = _visible_top_names(driver)
-    assert names == sorted(names, key=str.lower) and len(names) == 6
-    header.click()
-    assert _visible_top_names(driver) == sorted(names, key=str.lower, reverse=True)
-    parent_group = driver.find_element(By.XPATH, "//tbody[.//a[text()='sweep-parent']]")
-    assert len(parent_group.find_elements(By.CSS_SELECTOR, "tr.child")) == 4
+    assert names == sorted(names, key=lambda n: best.get(n, n)) and len(names) == 6
+    assert names != sorted(names)  # the sweep is not ordered by its own name alone
+    driver.find_element(By.XPATH, name).click()
+    best["sweep-parent"] = "sweep-parent"  # descending: the parent's own name is the greatest
+    wait.until(lambda d: _visible_top_names(d) == sorted(names, key=lambda n: best.get(n, n), reverse=True))
+    parent = driver.find_element(By.XPATH, "//tr[.//a[text()='sweep-parent']]")
+    after = "/following-sibling::tr[position() <= 4][contains(@class,'rt-child')]"
+    children = driver.find_elements(By.XPATH, "//tr[.//a[text()='sweep-parent']]" + after)
+    assert len(children) == 4 and parent.get_attribute("data-run-id")
 
     # sort by a metric: the children of the sweep are ordered by it, numerically
-    metric = driver.find_element(By.XPATH, "//th[contains(., 'final_score')]")
-    metric.click()
+    metric = "//th[.//span[text()='final_score']]"
+    driver.find_element(By.XPATH, metric).click()
+    wait.until(lambda d: d.find_element(By.XPATH, metric).get_attribute("aria-sort") == "descending")
+    driver.find_element(By.XPATH, metric).click()
+    wait.until(lambda d: d.find_element(By.XPATH, metric).get_attribute("aria-sort") == "ascending")
+    col = driver.find_element(By.XPATH, metric).get_attribute("aria-colindex")
     values = [
-        float(td.get_attribute("data-v"))
-        for td in parent_group.find_elements(
-            By.XPATH,
-            ".//tr[contains(@class,'child')]/td[count(//th[contains(., 'final_score')]/preceding-sibling::th)+1]",
-        )
+        float(td.get_attribute("title"))
+        for td in driver.find_elements(By.XPATH, f"//tr[contains(@class,'rt-child')]/td[@aria-colindex='{col}']")
     ]
     assert len(values) == 4 and values == sorted(values)
 
-    # filter by text, then by status
-    box = driver.find_element(By.ID, "run-filter")
+    # filter by run name, then by status
+    box = driver.find_element(By.ID, "rt-filter")
     box.send_keys("killed")
-    wait.until(lambda d: d.find_element(By.ID, "run-count").text == "1 of 10 runs")
+    wait.until(lambda d: d.find_element(By.ID, "rt-count").text == "1 of 10 runs")
     assert _visible_top_names(driver) == ["killed-run"]
     box.clear()
     box.send_keys(" ")
-    Select(driver.find_element(By.ID, "status-filter")).select_by_value("failed")
-    wait.until(lambda d: d.find_element(By.ID, "run-count").text == "1 of 10 runs")
+    driver.find_element(By.CSS_SELECTOR, "#runs-app .chip[data-status='FAILED']").click()
+    wait.until(lambda d: d.find_element(By.ID, "rt-count").text.startswith("1 of 10 runs"))
     assert _visible_top_names(driver) == ["failed-run"]
-    Select(driver.find_element(By.ID, "status-filter")).select_by_value("")
+    driver.find_element(By.CSS_SELECTOR, "#runs-app .chip[data-status='']").click()
 
     # open a run page through its link
     box.clear()
     box.send_keys("edge")
+    wait.until(lambda d: _visible_top_names(d) == ["edge-values"])
     driver.find_element(By.LINK_TEXT, "edge-values").click()
     wait.until(lambda d: d.title.startswith("edge-values"))
     body = driver.find_element(By.TAG_NAME, "body").text

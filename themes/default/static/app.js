@@ -1,4 +1,5 @@
-/* trackreport default theme: dark-mode toggle, local times, sortable and filterable tables.
+/* trackreport default theme: dark-mode toggle, local times, sortable tables (the runs table:
+   runs-table.js).
    No network, no dependencies; everything works from file://. */
 (function () {
   "use strict";
@@ -77,33 +78,17 @@
   }
   function sortTable(table, index, type, dir) {
     var sign = dir === "ascending" ? 1 : -1;
-    var grouped = table.hasAttribute("data-grouped");
     var bodies = Array.prototype.slice.call(table.tBodies);
     function byRow(r1, r2) {
       var a = cellValue(r1, index), b = cellValue(r2, index);
       if (a === "" || b === "") return compare(a, b, type);
       return sign * compare(a, b, type);
     }
-    if (grouped) {
-      // Sort groups by their top-level run; keep child runs under their parent.
-      bodies.sort(function (g1, g2) { return byRow(g1.rows[0], g2.rows[0]); });
-      bodies.forEach(function (g) {
-        var rows = Array.prototype.slice.call(g.rows);
-        if (rows.length > 2 && rows.every(function (r) { return r.getAttribute("data-depth") !== "2"; })) {
-          var head = rows.shift();
-          rows.sort(byRow);
-          g.appendChild(head);
-          rows.forEach(function (r) { g.appendChild(r); });
-        }
-        table.appendChild(g);
-      });
-    } else {
-      bodies.forEach(function (body) {
-        var rows = Array.prototype.slice.call(body.rows);
-        rows.sort(byRow);
-        rows.forEach(function (r) { body.appendChild(r); });
-      });
-    }
+    bodies.forEach(function (body) {
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(byRow);
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
   }
   Array.prototype.forEach.call(document.querySelectorAll("table[data-sortable]"), function (table) {
     var heads = table.tHead ? table.tHead.rows[0].cells : [];
@@ -123,35 +108,4 @@
       });
     });
   });
-
-  // ---- run filter (text + status), keeps a group visible when any of its runs matches ----
-  var table = document.getElementById("runs-table");
-  var text = document.getElementById("run-filter");
-  var status = document.getElementById("status-filter");
-  var count = document.getElementById("run-count");
-  function applyFilter() {
-    if (!table) return;
-    var q = (text && text.value || "").trim().toLowerCase();
-    var terms = q ? q.split(/\s+/) : [];
-    var st = status ? status.value : "";
-    var shown = 0, total = 0;
-    Array.prototype.forEach.call(table.tBodies, function (g) {
-      var any = false;
-      Array.prototype.forEach.call(g.rows, function (r) {
-        total++;
-        var hay = r.textContent.toLowerCase();
-        var ok = terms.every(function (t) { return hay.indexOf(t) >= 0; }) &&
-          (!st || r.getAttribute("data-status") === st);
-        r.hidden = !ok;
-        if (ok) { any = true; shown++; }
-      });
-      if (any && g.rows[0].hidden) { g.rows[0].hidden = false; g.rows[0].classList.add("context"); }
-      else if (g.rows[0]) g.rows[0].classList.remove("context");
-      g.hidden = !any;
-    });
-    if (count) count.textContent = (terms.length || st) ? shown + " of " + total + " runs" : total + " runs";
-  }
-  if (text) text.addEventListener("input", applyFilter);
-  if (status) status.addEventListener("change", applyFilter);
-  applyFilter();
 })();
