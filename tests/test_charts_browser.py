@@ -201,3 +201,58 @@ def test_print_shows_the_build_time_charts(driver, run_page):
     finally:
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert card.find_element(By.CSS_SELECTOR, ".ichart").is_displayed()
+
+
+def test_api_for_several_runs_and_bars(driver, run_page):
+    """What the compare page uses: runs with other steps on one chart, their legend, exports
+    that are well-formed SVG with store text as text; bars for one value per run."""
+    import xml.etree.ElementTree as ET
+
+    if not driver.current_url.startswith(run_page.as_uri()):
+        driver.get(run_page.as_uri())
+    js_errors(driver)
+    state = driver.execute_async_script(
+        """
+        var done = arguments[0];
+        var box = document.createElement('div'); box.style.width = '640px'; box.id = 't-multi';
+        document.querySelector('main').prepend(box);
+        var s = [];
+        for (var r = 0; r < 3; r++) {
+          var st = [], ti = [], va = [];
+          for (var i = 0; i < 100 * (r + 1); i++) {
+            st.push(i * (r + 1)); ti.push(1.7e12 + 1000 * i); va.push(r === 1 && i === 7 ? '-Infinity' : 1 / (i + 1));
+          }
+          s.push({label: 'run <b>' + r + '</b> & co', runId: 'r' + r, step: st, time: ti, value: va});
+        }
+        window.__multi = trackreport.charts.line(box, {title: 'val/loss', series: s, logY: true});
+        window.__multi.setHidden(2, true);
+        var bb = document.createElement('div'); bb.style.width = '640px'; bb.id = 't-bars';
+        document.querySelector('main').prepend(bb);
+        window.__bars = trackreport.charts.bars(bb, {title: 'accuracy', bars: [
+          {label: 'a <i>x</i>', value: 0.9, runId: 'r0'}, {label: 'b', value: -0.25}, {label: 'c', value: 'NaN'}]});
+        window.__multi.ready().then(function (h) {
+          var st2 = h.state();
+          st2.legend = Array.prototype.map.call(box.querySelectorAll('.ichart-legend button'),
+            function (b) { return [b.textContent, b.getAttribute('aria-pressed')]; });
+          st2.colors = [0, 1, 10].map(trackreport.charts.color);
+          done(st2);
+        });
+        """
+    )
+    assert state["x"] == "step" and state["xRange"] == [0, 897] and state["points"] == [100, 200, 300]
+    assert state["hidden"] == [False, False, True] and state["shown"] == 2
+    assert [p for _t, p in state["legend"]] == ["true", "true", "false"]
+    assert state["legend"][0][0] == "run <b>0</b> & co"  # text, not markup
+    assert state["colors"][0] != state["colors"][1] and state["colors"][0] == state["colors"][2]
+    assert "1 −∞" in state["note"]
+    svg = ET.fromstring(driver.execute_script("return window.__multi.toSVG()"))
+    texts = ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "run <b>0</b> & co" in texts and "run <b>2</b> & co (hidden)" in texts and "val/loss" in texts
+    assert "1,000" not in texts and any(t in ("0.01", "0.1", "1") for t in texts)  # log axis labels
+    bars = ET.fromstring(driver.execute_script("return window.__bars.toSVG()"))
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(bars.findall(f".//{ns}g[@class='bar']/{ns}rect")) == 2  # NaN is not drawn as a bar
+    texts = ["".join(t.itertext()) for t in bars.iter(f"{ns}text")]
+    assert "a <i>x</i>" in texts and "NaN (not drawn)" in texts and "-0.25" in texts
+    assert driver.execute_script("return document.querySelectorAll('#t-multi b, #t-bars i').length") == 0
+    assert js_errors(driver) == []

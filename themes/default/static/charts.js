@@ -16,7 +16,8 @@
      values are numbers or the strings "NaN", "Infinity", "-Infinity" (data file format).
    handle = {update(options) (= setData), destroy(), toSVG() → string, toPNG(cb(blob)),
              state() → {x, xMode, logY, smoothing, zoom, xRange, yRange, hidden, ...},
-             resetZoom(), setHidden(i, bool), root, uplot()}
+             resetZoom(), setHidden(i, bool), ready() → Promise (drawn: uPlot lays out in a
+             microtask, so toSVG/state right after line()/update() wait for it), root, uplot()}
    trackreport.charts.bars(container, {title, bars: [{label, value, color, runId}]}) → handle
      with the same update/destroy/toSVG/toPNG.
    trackreport.charts.color(i): the i-th series colour (CSS variables --chart-1 .. --chart-10
@@ -323,7 +324,7 @@
       });
       var axis = { stroke: th.muted, grid: { stroke: withAlpha(th.muted, 0.18) || th.border, width: 1 },
         ticks: { stroke: withAlpha(th.muted, 0.3) || th.border, width: 1 }, font: "11px " + th.font, labelFont: "12px " + th.font };
-      var xAxis = Object.assign({}, axis, { label: X_LABELS[xm], labelSize: 18 });
+      var xAxis = Object.assign({}, axis, { label: X_LABELS[xm], labelSize: 16, size: xm === "time" ? 44 : 30 });
       if (xm === "relative") xAxis.values = function (_u, splits) { return splits.map(fmtDuration); };
       var yAxis = Object.assign({}, axis, {
         values: function (_u, splits) { return splits.map(function (v) { return v === null ? "" : fmtNum(v); }); },
@@ -338,12 +339,14 @@
         scales: { x: { time: xm === "time" }, y: useLog ? { distr: 3, log: 10 } : {} },
         series: useries, axes: [xAxis, yAxis], legend: { show: false },
         cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
-        hooks: { draw: [drawMarks], setCursor: [onCursor], setScale: [onScale] }
+        hooks: { draw: [drawMarks], setCursor: [onCursor], setScale: [onScale], ready: [function () { readyDone(handle); }] }
       };
       if (u) u.destroy();
       u = null;
+      readyP = new Promise(function (resolve) { readyDone = resolve; });
       if (!data[0].length) {
         note.textContent = "No points to draw.";
+        readyDone(handle);
         return;
       }
       building = true;
@@ -355,7 +358,7 @@
       drawLegend();
       writeNote();
     }
-    var building = false;
+    var building = false, readyP = null, readyDone = null;
 
     function drawMarks(uu) {
       var ctx = uu.ctx, b = uu.bbox, r = window.uPlot.pxRatio || 1, th = theme();
@@ -513,7 +516,7 @@
       });
       var bad = [];
       if (nan) bad.push(nan + " NaN (dashed red lines)");
-      if (pos) bad.push(nan ? pos + " +∞ (red ticks at the top)" : pos + " +∞ (red ticks at the top)");
+      if (pos) bad.push(pos + " +∞ (red ticks at the top)");
       if (neg) bad.push(neg + " −∞ (red ticks at the bottom)");
       if (bad.length) parts.push("Not finite: " + bad.join(", ") + ".");
       if (nonpos) parts.push(nonpos + " value" + (nonpos > 1 ? "s" : "") + " ≤ 0 not drawn on the log scale (grey ticks at the bottom).");
@@ -531,7 +534,8 @@
       var W = u.width, top = opt.title ? 26 : 6, PH = u.height;
       var b = { left: u.bbox.left / r, top: u.bbox.top / r + top, width: u.bbox.width / r, height: u.bbox.height / r };
       var vis = series.map(function (s, i) { return !hidden[i]; });
-      var legendH = 20 * Math.max(1, Math.ceil(series.length / 3)) + 6;
+      var noteText = !note.hidden && note.textContent ? note.textContent : "";
+      var legendH = 20 * Math.max(1, Math.ceil(series.length / 3)) + (noteText ? 18 : 0) + 8;
       var H = top + PH + legendH, out = [], num = function (v) { return Math.round(v * 100) / 100; };
       out.push('<svg xmlns="' + SVGNS + '" width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + " " + H +
         '" font-family="' + xmlEsc(th.font) + '" font-size="11">');
@@ -546,19 +550,20 @@
         var p = num(b.left + u.valToPos(t[0], "x"));
         out.push('<line x1="' + p + '" x2="' + p + '" y1="' + num(b.top) + '" y2="' + num(b.top + b.height) +
           '" stroke="' + xmlEsc(th.muted) + '" stroke-opacity="0.18"/>');
-        out.push('<text x="' + p + '" y="' + num(b.top + b.height + 16) + '" text-anchor="middle" fill="' +
-          xmlEsc(th.muted) + '">' + xmlEsc(t[1]) + "</text>");
+        if (t[1]) out.push('<text x="' + p + '" y="' + num(b.top + b.height + 16) + '" text-anchor="middle" fill="' +
+          xmlEsc(th.muted) + '">' + t[1].split("\n").map(function (line, k) {
+          return k ? '<tspan x="' + p + '" dy="13">' + xmlEsc(line) + "</tspan>" : xmlEsc(line);
+        }).join("") + "</text>");
       });
       ys.forEach(function (t) {
         var p = num(b.top + u.valToPos(t[0], "y"));
         out.push('<line x1="' + num(b.left) + '" x2="' + num(b.left + b.width) + '" y1="' + p + '" y2="' + p +
           '" stroke="' + xmlEsc(th.muted) + '" stroke-opacity="0.18"/>');
-        out.push('<text x="' + num(b.left - 6) + '" y="' + num(p + 4) + '" text-anchor="end" fill="' + xmlEsc(th.muted) +
-          '">' + xmlEsc(t[1]) + "</text>");
+        if (t[1]) out.push('<text x="' + num(b.left - 6) + '" y="' + num(p + 4) + '" text-anchor="end" fill="' +
+          xmlEsc(th.muted) + '">' + xmlEsc(t[1]) + "</text>");
       });
       out.push('<text class="x-label" x="' + num(b.left + b.width / 2) + '" y="' + num(top + PH - 4) +
-        '" text-anchor="middle" font-size="12" fill="' + xmlEsc(th.muted) + '">' + xmlEsc(X_LABELS[xm]) +
-        (opt.logY && !logOff ? "" : "") + "</text>");
+        '" text-anchor="middle" font-size="12" fill="' + xmlEsc(th.muted) + '">' + xmlEsc(X_LABELS[xm]) + "</text>");
       if (opt.logY && !logOff) out.push('<text x="' + num(b.left) + '" y="' + num(b.top - 4) + '" font-size="10" fill="' +
         xmlEsc(th.muted) + '">log scale</text>');
       out.push('<rect x="' + num(b.left) + '" y="' + num(b.top) + '" width="' + num(b.width) + '" height="' + num(b.height) +
@@ -604,8 +609,8 @@
           '" width="12" height="4" rx="1" fill="' + xmlEsc(s.color) + '"/><text x="' + num(lx + 18) + '" y="' + ly +
           '" fill="' + xmlEsc(th.fg) + '">' + xmlEsc(s.label) + (vis[i] ? "" : " (hidden)") + "</text></g>");
       });
-      if (!note.hidden && note.textContent) out.push('<text x="10" y="' + (H - 4) + '" font-size="10" fill="' + xmlEsc(th.muted) +
-        '">' + xmlEsc(note.textContent) + "</text>");
+      if (noteText) out.push('<text x="10" y="' + (H - 8) + '" font-size="10" fill="' + xmlEsc(th.muted) + '">' +
+        xmlEsc(noteText) + "</text>");
       out.push("</svg>");
       return out.join("");
     }
@@ -616,7 +621,7 @@
       if (a && a._splits && a._values) {
         var out = [];
         a._splits.forEach(function (v, k) {
-          if (v !== null && v >= sc.min && v <= sc.max && a._values[k] !== null) out.push([v, String(a._values[k])]);
+          if (v !== null && v >= sc.min && v <= sc.max) out.push([v, a._values[k] === null ? "" : String(a._values[k])]);
         });
         return out;
       }
@@ -660,7 +665,6 @@
         if (u) {
           u.setSeries(1 + 2 * i, { show: !hide });
           u.setSeries(2 + 2 * i, { show: !hide && w > 0 });
-          u.redraw();
         }
         drawLegend();
       },
@@ -679,6 +683,8 @@
           nonFinite: Number(root.getAttribute("data-nonfinite") || 0), note: note.textContent };
       },
       uplot: function () { return u; },
+      /** A Promise of the handle once the chart is drawn (uPlot lays out in a microtask). */
+      ready: function () { return readyP; },
       rebuild: function () { build(); }
     };
     handle.setData = handle.update;
