@@ -4,7 +4,8 @@
    Keyboard: the grid is one tab stop (aria-activedescendant); arrows, Home/End (Ctrl: first/
    last row), PageUp/PageDown move; Space ticks the row (in the header: every run in view);
    Enter opens the run or sorts by the header; + / - open and close a parent's children.
-   Classic script, needs core.js, search.js, runs-columns.js, runs-view.js, runs-chooser.js.
+   Classic script, needs core.js, search.js, runs-columns.js, runs-view.js, runs-chooser.js,
+   runs-toolbar.js.
 
    trackreport.runsTable.viewIds()  ordered run ids of the whole view (not only rendered rows)
    trackreport.runsTable.error()    the filter's error (MLflow's reason) or null
@@ -15,11 +16,10 @@
   var tr = window.trackreport = window.trackreport || {};
   var app = document.getElementById("runs-app");
   var payload = tr.get && tr.get("runs");
-  if (!app || !payload || !tr.search || !tr.runsView || !tr.runsColumns) return;
+  if (!app || !payload || !tr.search || !tr.runsView || !tr.runsColumns || !tr.runsToolbar) return;
   var t0 = performance.now();
   var el = function (tag, attrs, text) { return tr.el(tag, attrs, text); };
   var RC = tr.runsColumns, RV = tr.runsView;
-  var STATUSES = ["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"];
   var OVERSCAN = 6;
   var narrow = window.matchMedia("(max-width: 640px)");
   var runHref = app.getAttribute("data-run-href") || "runs/{run_id}/index.html";
@@ -31,49 +31,9 @@
   var state = RV.parse(), view = null, shown = [], rowH = 33, lastHash = location.hash;
   var active = {r: 0, c: 1}, typing = false, range = [-1, -1];
 
-  // ---- the toolbar ----
-  var bar = el("div", {"class": "rt-toolbar"});
-  var searchWrap = el("div", {"class": "rt-search"});
-  searchWrap.appendChild(el("label", {"for": "rt-filter"}, "Filter"));
-  var input = el("input", {type: "search", id: "rt-filter", spellcheck: "false", autocomplete: "off",
-    placeholder: "metrics.val_loss < 0.5 and params.model = 'tree', or a run name",
-    "aria-describedby": "rt-error rt-applied"});
-  searchWrap.appendChild(input);
-  bar.appendChild(searchWrap);
-  var chips = el("div", {"class": "rt-chips", role: "group", "aria-label": "Status"});
-  var present = Object.create(null);
-  payload.runs.forEach(function (r) { present[r.status] = (present[r.status] || 0) + 1; });
-  var statusList = STATUSES.filter(function (s) { return present[s]; })
-    .concat(Object.keys(present).filter(function (s) { return STATUSES.indexOf(s) < 0; }).sort());
-  var chipAll = el("button", {type: "button", "class": "chip", "data-status": ""}, "All");
-  chips.appendChild(chipAll);
-  statusList.forEach(function (s) {
-    chips.appendChild(el("button", {type: "button", "class": "chip", "data-status": s}, s.toLowerCase() + " " + present[s]));
-  });
-  bar.appendChild(chips);
-  var timeLabel = el("label", {"class": "rt-time", title: "Runs started within this time of now, by your clock"}, "Created ");
-  var timeSel = el("select", {id: "rt-time"});
-  RV.RANGE_LABELS.forEach(function (o) { timeSel.appendChild(el("option", {value: o[0]}, o[1])); });
-  timeLabel.appendChild(timeSel);
-  timeLabel.appendChild(el("span", {"class": "muted small"}, " (your clock)"));
-  bar.appendChild(timeLabel);
-  var nestBtn = el("button", {type: "button", id: "rt-nested", "aria-pressed": "false",
-    title: "Child runs under their parent runs"}, "Nested");
-  bar.appendChild(nestBtn);
-  var colBtn = el("button", {type: "button", id: "rt-columns", "aria-haspopup": "dialog"}, "Columns…");
-  bar.appendChild(colBtn);
-  var compare = el("a", {id: "rt-compare", "class": "button", role: "link"}, "Compare (0)");
-  bar.appendChild(compare);
-  var csvBtn = el("button", {type: "button", id: "rt-csv"}, "Download CSV of this view");
-  bar.appendChild(csvBtn);
-  var clearSel = el("button", {type: "button", id: "rt-clear", hidden: "hidden"}, "Clear selection");
-  bar.appendChild(clearSel);
-  app.appendChild(bar);
-  var errorBox = el("p", {id: "rt-error", "class": "rt-error", role: "alert"});
-  var applied = el("p", {id: "rt-applied", "class": "rt-applied muted small", "aria-live": "polite"});
-  var status = el("p", {id: "rt-count", "class": "rt-count muted small", "aria-live": "polite"});
-  var note = el("p", {id: "rt-hidden-note", "class": "rt-hidden-note small"});
-  [errorBox, applied, status, note].forEach(function (p) { app.appendChild(p); });
+  // ---- the toolbar (runs-toolbar.js) ----
+  var ui = tr.runsToolbar.build(app, payload);
+  var input = ui.input, chips = ui.chips;
 
   // ---- the grid ----
   var scroller = el("div", {"class": "rt-scroll"});
@@ -125,36 +85,8 @@
   function update() {
     view = RV.compute(payload, columns, state, Date.now());
     shown = visibleColumns();
-    if (input.value.trim() !== state.filter.trim()) input.value = state.filter;
-    errorBox.textContent = view.error ? "Invalid filter: " + view.error + " — showing every run." : "";
-    errorBox.hidden = !view.error;
-    input.setAttribute("aria-invalid", view.error ? "true" : "false");
-    applied.textContent = view.applied && view.applied !== state.filter.trim() && !view.error
-      ? "Searching run names: " + view.applied : "";
-    var s = view.matched === view.total ? view.total + " runs" : view.matched + " of " + view.total + " runs";
-    var ctx = view.ordered.filter(function (r) { return r.context; }).length;
-    if (ctx) s += " (and " + ctx + " parent run" + (ctx === 1 ? "" : "s") + " shown for context)";
-    if (state.selected.length) s += " · " + state.selected.length + " selected";
-    status.textContent = s;
-    Array.prototype.forEach.call(chips.children, function (b) {
-      var st = b.getAttribute("data-status");
-      b.setAttribute("aria-pressed", String(st ? state.status.indexOf(st) >= 0 : !state.status.length));
-    });
-    timeSel.value = state.startTime;
-    nestBtn.setAttribute("aria-pressed", String(view.nested));
-    var n = state.selected.length;
-    compare.textContent = "Compare (" + n + ")";
-    if (n >= 2) {
-      compare.setAttribute("href", compareHref + "#runs=" + state.selected.map(encodeURIComponent).join(","));
-      compare.removeAttribute("aria-disabled");
-      compare.removeAttribute("title");
-    } else {
-      compare.removeAttribute("href");
-      compare.setAttribute("aria-disabled", "true");
-      compare.setAttribute("title", "Select two runs or more to compare them");
-    }
-    clearSel.hidden = !n;
-    hiddenNote();
+    tr.runsToolbar.show(ui, state, view, {compareHref: compareHref, columns: columns, shown: shown,
+      openChooser: openChooser});
     header();
     active.r = Math.min(active.r, view.rows.length - 1);
     active.c = Math.min(active.c, gridColumns().length - 1);
@@ -162,23 +94,6 @@
     grid.setAttribute("aria-rowcount", String(view.rows.length + 1));
     grid.setAttribute("aria-colcount", String(gridColumns().length));
     renderRows();
-  }
-
-  function hiddenNote() {
-    var parts = [];
-    [["metric", "metrics"], ["sysmetric", "system metrics"], ["param", "params"], ["tag", "tags"]].forEach(function (k) {
-      var total = columns.filter(function (c) { return c.kind === k[0]; }).length;
-      var on = shown.filter(function (c) { return c.kind === k[0]; }).length;
-      if (total && on < total) parts.push(on + " of " + total + " " + k[1] + " shown");
-    });
-    note.textContent = "";
-    if (!parts.length) { note.hidden = true; return; }
-    note.hidden = false;
-    note.appendChild(document.createTextNode(parts.join(", ") + " — "));
-    var b = el("button", {type: "button", "class": "linkish"}, "Columns…");
-    b.addEventListener("click", function () { openChooser(b); });
-    note.appendChild(b);
-    note.appendChild(document.createTextNode(" shows the rest; the filter searches every key."));
   }
 
   function sortState(c) {
@@ -366,11 +281,11 @@
     else state.status = state.status.concat([st]);
     change(true);
   });
-  timeSel.addEventListener("change", function () { state.startTime = timeSel.value; change(true); });
-  nestBtn.addEventListener("click", function () { state.nested = !view.nested; change(true); });
-  colBtn.addEventListener("click", function () { openChooser(colBtn); });
-  clearSel.addEventListener("click", function () { state.selected = []; change(true); });
-  csvBtn.addEventListener("click", function () {
+  ui.timeSel.addEventListener("change", function () { state.startTime = ui.timeSel.value; change(true); });
+  ui.nestBtn.addEventListener("click", function () { state.nested = !view.nested; change(true); });
+  ui.colBtn.addEventListener("click", function () { openChooser(ui.colBtn); });
+  ui.clearSel.addEventListener("click", function () { state.selected = []; change(true); });
+  ui.csvBtn.addEventListener("click", function () {
     var blob = new Blob([csv()], {type: "text/csv;charset=utf-8"});
     var a = el("a", {href: URL.createObjectURL(blob),
       download: String(payload.experiment_name || payload.experiment_id).replace(/[\\/:*?"<>|\s]+/g, "_") + "-runs-view.csv"});
