@@ -145,6 +145,7 @@ def test_compare_three_runs(driver, site):
     assert [x.get_attribute("data-run-id") for x in bars] == chosen
     assert "not drawn" in bars[2].text
     assert "metrics=train/loss,val/acc" in driver.current_url
+    assert driver.switch_to.active_element.get_attribute("value") == "val/acc"  # the picker kept focus
 
     # parallel coordinates: a line per run, an axis per default dimension (differing params, metrics)
     lines = _q(driver, "#cmp-parcoords path.pc-line")

@@ -20,7 +20,7 @@
   var data = tr.get("runs");
   var ORDER = ["runs", "metrics", "diffOnly", "axes", "colorBy", "x", "y"];
   var LOSSY = /loss|error|err$|^err|mse|mae|rmse|perplexity|wer$|cer$/i;
-  var byId = {}, last = {}, series = {}, loading = null, handles = [];
+  var byId = {}, last = {}, series = {}, handles = [], fresh = false;
   var dateFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric",
     hour: "2-digit", minute: "2-digit" });
   var el = tr.el;
@@ -239,10 +239,17 @@
       if (it.hint) l.appendChild(el("span", { "class": "muted small" }, " " + it.hint));
     });
   }
+  /** A checkbox list of keys; built anew only for new runs, else synced (focus stays put). */
   function picker(sec, name, groups, chosen, key) {
+    var total = groups.reduce(function (n, g) { return n + g[1].length; }, 0), old = sec.controls.querySelector("details");
+    var summary = name + " (" + chosen.length + " of " + total + ")";
+    if (old && !fresh) {
+      old.querySelector("summary").textContent = summary;
+      Array.prototype.forEach.call(old.querySelectorAll("input"), function (cb) { cb.checked = chosen.indexOf(cb.value) >= 0; });
+      return;
+    }
     var det = el("details", { "class": "cmp-picker" });
-    var total = groups.reduce(function (n, g) { return n + g[1].length; }, 0);
-    det.appendChild(el("summary", null, name + " (" + chosen.length + " of " + total + ")"));
+    det.appendChild(el("summary", null, summary));
     var body = det.appendChild(el("div", { "class": "cmp-picker-body" }));
     var change = function () {
       var out = Array.prototype.map.call(body.querySelectorAll("input:checked"), function (i) { return i.value; });
@@ -251,12 +258,12 @@
       go(p);
     };
     groups.forEach(function (g) { if (g[1].length) checkboxes(body, g[0], g[1], chosen, change); });
-    var old = sec.controls.querySelector("details.cmp-picker");
     if (old && old.open) det.open = true;
     if (old) old.replaceWith(det); else sec.controls.insertBefore(det, sec.controls.firstChild);
   }
   function select(sec, cls, label, ctx, value, key, none) {
-    var s = el("select", { "class": cls, id: "cmp-" + cls });
+    var old = document.getElementById("cmp-" + cls), s = el("select", { "class": cls, id: "cmp-" + cls });
+    if (old && !fresh) { old.value = value || ""; return; }
     if (none) s.appendChild(el("option", { value: "" }, none));
     [["Metrics", ctx.metricOrder, "metrics."], ["Params", ctx.params, "params."]].forEach(function (g) {
       if (!g[1].length) return;
@@ -267,8 +274,7 @@
     s.addEventListener("change", function () { var p = {}; p[key] = s.value || "none"; go(p); });
     var l = el("label", { "for": s.id }, label);
     l.appendChild(s);
-    var old = sec.controls.querySelector("label[for='" + s.id + "']");
-    if (old) old.replaceWith(l); else sec.controls.appendChild(l);
+    if (old) old.parentNode.replaceWith(l); else sec.controls.appendChild(l);
   }
 
   function drawCharts(ctx, chosen) {
@@ -364,19 +370,19 @@
     var metrics = v.metrics || ctx.defaultMetrics, axes = v.axes || ctx.defaultAxes;
     var colorBy = v.colorBy === "none" ? null : v.colorBy || ctx.defaultColor;
     var x = v.x || ctx.defaultX, y = v.y || ctx.defaultY;
-    if (last.runs !== sig) {
+    fresh = last.runs !== sig;
+    if (fresh) {
       last = { runs: sig };
       drawRuns(ctx);
       drawKeyed(S.params, ctx, ctx.params, "params", "params");
       drawKeyed(S.tags, ctx, ctx.tags, "tags", "tags");
-      var diff = S.params.controls.appendChild(el("label", { "class": "cmp-diff" }));
+      var diff = el("label", { "class": "cmp-diff" });
       S.params.controls.replaceChildren(diff);
       var box = diff.appendChild(el("input", { type: "checkbox", id: "cmp-diff-only" }));
       diff.appendChild(document.createTextNode(" Differences only"));
       box.addEventListener("change", function () { go({ diffOnly: box.checked ? "true" : null }); });
       app.setAttribute("data-state", "loading");
-      loading = loadSeries(ctx, sig);
-      if (!loading) app.setAttribute("data-state", "ready");
+      loadSeries(ctx, sig);
     }
     app.classList.toggle("diff-only", v.diffOnly);
     document.getElementById("cmp-diff-only").checked = v.diffOnly;

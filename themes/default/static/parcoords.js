@@ -192,7 +192,8 @@
     // axes
     dims.forEach(function (d, k) {
       var ax = axes[k], g = node("g", { "class": "pc-axis", "data-dim": d.id, "data-kind": ax.kind }), x = xs[k];
-      var label = node("text", { x: x, y: top - 22, "text-anchor": "middle", fill: fg, "font-size": 12, "font-weight": 600 },
+      var label = node("text", { x: x, y: top - 22, "text-anchor": "middle", fill: fg, "font-size": 12, "font-weight": 600,
+        "class": "pc-label" },
         clip(d.label, 20) + (ax.kind === "log" ? " (log)" : ""));
       label.appendChild(node("title", {}, d.label));
       g.appendChild(label);
@@ -237,7 +238,7 @@
     // legend scale of the colouring
     if (cAxis) {
       var lg = node("g", { "class": "pc-legend" }), ly = H - 34, lx = left, lw = Math.min(260, W - 2 * left);
-      lg.appendChild(node("text", { x: lx, y: ly - 6, fill: fg, "font-size": 11 }, "Colour: " + clip(o.colorBy.label, 40)));
+      lg.appendChild(node("text", { x: lx, y: ly - 6, fill: fg, "font-size": 11, "class": "pc-label" }, "Colour: " + clip(o.colorBy.label, 40)));
       if (cAxis.kind === "categorical") {
         cAxis.categories.slice(0, 8).forEach(function (c, i) {
           var cx = lx + i * 90;

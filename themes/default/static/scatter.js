@@ -39,7 +39,7 @@
     var svg = node("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img", "class": "sc-svg",
       "aria-label": (o.title || "Scatter") + ": " + o.y.label + " against " + o.x.label + ", " + runs.length + " runs" });
     svg.appendChild(node("title", {}, o.title || o.y.label + " against " + o.x.label));
-    svg.appendChild(node("rect", { x: left, y: top, width: sxEnd - left, height: syEnd - top, fill: "none", stroke: border }));
+    svg.appendChild(node("rect", { x: left, y: top, width: sxEnd - left, height: syEnd - top, fill: "none", stroke: border, "class": "sc-frame" }));
 
     var gx = node("g", { "class": "sc-axis sc-x", "data-kind": xa.kind });
     var every = Math.max(1, Math.ceil(xa.ticks.length / 8));
@@ -56,7 +56,7 @@
         "font-size": 10, "font-style": "italic" }, s));
     });
     gx.appendChild(node("text", { x: (left + sxEnd) / 2, y: H - 8, "text-anchor": "middle", fill: fg, "font-size": 12,
-      "font-weight": 600 }, clip(o.x.label, 60) + (xa.kind === "log" ? " (log)" : "")));
+      "font-weight": 600, "class": "sc-label" }, clip(o.x.label, 60) + (xa.kind === "log" ? " (log)" : "")));
     svg.appendChild(gx);
 
     var gy = node("g", { "class": "sc-axis sc-y", "data-kind": ya.kind });
@@ -73,7 +73,7 @@
       gy.appendChild(node("text", { x: left - 6, y: syEnd + 18 * (i + 1) - 4, "text-anchor": "end", fill: muted,
         "font-size": 10, "font-style": "italic" }, s));
     });
-    var yl = node("text", { x: 14, y: (top + syEnd) / 2, "text-anchor": "middle", fill: fg, "font-size": 12, "font-weight": 600,
+    var yl = node("text", { x: 14, y: (top + syEnd) / 2, "text-anchor": "middle", fill: fg, "font-size": 12, "font-weight": 600, "class": "sc-label",
       transform: "rotate(-90 14 " + (top + syEnd) / 2 + ")" }, clip(o.y.label, 40) + (ya.kind === "log" ? " (log)" : ""));
     gy.appendChild(yl);
     svg.appendChild(gy);
