@@ -140,6 +140,14 @@ def test_run_page_charts(driver, run_page, tmp_path):
     reset.click()
     wait.until(lambda d: _state(d, "train/loss")["zoom"] is None)
     assert _state(driver, "train/loss")["xRange"] == pytest.approx(start)
+    over = card.find_element(By.CSS_SELECTOR, ".u-over")  # zoom again, then double-click resets too
+    ActionChains(driver).move_to_element_with_offset(over, 0, 0).click_and_hold().move_by_offset(
+        int(w * 0.2), 0
+    ).release().perform()
+    wait.until(lambda d: _state(d, "train/loss")["zoom"] is not None)
+    ActionChains(driver).double_click(over).perform()
+    wait.until(lambda d: _state(d, "train/loss")["zoom"] is None)
+    assert _state(driver, "train/loss")["xRange"] == pytest.approx(start)
 
     # exports: axis labels, the legend and the NaN note in the SVG; a PNG blob
     svg = driver.execute_script("return trackreport.runcharts.charts['train/loss'].toSVG()")
@@ -220,7 +228,7 @@ def test_api_for_several_runs_and_bars(driver, run_page):
         for (var r = 0; r < 3; r++) {
           var st = [], ti = [], va = [];
           for (var i = 0; i < 100 * (r + 1); i++) {
-            st.push(i * (r + 1)); ti.push(1.7e12 + 1000 * i); va.push(r === 1 && i === 7 ? '-Infinity' : 1 / (i + 1));
+            st.push(i * (r + 1)); ti.push(1.7e12 + 1000 * i); va.push(r === 1 && i === 7 ? '-Infinity' : r === 0 && i === 3 ? 0 : 1 / (i + 1));
           }
           s.push({label: 'run <b>' + r + '</b> & co', runId: 'r' + r, step: st, time: ti, value: va});
         }
@@ -244,7 +252,9 @@ def test_api_for_several_runs_and_bars(driver, run_page):
     assert [p for _t, p in state["legend"]] == ["true", "true", "false"]
     assert state["legend"][0][0] == "run <b>0</b> & co"  # text, not markup
     assert state["colors"][0] != state["colors"][1] and state["colors"][0] == state["colors"][2]
-    assert "1 −∞" in state["note"]
+    assert "1 −∞" in state["note"] and "1 value ≤ 0 not drawn on the log scale" in state["note"]
+    smoothed = driver.execute_script("return trackreport.charts.smooth([2, 2, 'x', NaN, 2, 4], 0.9)")
+    assert smoothed[:2] == [2, 2] and smoothed[3] is None and 2 < smoothed[5] < 3  # debiased EMA
     svg = ET.fromstring(driver.execute_script("return window.__multi.toSVG()"))
     texts = ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "run <b>0</b> & co" in texts and "run <b>2</b> & co (hidden)" in texts and "val/loss" in texts

@@ -239,7 +239,7 @@
     var titleEl = tr.el("div", { "class": "ichart-title", id: uid + "-title" });
     var bar = tr.el("div", { "class": "ichart-toolbar", role: "group", "aria-labelledby": uid + "-title" });
     var plot = tr.el("div", { "class": "ichart-plot" });
-    var tip = tr.el("div", { "class": "ichart-tip", role: "status", hidden: "hidden" });
+    var tip = tr.el("div", { "class": "ichart-tip", "aria-hidden": "true", hidden: "hidden" });
     var legend = tr.el("ul", { "class": "ichart-legend", "aria-label": "Series (toggle to show or hide)" });
     var note = tr.el("p", { "class": "ichart-note", "aria-live": "polite" });
     head.appendChild(titleEl);
