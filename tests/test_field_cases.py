@@ -131,6 +131,24 @@ def test_a_running_run_among_recent_activity_stays_live(tmp_path):
     assert 'class="muted live"' in page and "data-elapsed-since" in page and "data-last-activity" in page
 
 
+def test_12_a_metric_logged_without_steps_is_drawn_against_time(tmp_path):
+    store = _store("12-metric-without-steps-drawn-as-vertical-line", tmp_path)
+    site = tmp_path / "site"
+    build(BuildOptions(store=store, out=str(site), jobs=1))
+    pages = site.glob("experiments/*/runs/*/index.html")
+    run_dir = next(p.parent for p in pages if "<h1>epochs-no-step <" in p.read_text())  # not epochs-no-step-2
+    card = re.search(r'<h3 class="mono">loss</h3>(.*?)</figure>', (run_dir / "index.html").read_text(), re.S).group(1)
+    src = re.search(r'src="(charts/loss-[^"]+\.svg)"', card).group(1)
+    points = re.search(r'points="([^"]+)"', (run_dir / src).read_text()).group(1).split()
+    xs = [float(p.split(",")[0]) for p in points]
+    assert len(xs) == 50 and len(set(xs)) == 50 and xs == sorted(xs)  # one point a minute, in order
+    labels = re.findall(r">([^<]+)</span>", re.search(r'<div class="xaxis".*?</div>', card, re.S).group(0))
+    assert labels[0] == "0" and all(label.endswith(" min") for label in labels[1:]), labels
+    note = _text(re.search(r'<p class="axis-note[^"]*">(.*?)</p>', card, re.S).group(1))
+    assert "time since first point" in note and "all 50 points are at step 0" in note
+    assert 'alt="History of loss by time since first point' in card
+
+
 @pytest.mark.parametrize("moved", [False, True])
 def test_no_artifact_warning_when_nothing_was_logged(tmp_path, moved):
     """A store whose runs logged no artifacts builds without the "no artifact folder" warning;

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sitegen import charts
 from sitegen.entities import Experiment, MetricHistory, Run
-from sitegen.render import urls
+from sitegen.render import series, urls
 from sitegen.render.export import run_json
 from sitegen.render.pages import Pages, make_env
 from sitegen.writer import write_file
@@ -28,8 +28,9 @@ def run_chart_specs(run: Run, out_dir: Path, fmt: str = "svg") -> dict[str, char
     specs = {}
     for key, hist in run.metrics.items():
         if len(hist):
-            series = charts.make_series(key, hist.steps, hist.values)
-            specs[key] = charts.layout(str(out_dir / "charts" / urls.chart_name(key, fmt)), [series])
+            series, axis = charts.metric_series([(key, hist.steps, hist.timestamps, hist.values, charts.PALETTE[0])])
+            path = str(out_dir / "charts" / urls.chart_name(key, fmt))
+            specs[key] = charts.layout(path, series, x_axis=axis)
     return specs
 
 
@@ -39,7 +40,7 @@ def stub(run: Run) -> Run:
     for k, h in run.metrics.items():
         p = h.latest
         if p is not None:
-            latest[k] = MetricHistory.latest_only(k, p.step, p.timestamp, p.value, h.last_timestamp)
+            latest[k] = MetricHistory.latest_only(k, p.step, p.timestamp, p.value, h.last_timestamp, h.count)
     return dataclasses.replace(run, metrics=latest, artifacts=[], inputs=[], warnings=[])
 
 
@@ -59,15 +60,31 @@ class RunJob:
     chart_format: str = "svg"
 
 
+def write_series(run: Run, out: Path) -> str | None:
+    """Write the run's series.js and history files into its folder ``out``; returns series.js's
+    path relative to the run's page, None when the run has no metric points (nothing written)."""
+    if not any(map(len, run.metrics.values())):
+        return None
+    text, histories = series.series_payload(run)
+    write_file(out / urls.SERIES, text.encode("utf-8"))
+    for rel, hist_text in histories.items():
+        write_file(out / rel, hist_text.encode("utf-8"))
+    return urls.SERIES
+
+
 def render_run(job: RunJob, pages: Pages | None = None) -> int:
-    """Draw the run's charts and write its page and run.json; returns the number of charts."""
+    """Draw the run's charts and write its page, run.json, series.js and history files;
+    returns the number of charts."""
     pages = pages or _pages
     out = Path(job.out_dir)
     specs = run_chart_specs(job.run, out, job.chart_format)
     for spec in specs.values():
         charts.render_chart(spec)
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
-    html = pages.run(job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions, job.logged_models)
+    series_src = write_series(job.run, out)
+    html = pages.run(
+        job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions, job.logged_models, series_src
+    )
     write_file(out / "index.html", html.encode("utf-8"))
     write_file(out / "run.json", run_json(job.run).encode("utf-8"))
     return len(specs)

@@ -9,9 +9,11 @@ share is :mod:`sitegen.charts.layout`, the SVG writer :mod:`sitegen.charts.svg`.
 
 Labels and grid lines set as HTML stay sharp, selectable and follow the page's
 light/dark colours. Series longer than the chart is wide are reduced to first/min/max/last
-of each pixel column, which draws the same picture. NaN and ±inf values are never dropped
-silently: they are drawn as red marks along the bottom (NaN, -inf) and top (+inf) edge and
-counted in the caption. The image holds no text from the store: only numbers and colours.
+of each pixel column, which draws the same picture. A metric whose points mostly share a step
+(logged without ``step=``) is drawn against time instead (the rule: :mod:`sitegen.charts.layout`).
+NaN and ±inf values are never dropped silently: they are drawn as red marks along the bottom
+(NaN, -inf) and top (+inf) edge and counted in the caption. The image holds no text from the
+store: only numbers and colours.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from sitegen.charts.layout import (  # noqa: F401
     ChartSpec,
     Series,
     Tick,
+    XAxis,
+    choose_x_axis,
     decimate,
     edge_markers,
     fmt_tick,
     layout,
     make_series,
+    metric_series,
     nice_ticks,
 )
 from sitegen.charts.svg import svg_chart

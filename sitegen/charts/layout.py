@@ -1,10 +1,23 @@
 """A chart's layout, shared by every image format: series (NaN and ±inf set apart as marks),
-limits, ticks, flag counts, and the decimation that keeps long series as cheap as the chart
-is wide. Runs in the main process; the image is drawn by ``svg`` or ``png``."""
+the x axis, limits, ticks, flag counts, and the decimation that keeps long series as cheap as
+the chart is wide. Runs in the main process; the image is drawn by ``svg`` or ``png``.
+
+The x axis (:func:`metric_series`) is the step, unless the steps cannot tell the points apart:
+a metric logged without ``step=`` has every point at step 0 (MLflow's default), and one logged
+several times per step stacks them. When **more than half of a chart's points share their step
+with another point of the same series** (all 50 at step 0; 3 values per step), the points are
+drawn against the **time since the series' first point** (MLflow's "Time (relative)"; labels in
+s, min, h or d, by the span) in logged order — unless more than half of them share their
+timestamp as well (logged in one batch), then against their **position in logged order**
+(1, 2, …). Either way the chart says so: its axis label, and a note such as "all 50 points are
+at step 0". A chart where at most half of the points share a step keeps the step axis: a few
+repeated steps (a resumed run) draw as short vertical strokes, the rest as usual.
+"""
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sitegen.entities import INF_LIMIT
@@ -18,7 +31,7 @@ PALETTE = ["#3b82f6", "#f97316", "#10b981", "#ef4444", "#8b5cf6", "#eab308", "#0
 @dataclass(slots=True)
 class Series:
     label: str
-    steps: list[float]  # sorted by step
+    steps: list[float]  # x values, sorted: steps, or times/positions (see the module's docstring)
     values: list[float]  # finite values only, the points drawn as a line
     color: str = PALETTE[0]
     # steps of the points that are drawn as marks instead: "NaN", "+inf", "-inf" → steps
@@ -33,6 +46,14 @@ class Tick:
 
 
 @dataclass(slots=True)
+class XAxis:
+    kind: str = "step"  # "step", "time" (since the series' first point) or "order" (logged)
+    label: str = "step"  # what the page says the x axis is
+    unit: str = ""  # of "time": "s", "min", "h" or "d"
+    note: str = ""  # why the axis is not the step, e.g. "all 50 points are at step 0"
+
+
+@dataclass(slots=True)
 class ChartSpec:
     out_path: str  # absolute path of the image to write (.svg or .png)
     series: list[Series]
@@ -43,6 +64,7 @@ class ChartSpec:
     flags: dict[str, int] = field(default_factory=dict)  # "NaN"/"+inf"/"-inf" → count
     width: int = WIDTH_PX
     height: int = HEIGHT_PX
+    x_axis: XAxis = field(default_factory=XAxis)
 
 
 def make_series(label: str, steps, values, color: str = PALETTE[0]) -> Series:
@@ -107,7 +129,66 @@ def _ticks(lo: float, hi: float, n: int, integer: bool) -> list[Tick]:
     return [Tick(v, (v - lo) / span, fmt_tick(v, span)) for v in nice_ticks(lo, hi, n, integer)]
 
 
-def layout(out_path: str, series: list[Series], width: int = WIDTH_PX, height: int = HEIGHT_PX) -> ChartSpec:
+def _shared(xs) -> int:
+    """How many of ``xs`` equal another of them."""
+    if len(set(xs)) == len(xs):
+        return 0
+    return len(xs) - sum(1 for c in Counter(xs).values() if c == 1)
+
+
+_TIME_UNITS = (("s", 1e3, 120e3), ("min", 60e3, 7_200e3), ("h", 3_600e3, 172_800e3), ("d", 86_400e3, math.inf))
+
+
+def time_unit(span_ms: float) -> tuple[str, float]:
+    """(unit, ms per unit) for labels of a time span: s below 2 min, min below 2 h, h below 2 d."""
+    return next((name, ms) for name, ms, below in _TIME_UNITS if span_ms < below)
+
+
+def choose_x_axis(columns: list[tuple]) -> XAxis:
+    """The x axis for series given as (steps, timestamps) columns, by the rule of the module's
+    docstring; its note counts the points."""
+    total = sum(len(steps) for steps, _ in columns)
+    shared = sum(_shared(steps) for steps, _ in columns)
+    if total < 2 or 2 * shared <= total:
+        return XAxis()
+    distinct = {s for steps, _ in columns for s in set(steps)}
+    if len(distinct) == 1:
+        note = f"all {total} points are at step {next(iter(distinct))}"
+    else:
+        note = f"{total} points at only {len(distinct)} steps"
+    if 2 * sum(_shared(times) for _, times in columns) > total:
+        return XAxis("order", "point, in logged order", "", note + " (and their time): drawn in logged order")
+    span = max(max(times) - min(times) for _, times in columns if len(times))
+    unit = time_unit(span)[0]
+    first = "first point" if len(columns) == 1 else "each run's first point"
+    return XAxis("time", f"time since {first} ({unit})", unit, note + ": drawn against time")
+
+
+def metric_series(items: list[tuple]) -> tuple[list[Series], XAxis]:
+    """Series of a chart from (label, steps, timestamps in ms, values, color) in logged order,
+    on the x axis :func:`choose_x_axis` picks."""
+    axis = choose_x_axis([(steps, times) for _, steps, times, _, _ in items])
+    out = []
+    for label, steps, times, values, color in items:
+        if axis.kind == "time":
+            ms = next(m for u, m, _ in _TIME_UNITS if u == axis.unit)
+            t0 = min(times)
+            x = [(t - t0) / ms for t in times]
+        elif axis.kind == "order":
+            x = range(1, len(values) + 1)
+        else:
+            x = steps
+        out.append(make_series(label, x, values, color))
+    return out, axis
+
+
+def layout(
+    out_path: str,
+    series: list[Series],
+    width: int = WIDTH_PX,
+    height: int = HEIGHT_PX,
+    x_axis: XAxis | None = None,
+) -> ChartSpec:
     """Limits, ticks and flag counts for a chart of ``series`` (runs in the main process)."""
     xs = [x for s in series for x in (s.steps, *s.marks.values()) if x]
     finite = [s.values for s in series if s.values]
@@ -131,16 +212,22 @@ def layout(out_path: str, series: list[Series], width: int = WIDTH_PX, height: i
     for s in series:
         for name, steps in s.marks.items():
             flags[name] = flags.get(name, 0) + len(steps)
+    x_axis = x_axis or XAxis()
+    xticks = _ticks(xlo, xhi, 6, x_axis.kind != "time")
+    if x_axis.unit:
+        for t in xticks:
+            t.label = f"{t.label} {x_axis.unit}" if t.value else "0"
     return ChartSpec(
         out_path,
         series,
         (xlo, xhi),
         (ylo, yhi),
-        xticks=_ticks(xlo, xhi, 6, True),
+        xticks=xticks,
         yticks=_ticks(ylo, yhi, 4, False),
         flags=flags,
         width=width,
         height=height,
+        x_axis=x_axis,
     )
 
 
