@@ -1,6 +1,7 @@
 /* trackreport compare page: experiments/<id>/compare.html#runs=<id>,<id>,… — MLflow's "Compare
    runs" offline. Reads runs.js ("runs", loaded by the page) and each chosen run's series.js
-   (loaded here); draws with charts.js, parcoords.js and scatter.js. Classic script.
+   (loaded here); draws with compare-tables.js, charts.js, parcoords.js and scatter.js.
+   Classic script.
 
    The view is the URL fragment (docs/design.md §2), followed on hashchange:
      runs=<id>,<id>     the runs, in this order (unknown ids are named in a note)
@@ -21,10 +22,7 @@
   var ORDER = ["runs", "metrics", "diffOnly", "axes", "colorBy", "x", "y"];
   var LOSSY = /loss|error|err$|^err|mse|mae|rmse|perplexity|wer$|cer$/i;
   var byId = {}, last = {}, series = {}, handles = [], fresh = false;
-  var dateFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric",
-    hour: "2-digit", minute: "2-digit" });
-  var el = tr.el;
-  var fmt = function (v) { return v === null || v === undefined ? "—" : tr.charts ? tr.charts.fmtNum(v) : String(v); };
+  var el = tr.el, T = tr.compareTables;
 
   function section(id, title) {
     var s = el("section", { "class": "card cmp-section", id: id, "aria-labelledby": id + "-h", hidden: "hidden" });
@@ -77,10 +75,6 @@
       return runs.some(function (r) { return r[field][c.i] !== null; });
     });
   }
-  function differs(col, field, runs) {
-    var first = runs[0][field][col.i];
-    return runs.some(function (r) { return r[field][col.i] !== first; });
-  }
   function dims(ctx) {
     var out = {};
     ctx.params.forEach(function (c) {
@@ -108,7 +102,7 @@
     ctx.color = runs.map(function (r, i) { return tr.charts ? tr.charts.color(i) : "#3b82f6"; });
     ctx.label = runs.map(function (r) { return r.run_name || r.run_id; });
     ctx.plotRuns = runs.map(function (r, i) { return { id: r.run_id, label: ctx.label[i], color: ctx.color[i] }; });
-    ctx.varying = ctx.params.filter(function (c) { return differs(c, "params", runs); });
+    ctx.varying = ctx.params.filter(function (c) { return T.differs(c, "params", runs); });
     var user = ctx.metrics.filter(function (c) { return c.key.indexOf("system/") !== 0; });
     ctx.history = function (c) { return data.metric_points[c.i] > 1; };
     ctx.metricOrder = ctx.metrics.filter(ctx.history).concat(ctx.metrics.filter(function (c) { return !ctx.history(c); }));
@@ -130,101 +124,24 @@
   }
 
   // ---- sections ----
-  function runLink(r, label) {
-    return el("a", { href: "runs/" + encodeURIComponent(r.run_id) + "/index.html", "class": "breakable" }, label);
-  }
-  function runHead(ctx, i) {
-    var th = el("th", { scope: "col", "data-run-id": ctx.runs[i].run_id, "class": "cmp-run-col" });
-    th.appendChild(el("span", { "class": "swatch", style: "background:" + ctx.color[i], "aria-hidden": "true" }));
-    th.appendChild(runLink(ctx.runs[i], ctx.label[i]));
-    return th;
-  }
-  function table(head, className) {
-    var wrap = el("div", { "class": "table-wrap" }), t = wrap.appendChild(el("table", { "class": "grid " + className }));
-    t.appendChild(el("thead")).appendChild(head);
-    return { wrap: wrap, table: t, body: t.appendChild(el("tbody")) };
-  }
-  function keyHead(ctx, first) {
-    var tr0 = el("tr");
-    tr0.appendChild(el("th", { scope: "col" }, first));
-    ctx.runs.forEach(function (r, i) { tr0.appendChild(runHead(ctx, i)); });
-    return tr0;
-  }
-
   function drawRuns(ctx) {
-    var head = el("tr");
-    ["", "Run", "Status", "Started", "Run ID", ""].forEach(function (h) { head.appendChild(el("th", { scope: "col" }, h)); });
-    var t = table(head, "cmp-runs-table");
-    ctx.runs.forEach(function (r, i) {
-      var row = t.body.appendChild(el("tr", { "data-run-id": r.run_id }));
-      row.appendChild(el("td")).appendChild(el("span", { "class": "swatch cmp-swatch", style: "background:" + ctx.color[i],
-        "aria-hidden": "true" }));
-      row.appendChild(el("td")).appendChild(runLink(r, ctx.label[i]));
-      row.appendChild(el("td")).appendChild(el("span", { "class": "badge status-" + String(r.status).toLowerCase() }, r.status));
-      var when = row.appendChild(el("td"));
-      if (r.start_time) when.appendChild(el("time", { datetime: new Date(r.start_time).toISOString() }, dateFmt.format(new Date(r.start_time))));
-      else when.textContent = "—";
-      row.appendChild(el("td", { "class": "mono small" }, r.run_id));
-      var rm = row.appendChild(el("td")).appendChild(el("button", { type: "button", "class": "cmp-remove",
-        "aria-label": "Remove " + ctx.label[i] + " from the comparison", title: "Remove from the comparison" }, "×"));
-      rm.addEventListener("click", function () { go({ runs: readView().ids.filter(function (id) { return id !== r.run_id; }) }); });
-    });
-    S.runs.body.replaceChildren(t.wrap);
+    S.runs.body.replaceChildren(T.runs(ctx, function (id) {
+      go({ runs: readView().ids.filter(function (k) { return k !== id; }) });
+    }));
   }
-
   function drawKeyed(sec, ctx, cols, field, what) {
-    var t = table(keyHead(ctx, what === "params" ? "Param" : "Tag"), "cmp-" + what);
-    var n = 0;
-    cols.forEach(function (c) {
-      var diff = ctx.runs.length > 1 && differs(c, field, ctx.runs);
-      var row = t.body.appendChild(el("tr", { "data-key": c.key, "data-differs": diff ? "true" : null }));
-      row.appendChild(el("th", { scope: "row", "class": "key" }, c.key));
-      ctx.runs.forEach(function (r) {
-        var v = r[field][c.i];
-        row.appendChild(el("td", { "class": "val" + (v === null ? " missing" : "") })).appendChild(
-          el("div", { "class": "clip" }, v === null ? "—" : v));
-      });
-      if (diff) n++;
-    });
-    if (!cols.length) { sec.body.replaceChildren(el("p", { "class": "muted" }, "These runs have no " + what + ".")); return; }
-    sec.body.replaceChildren(el("p", { "class": "muted small cmp-count" },
-      n + " of " + cols.length + " " + what + " differ" + (n === 1 ? "s" : "") + " across these runs."), t.wrap);
-    if (!n) sec.body.appendChild(el("p", { "class": "muted cmp-none-differ" }, "No " + what.replace(/s$/, "") + " differs."));
+    sec.body.replaceChildren.apply(sec.body, T.keyed(ctx, cols, field, what));
   }
-
   function stat(r, key) {
     var p = series[r.run_id], m = p && p.metrics && p.metrics[key];
     return m || null;
   }
   function drawMetrics(ctx) {
-    var t = table(keyHead(ctx, "Metric"), "cmp-metrics-table");
-    t.table.querySelector("thead tr").insertBefore(el("th", { scope: "col" }, ""), t.table.querySelector("thead th").nextSibling);
-    ctx.metricOrder.forEach(function (c) {
-      var tb = t.table.appendChild(el("tbody", { "data-metric": c.key })), dir = order(c.key);
-      var rows = [["latest", "latest"], ["min", "min"], ["max", "max"], ["last step", "last_step"]];
-      rows.forEach(function (spec, k) {
-        var row = tb.appendChild(el("tr", { "data-stat": spec[1] }));
-        if (!k) row.appendChild(el("th", { scope: "rowgroup", rowspan: "4", "class": "key" }, c.key));
-        row.appendChild(el("th", { scope: "row", "class": "muted small" }, spec[0]));
-        var vals = ctx.runs.map(function (r) {
-          var s = stat(r, c.key);
-          if (spec[1] === "latest") return tr.num(r.metrics[c.i]);
-          return s ? tr.num(s[spec[1]]) : series[r.run_id] === undefined && r.metrics[c.i] !== null ? undefined : null;
-        });
-        var finite = vals.filter(function (v) { return typeof v === "number" && isFinite(v); });
-        var best = spec[1] === "latest" && finite.length > 1 ? Math[dir].apply(null, finite) : undefined;
-        vals.forEach(function (v) {
-          var td = row.appendChild(el("td", { "class": "n" }, v === undefined ? "…" : fmt(v)));
-          if (best !== undefined && v === best) {
-            td.classList.add("best");
-            td.setAttribute("title", "best (" + (dir === "min" ? "lowest" : "highest") + ")");
-            td.appendChild(el("span", { "class": "sr-only" }, " (best)"));
-          }
-        });
-      });
-    });
-    S.metrics.body.replaceChildren(el("p", { "class": "muted small" },
-      "The best latest value is marked ★ (lowest for losses and errors and for the experiment's compare metric when it is minimised, else highest)."), t.wrap);
+    S.metrics.body.replaceChildren.apply(S.metrics.body, T.metrics(ctx, function (r, c, which) {
+      if (which === "latest") return tr.num(r.metrics[c.i]);
+      var s = stat(r, c.key);
+      return s ? tr.num(s[which]) : series[r.run_id] === undefined && r.metrics[c.i] !== null ? undefined : null;
+    }, order));
   }
 
   function checkboxes(box, legend, items, chosen, onChange) {
@@ -344,14 +261,19 @@
   }
 
   // ---- render: each section redrawn only when what it shows changed ----
+  var pending = null;  // the notes of this render; shown if they differ (a screen reader hears news only)
   function note(text, link) {
-    var p = notes.appendChild(el("p", { "class": "cmp-note", role: "note" }, text));
+    var p = pending.appendChild(el("p", { "class": "cmp-note", role: "note" }, text));
     if (link) { p.appendChild(document.createTextNode(" ")); p.appendChild(el("a", { href: "index.html" }, link)); }
     return p;
   }
   function render() {
+    pending = el("div");
+    update();
+    if (pending.textContent !== notes.textContent) notes.replaceChildren.apply(notes, Array.prototype.slice.call(pending.childNodes));
+  }
+  function update() {
     var v = api.view = readView();
-    notes.replaceChildren();
     if (!data) { note("This experiment's runs.js did not load, so there is nothing to compare.", "Back to the experiment page"); return; }
     if (v.unknown.length) {
       note("Not in this experiment (deleted, left out of this site, or mistyped): " + v.unknown.join(", ") + ".")
