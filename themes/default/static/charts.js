@@ -641,7 +641,8 @@
         if (o && o.series) {
           series = o.series.map(prepSeries);
           series.forEach(function (s, i) { s.points = o.series[i].points; });
-          hidden = series.map(function (_s, i) { return !!hidden[i] && old.series && old.series.length === o.series.length; });
+          var same = !!old.series && old.series.length === o.series.length;  // the same runs: keep what was hidden
+          hidden = series.map(function (_s, i) { return same && !!hidden[i]; });
           zoom = null;
         }
         if (o && "x" in o && o.x !== old.x) zoom = null;
