@@ -11,6 +11,7 @@ from sitegen import BuildOptions, build
 pytestmark = pytest.mark.browser
 
 T0 = 1_700_000_000_000
+LONG = 1200
 HOSTILE = "γ <b>bold</b>"
 # name, params, final loss scale, val/acc (NaN for gamma)
 SAME = {"seed": "1", "data/dir": "/d"}
@@ -41,6 +42,8 @@ def site(tmp_path_factory):
         metrics = [Metric("train/loss", scale / (1 + s), T0 + 1000 * s, s) for s in range(50)]
         metrics += [Metric("val/acc", acc, T0 + 60_000, 0), Metric("τ score", scale * 2, T0 + 60_000, 0)]
         client.log_batch(rid, metrics=metrics, params=[Param(k, v) for k, v in params.items()])
+        if i == 0:  # more points than series.js keeps: decimated, full resolution on zoom
+            client.log_batch(rid, metrics=[Metric("system/gpu", s % 7, T0 + 10 * s, s) for s in range(LONG)])
         client.set_terminated(rid, end_time=T0 + 100_000)
         ids.append(rid)
     out = root / "site"
@@ -216,4 +219,23 @@ def test_compare_notes(driver, site):
     assert link.get_attribute("href") == page.with_name("index.html").as_uri()
     assert all(not s.is_displayed() for s in _q(driver, "#compare-app section"))
     assert driver.execute_script("return window.__alerts") == []
+    assert js_errors(driver) == []
+
+
+def test_compare_decimated_history_loads_on_zoom(driver, site):
+    """A system metric is not charted by default; chosen, its decimated series gives way to the
+    run's full-resolution history file (runs/<run_id>/history/…) when the chart is zoomed."""
+    page, ids, _ = site
+    _open(driver, f"{page.as_uri()}#runs={ids[0]},{ids[1]}")
+    assert [x.get_attribute("data-metric") for x in _q(driver, "#cmp-charts .cmp-chart")] == ["train/loss"]
+    steps = _q(driver, "#cmp-metrics tbody[data-metric='system/gpu'] tr[data-stat=last_step] td")
+    assert [x.text for x in steps] == [str(LONG - 1), "—"]
+    _hash(driver, f"runs={ids[0]},{ids[1]}&metrics=system/gpu")
+    _wait(driver, lambda d: d.execute_script("return !!trackreport.compare.charts['system/gpu']"))
+    state = "return trackreport.compare.charts['system/gpu'].state()"
+    assert driver.execute_script(state)["points"][0] < LONG
+    driver.execute_script("trackreport.compare.charts['system/gpu'].uplot().setScale('x', {min: 100, max: 200})")
+    _wait(driver, lambda d: d.execute_script(state)["full"] == [True])
+    assert driver.execute_script(state)["points"] == [LONG]
+    assert [x.text for x in _q(driver, "#cmp-charts .cmp-chart p.cmp-missing")] == ["Not logged by: beta"]
     assert js_errors(driver) == []

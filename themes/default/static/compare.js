@@ -224,7 +224,7 @@
         }).filter(function (b) { return b.value !== null; }) });
       }
       if (api.charts[key]) handles.push(api.charts[key]);
-      if (without.length) card.appendChild(el("p", { "class": "muted small" }, "Not logged by: " + without.join(", ")));
+      if (without.length) card.appendChild(el("p", { "class": "muted small cmp-missing" }, "Not logged by: " + without.join(", ")));
     });
     var kids = [grid];
     if (!chosen.length) kids.unshift(el("p", { "class": "muted" }, "No metric chosen: pick some above."));
