@@ -26,17 +26,18 @@ def _loss(i: int) -> float:
     return SPECIAL.get(i, 1.0 + math.sin(i / 50.0) + (10.0 if i == 2500 else 0.0) - (5.0 if i == 3999 else 0.0))
 
 
-def _log(client, run_id: str, key: str, values: list[float], t0: int) -> None:
+def _log(client, run_id: str, key: str, values: list[float], t0: int, every: int = 1) -> None:
     from mlflow.entities import Metric
 
     for a in range(0, len(values), 1000):
-        batch = [Metric(key, v, t0 + i * 10, i) for i, v in enumerate(values[a : a + 1000], a)]
+        batch = [Metric(key, v, t0 + i * 10, i * every) for i, v in enumerate(values[a : a + 1000], a)]
         client.log_batch(run_id, metrics=batch)
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """Runs "long" (loss: 5,000 points with NaN, ±inf; SLASHED: 1,500) and "short" (20 points)."""
+    """Runs "long" (loss: 5,000 points with NaN, ±inf; SLASHED: 1,500; lr: 1,200 at steps 0, 5,
+    10, …) and "short" (20 points)."""
     from mlflow import MlflowClient
 
     root = tmp_path_factory.mktemp("series-store")
@@ -45,6 +46,7 @@ def store(tmp_path_factory):
     long_run = client.create_run(exp, run_name="long").info.run_id
     _log(client, long_run, "loss", [_loss(i) for i in range(LONG)], 1_700_000_000_000)
     _log(client, long_run, SLASHED, [i / 1500 for i in range(1500)], 1_700_000_000_000)
+    _log(client, long_run, "lr", [1 / (i + 1) for i in range(1200)], 1_700_000_000_000, every=5)
     client.set_terminated(long_run)
     short_run = client.create_run(exp, run_name="short").info.run_id
     short = [0.5, math.nan, math.inf, -math.inf] + [i / 10 for i in range(16)]
@@ -73,7 +75,7 @@ def test_long_history_is_decimated_and_kept_in_full(store, site):
     name, payload = _read(site / urls.run_series(exp, long_run))
     assert name == f"series/{long_run}"
     assert payload["format"] == 1 and payload["run_id"] == long_run
-    assert sorted(payload["metrics"]) == sorted(["loss", SLASHED])
+    assert sorted(payload["metrics"]) == sorted(["loss", "lr", SLASHED])
     m = payload["metrics"]["loss"]
     history = client.get_metric_history(long_run, "loss")
     assert len(history) == LONG
@@ -97,6 +99,13 @@ def test_long_history_is_decimated_and_kept_in_full(store, site):
     assert full["time"] == [p.timestamp for p in history]
     assert full["value"] == [_json(p.value) for p in history]
 
+    lr = client.get_metric_history(long_run, "lr")
+    m = payload["metrics"]["lr"]
+    assert m["decimated"] and m["step"][0] == 0 and m["step"][-1] == 5 * 1199 and len(m["step"]) <= MAX_POINTS
+    assert all(s % 5 == 0 for s in m["step"]) and m["step"] == sorted(m["step"])
+    _, full = _read(site / urls.run_history(exp, long_run, "lr"))
+    assert (full["step"], full["value"]) == ([p.step for p in lr], [p.value for p in lr])
+
 
 def test_short_history_is_whole_and_has_no_history_file(store, site):
     root, client, exp, _, short_run = store
@@ -119,7 +128,7 @@ def test_a_key_with_slashes_and_spaces_gets_a_safe_history_file(store, site):
     assert name == f"history/{long_run}/{SLASHED}"
     assert full["value"] == [p.value for p in client.get_metric_history(long_run, SLASHED)]
     files = sorted(p.name for p in (site / urls.run_dir(exp, long_run) / "history").iterdir())
-    assert len(files) == 2  # loss and SLASHED; nothing left in a sub-folder named "val"
+    assert len(files) == 3  # loss, lr and SLASHED; nothing in a sub-folder named "val"
 
 
 def test_incremental_build_rewrites_only_the_changed_run(store, tmp_path):

@@ -19,6 +19,7 @@ escapes, so store text can neither close a script element nor end a line of code
 from __future__ import annotations
 
 import json
+from array import array
 
 from sitegen.entities import INF_LIMIT, MetricHistory, Run
 from sitegen.render import urls
@@ -42,11 +43,33 @@ def _value_text(v: float) -> str:
     return _NON_FINITE_TEXT[n] if isinstance(n, str) else repr(n)
 
 
+_COUNTING: dict[int, tuple[array, list[str], str]] = {}  # n → steps 0..n-1: array, texts, joined
+
+
+def _counting(n: int) -> tuple[array, list[str], str]:
+    """Steps 0, 1, … n-1 (what most loops log) as an array and as texts, made once per length."""
+    if n not in _COUNTING:
+        if len(_COUNTING) >= 32:
+            _COUNTING.clear()
+        texts = list(map(str, range(n)))
+        _COUNTING[n] = (array("q", range(n)), texts, ",".join(texts))
+    return _COUNTING[n]
+
+
+def _step_texts(steps) -> tuple[list[str] | None, str | None]:
+    """(texts, joined) of counting steps, from the cache (None, None: other steps)."""
+    counting = _counting(len(steps))
+    if isinstance(steps, array) and steps == counting[0]:  # compared with memcmp
+        return counting[1], counting[2]
+    return None, None
+
+
 def _texts(hist: MetricHistory, finite: bool) -> tuple[list[str], list[str], list[str]]:
     """Each point's step, time and value as JSON text (numbers formatted once, whether they go
     to series.js, to the history file or to both: formatting floats is most of the cost)."""
     values = list(map(repr, hist.values)) if finite else list(map(_value_text, hist.values))
-    return list(map(str, hist.steps)), list(map(str, hist.timestamps)), values
+    steps = _step_texts(hist.steps)[0] or list(map(str, hist.steps))
+    return steps, list(map(str, hist.timestamps)), values
 
 
 def _columns_text(texts: tuple[list[str], list[str], list[str]], idx: list[int] | None = None) -> str:
@@ -60,7 +83,8 @@ def _columns_text(texts: tuple[list[str], list[str], list[str]], idx: list[int] 
 def _whole_text(hist: MetricHistory, finite: bool) -> str:
     """:func:`_columns_text` of every point, without lists of texts (a history not decimated)."""
     value = ",".join(map(repr, hist.values) if finite else map(_value_text, hist.values))
-    step, time = ",".join(map(str, hist.steps)), ",".join(map(str, hist.timestamps))
+    step = _step_texts(hist.steps)[1] or ",".join(map(str, hist.steps))
+    time = ",".join(map(str, hist.timestamps))
     return f'"step":[{step}],"time":[{time}],"value":[{value}]'
 
 
