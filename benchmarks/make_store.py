@@ -149,7 +149,9 @@ def metric_keys(n: int) -> list[str]:
     return NAMED_METRICS[:n] + [f"extra/metric_{i:03d}" for i in range(len(NAMED_METRICS), n)]
 
 
-def plan_content(runs: int, experiments: int, steps: int, seed: int) -> tuple[list[ExpSpec], list[RunSpec]]:
+def plan_content(
+    runs: int, experiments: int, steps: int, seed: int, n_params: int = 5
+) -> tuple[list[ExpSpec], list[RunSpec]]:
     """Experiments and runs (everything but metric values), reproducible from ``seed``."""
     rng = random.Random(seed)
     exps = []
@@ -191,6 +193,8 @@ def plan_content(runs: int, experiments: int, steps: int, seed: int) -> tuple[li
             "dropout": rng.choice(["0.0", "0.1", "0.2", "0.5"]),
             "seed": str(rng.randrange(10_000)),
         }
+        for j in range(5, n_params):  # more params (not drawn from rng: the default store stays the same)
+            params[f"p{j:02d}"] = str((i * 7 + j * 3) % 11 / 10)
         run = RunSpec(
             run_id="%032x" % rng.getrandbits(128),
             exp=exp,
@@ -424,6 +428,7 @@ def generate(
     steps: int = 500,
     experiments: int = 2,
     seed: int = 0,
+    params: int = 5,
     schema: Path | None = None,
     kinds: tuple[str, ...] = ("file", "sqlite"),
     quiet: bool = True,
@@ -436,7 +441,7 @@ def generate(
     for kind in kinds:
         shutil.rmtree(out / kind, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
-    exps, run_specs = plan_content(runs, min(experiments, runs), steps, seed)
+    exps, run_specs = plan_content(runs, min(experiments, runs), steps, seed, params)
     keys = metric_keys(metrics)
 
     file_root = out / "file" / "mlruns"
@@ -507,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=500, help="points per metric")
     ap.add_argument("--experiments", type=int, default=2, help="experiments holding the runs")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--params", type=int, default=5, help="params per run (at least 5)")
     ap.add_argument("--kind", choices=["file", "sqlite", "both"], default="both")
     ap.add_argument(
         "--schema",
@@ -536,6 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         steps=args.steps,
         experiments=args.experiments,
         seed=args.seed,
+        params=args.params,
         schema=args.schema,
         kinds=kinds,
         quiet=False,

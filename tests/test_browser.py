@@ -222,8 +222,9 @@ def test_running_run_silent_for_a_day_is_not_ticking_in_the_browser(driver, tmp_
     assert duration.text == "at least 19 min 00 s (no end recorded)"
     exp_page = site / "experiments" / "873416438277512860" / "index.html"
     driver.get(exp_page.as_uri())
-    cell = driver.find_element(By.CSS_SELECTOR, "[data-elapsed-since]")
-    assert cell.text == "at least 19 min 00 s (no end recorded)"
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs-app tr[data-run-id]"))
+    cells = driver.find_elements(By.XPATH, "//tr[@data-run-id]/td[contains(., 'no end recorded')]")
+    assert [c.text for c in cells] == ["at least 19 min 00 s (no end recorded)"]
     assert _js_errors(driver) == []
 
 

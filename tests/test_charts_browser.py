@@ -177,12 +177,12 @@ def test_run_page_charts(driver, run_page, tmp_path):
     card.find_element(By.CSS_SELECTOR, ".ichart-legend button").click()
     wait.until(lambda d: _state(d, "train/loss")["shown"] == 2)
 
-    # the metric logged without steps: a wall-time axis by default, readable in the tooltip
+    # the metric logged without steps: time since its first point by default (as the SVG), in the tooltip
     card = _enhanced(driver, "loss")
     st = _state(driver, "loss")
-    assert st["x"] == "time" and st["xMode"] == "auto" and st["points"] == [50]
-    assert st["xRange"] == pytest.approx([T0, T0 + 49 * 60_000])
-    assert "Auto (wall time)" in card.find_element(By.CSS_SELECTOR, "select").text
+    assert st["x"] == "relative" and st["xMode"] == "auto" and st["points"] == [50]
+    assert st["xRange"] == pytest.approx([0, 49 * 60])  # seconds since the first point
+    assert "Auto (relative time)" in card.find_element(By.CSS_SELECTOR, "select").text
     assert _state(driver, "loss")["full"] == [True] and not card.find_element(By.CSS_SELECTOR, ".ichart-note").text
     over = card.find_element(By.CSS_SELECTOR, ".u-over")
     ActionChains(driver).move_to_element_with_offset(over, 1, 0).perform()

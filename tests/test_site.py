@@ -56,8 +56,12 @@ def test_only_our_own_script_runs(built_sites, name):
         if "artifacts" in page.relative_to(site).parts:
             continue
         for tag, attrs in tags_of(page):
-            if tag == "script":
-                assert re.fullmatch(r"(\.\./)*static/app\.js", attrs.get("src") or ""), page
+            if tag == "script":  # the theme's scripts and the site's data files, nothing inline
+                src = attrs.get("src") or ""
+                assert re.fullmatch(r"(\.\./)*static/[\w/.-]+\.js|runs\.js|series\.js", src), (page, src)
+                target = (page.parent / src).resolve()
+                assert target.is_file() and site.resolve() in target.parents, (page, src)
+                assert attrs.get("type") in (None, "application/json"), page
             assert not [a for a in attrs if a.startswith("on")], f"{page}: event handler on <{tag}>"
             for a in ("href", "src", "action", "formaction"):
                 assert not (attrs.get(a) or "").strip().lower().startswith("javascript:"), page

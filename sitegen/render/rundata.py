@@ -90,6 +90,8 @@ def runs_payload(exp: Experiment, store_kind: str, compare: dict | None = None) 
                 "user_id": r.user_id,
                 "artifact_uri": r.artifact_uri,
                 "parent_run_id": r.parent_run_id,
+                "last_activity": r.last_activity,
+                "stale": r.stale,
                 "params": [r.params.get(k) for k in param_keys],
                 "metrics": [json_value(latest[k]) if k in latest else None for k in metric_keys],
                 "tags": [r.tags.get(k) for k in tag_keys],

@@ -8,8 +8,8 @@
                  start,                  // optional: the run's start (ms) for relative time
                  decimated, history,     // series.js fields: full resolution file to load on
                  historyName}],          //   zoom (default name "history/<runId>/<key>")
-       x: "auto" | "step" | "time" | "relative",   // auto: time when every point of each series
-                                                   //   shares one step, else step
+       x: "auto" | "step" | "time" | "relative",   // auto: relative time when more than half of
+                                                   //   the points share their step, else step
        logY: false, smoothing: 0 .. 0.99, height: 240, toolbar: true,
        showTitle: true              // false: the title names the exports (and the toolbar, for
      }                              //   screen readers) but is not shown: the page has a heading
@@ -158,14 +158,19 @@
       full: !s.decimated };
   }
 
+  // "auto", as the build-time charts decide (sitegen/charts/layout.py): when more than half
+  // of the chart's points share their step with another point of the same series (a metric
+  // logged without step=, or several times per step), time since the first point; else step.
   function resolveX(mode, series) {
     if (mode === "step" || mode === "time" || mode === "relative") return mode;
-    var many = false, oneStep = series.every(function (s) {
-      if (s.step.length > 1) many = true;
-      for (var i = 1; i < s.step.length; i++) if (s.step[i] !== s.step[0]) return false;
-      return true;
+    var total = 0, shared = 0;
+    series.forEach(function (s) {
+      var counts = new Map();
+      s.step.forEach(function (st) { counts.set(st, (counts.get(st) || 0) + 1); });
+      s.step.forEach(function (st) { if (counts.get(st) > 1) shared++; });
+      total += s.step.length;
     });
-    return oneStep && many ? "time" : "step";
+    return shared * 2 > total ? "relative" : "step";
   }
 
   function xsOf(s, xm) {

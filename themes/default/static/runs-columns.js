@@ -56,8 +56,9 @@
     return Math.floor(h / 24) + " d " + (h % 24) + " h";
   }
   // A run without an end: live while it did something within a day of the reader's clock (as
-  // app.js judges the static pages); a run that went quiet is not counted as running. Without
-  // a run's last activity (runs.js may not hold it) the cell only says no end was recorded.
+  // app.js judges the static pages) and not judged stale by the build (`stale`: silent for a
+  // day before the store's newest activity); without a last activity the cell only says no
+  // end was recorded.
   var STALE_MS = 24 * 3600 * 1000;
   function human(ms) {
     var s = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
@@ -67,7 +68,7 @@
   function running(r) {
     var last = r.last_activity;
     if (r.start_time === null || r.start_time === undefined || !last) return "no end recorded";
-    if (Date.now() - last > STALE_MS) return "at least " + human(last - r.start_time) + " (no end recorded)";
+    if (r.stale || Date.now() - last > STALE_MS) return "at least " + human(last - r.start_time) + " (no end recorded)";
     return "running for " + human(Date.now() - r.start_time);
   }
   // As runs.csv writes times (pandas' UTC datetimes) and numbers.
