@@ -11,6 +11,7 @@ import pytest
 from sitecheck import broken_links
 
 from sitegen import BuildOptions, build
+from sitegen.charts import choose_x_axis
 
 CASES = Path(__file__).parent / "field_cases"
 
@@ -147,6 +148,23 @@ def test_12_a_metric_logged_without_steps_is_drawn_against_time(tmp_path):
     note = _text(re.search(r'<p class="axis-note[^"]*">(.*?)</p>', card, re.S).group(1))
     assert "time since first point" in note and "all 50 points are at step 0" in note
     assert 'alt="History of loss by time since first point' in card
+
+
+@pytest.mark.parametrize(
+    "steps, times, kind, note",
+    [
+        ([0, 1, 2, 3], [0, 1, 2, 3], "step", ""),
+        ([0, 0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5], "step", ""),  # 2 of 6 share a step: a resumed run
+        ([0, 0, 0, 1, 1, 1], [0, 1000, 2000, 3000, 4000, 5000], "time", "6 points at only 2 steps"),  # dup_step
+        ([0] * 4, [0, 60_000, 120_000, 180_000], "time", "all 4 points are at step 0"),
+        ([0] * 4, [5] * 4, "order", "all 4 points are at step 0"),  # one batch, one timestamp
+    ],
+)
+def test_12_the_x_axis_rule(steps, times, kind, note):
+    axis = choose_x_axis([(steps, times)])
+    assert axis.kind == kind and axis.note.startswith(note)
+    if kind == "time":
+        assert axis.label == f"time since first point ({axis.unit})" and axis.unit in ("s", "min")
 
 
 @pytest.mark.parametrize("moved", [False, True])

@@ -157,7 +157,7 @@ def choose_x_axis(columns: list[tuple]) -> XAxis:
     else:
         note = f"{total} points at only {len(distinct)} steps"
     if 2 * sum(_shared(times) for _, times in columns) > total:
-        return XAxis("order", "point, in logged order", "", note + " (and their time): drawn in logged order")
+        return XAxis("order", "point, in logged order", "", note + ", most at a shared time too: drawn in logged order")
     span = max(max(times) - min(times) for _, times in columns if len(times))
     unit = time_unit(span)[0]
     first = "first point" if len(columns) == 1 else "each run's first point"
