@@ -8,21 +8,31 @@ from pathlib import Path
 
 from sitegen.errors import OutputError
 
-_KILL_AT = os.environ.get("TRACKREPORT_TEST_KILL_AT")  # "name" or "name:n" (tests/test_kill.py)
+_KILL_AT = os.environ.get("TRACKREPORT_TEST_KILL_AT")  # "name[:n][@pause]" (tests/test_kill.py)
 _passed: dict[str, int] = {}
 
 
 def checkpoint(name: str) -> None:
     """A test hook: with TRACKREPORT_TEST_KILL_AT=name[:n] the process kills itself (SIGKILL)
-    the n-th time (default 1) it passes ``name``, so tests can stop a build at every step."""
+    the n-th time (default 1) it passes ``name``, so tests can stop a build at every step. With
+    ``name[:n]@pause`` it writes ``checkpoint <name>: paused`` on stderr there and waits for a
+    signal instead, so a test can send SIGTERM or SIGINT at that very point."""
     if _KILL_AT is None:
         return
-    want, _, nth = _KILL_AT.partition(":")
+    spec, _, action = _KILL_AT.partition("@")
+    want, _, nth = spec.partition(":")
     if want == name:
         _passed[name] = _passed.get(name, 0) + 1
         if _passed[name] == int(nth or 1):
             import signal
 
+            if action == "pause":
+                import sys
+
+                sys.stderr.write(f"checkpoint {name}: paused\n")
+                sys.stderr.flush()
+                while True:
+                    signal.pause()
             os.kill(os.getpid(), signal.SIGKILL)
 
 

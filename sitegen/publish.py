@@ -1,26 +1,29 @@
 """``trackreport publish``: put the built site on a GitHub Pages branch and push it.
 
-The commit is made with ghp-import (the library ``mkdocs gh-deploy`` is built on): it
-streams the site into ``git fast-import``, so the user's working tree, index, current
-branch and stash are never touched and nothing is checked out in their folder. Each
-publish adds one commit on top of the branch (the branch's history is kept); git's
-content addressing makes that commit's diff exactly the files that changed. This module
-adds what ghp-import leaves to its caller: syncing with the remote branch first, checks
-against GitHub Pages' limits, classified one-line errors, and undoing the local branch
-update when the push fails, so a failed publish changes nothing locally.
+The site is streamed into ``git fast-import`` with ghp-import's helpers (the library ``mkdocs
+gh-deploy`` is built on), so the user's working tree, index, current branch and stash are never
+touched and nothing is checked out in their folder. Each publish adds one commit on top of the
+branch (the branch's history is kept); git's content addressing makes that commit's diff exactly
+the files that changed. This module adds what ghp-import leaves to its caller: syncing with the
+remote branch first, checks against GitHub Pages' limits, classified one-line errors, and safety
+against interruption: the commit is made on a scratch ref (``refs/trackreport/publish-<pid>``),
+the branch is moved to it with one ``update-ref`` once it is complete, and moved back when the
+push fails, so a failed or killed publish never leaves the branch on a partial commit.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sitegen.process import checkpoint
 from sitegen.writer import MARKER
 
 MB = 1000 * 1000
@@ -61,20 +64,28 @@ def _human(n: int) -> str:
 
 
 class _Git:
+    # No gc or maintenance started in the user's repository by publish's own git commands.
+    OPTIONS = ("-c", "gc.auto=0", "-c", "maintenance.auto=false")
+
     def __init__(self, repo: Path):
         self.repo = repo
+        self.command = ["git", "-C", str(repo), *self.OPTIONS]
 
     def run(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run(
-            ["git", "-C", str(self.repo), *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
-        )
+        proc = subprocess.run([*self.command, *args], capture_output=True, text=True, env={**os.environ, **(env or {})})
         if check and proc.returncode != 0:
+            lock = _LOCK_RE.search(proc.stderr)
+            if lock:
+                raise _lock_error(lock.group(1), self.repo)
             raise PublishError(f"git {args[0]} failed: {_first_line(proc.stderr)}")
         return proc
 
     def rev(self, ref: str, kind: str = "commit") -> str | None:
         proc = self.run("rev-parse", "--verify", "--quiet", f"{ref}^{{{kind}}}", check=False)
         return proc.stdout.strip() or None
+
+    def config(self, key: str) -> str:
+        return self.run("config", key, check=False).stdout.strip()
 
 
 def _first_line(text: str) -> str:
@@ -122,32 +133,91 @@ def pages_url(remote_url: str, cname: str | None = None) -> str | None:
     return f"https://{owner.lower()}.github.io/{repo}/"
 
 
-@contextlib.contextmanager
-def _cwd(path: Path):
-    old = os.getcwd()
-    os.chdir(path)
+SCRATCH = "refs/trackreport/publish-"  # + pid: the commit is made here, then the branch moves to it
+_LOCK_RE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
+
+
+def _lock_error(path: str, repo: Path) -> PublishError:
+    return PublishError(
+        f"git's lock file {path} exists: another git command is running in {repo}, or one was killed; "
+        f"if none is running, remove {path} and publish again"
+    )
+
+
+def _check_locks(git: _Git, names: list[str]) -> None:
+    """Stop before touching anything when git left a lock on what publish updates (a git
+    killed with -9 leaves ``<ref>.lock``): named in the message, never removed here."""
+    args = [a for n in names for a in ("--git-path", n)]
+    for line in git.run("rev-parse", *args).stdout.splitlines():
+        path = Path(line) if os.path.isabs(line) else git.repo / line
+        if path.exists():
+            raise _lock_error(str(path), git.repo)
+
+
+def _alive(pid: str) -> bool:
     try:
-        yield
-    finally:
-        os.chdir(old)
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except OSError:
+        pass
+    return pid != str(os.getpid())
 
 
-def _site_copy(site: Path) -> tempfile.TemporaryDirectory:
-    """The site without trackreport's own bookkeeping (hard links, nothing copied)."""
-    tmp = tempfile.TemporaryDirectory(prefix="trackreport-publish-")
-    for dirpath, _dirs, files in os.walk(site):
-        rel = os.path.relpath(dirpath, site)
-        target = Path(tmp.name, rel)
-        target.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            if rel == "." and name == MARKER:
-                continue
-            src = os.path.join(dirpath, name)
-            try:
-                os.link(src, target / name)
-            except OSError:
-                shutil.copy2(src, target / name)
-    return tmp
+def _clear_scratch(git: _Git) -> None:
+    """Delete the scratch refs that killed publishes left (a lock git left on one stays)."""
+    for name in git.run("for-each-ref", "--format=%(refname)", "refs/trackreport/", check=False).stdout.split():
+        if name.startswith(SCRATCH) and not _alive(name[len(SCRATCH) :]):
+            git.run("update-ref", "-d", name, check=False)
+
+
+def _make_commit(git: _Git, site: Path, parent: str | None, message: str, cname: str | None) -> str:
+    """Commit ``site`` (without trackreport's bookkeeping) with ``git fast-import`` on a scratch
+    ref; the commit id. The stream is written with ghp-import's helpers (what ``mkdocs gh-deploy``
+    does) into an unnamed temporary file first, and git reads it whole: a publish killed while
+    writing it leaves nothing at all (a stream cut short would make fast-import commit part of
+    the site, or die leaving a crash report in .git), one killed later at most a complete commit
+    on the scratch ref, which no branch points to and the next publish deletes."""
+    import ghp_import
+
+    scratch = f"{SCRATCH}{os.getpid()}"
+    name = os.environ.get("GIT_COMMITTER_NAME") or git.config("user.name") or "trackreport"
+    email = os.environ.get("GIT_COMMITTER_EMAIL") or git.config("user.email") or "trackreport@localhost"
+    data = message.encode()
+    header = f"commit {scratch}\ncommitter {name} <{email}> {int(time.time())} {time.strftime('%z')}\n"
+    with tempfile.TemporaryFile(prefix="trackreport-publish-") as stream:
+        out = types.SimpleNamespace(stdin=stream)  # what ghp-import's helpers write to
+        stream.write(f"{header}data {len(data)}\n".encode() + data + b"\n")
+        stream.write((f"from {parent}\n" if parent else "").encode() + b"deleteall\n")
+        for dirpath, dirs, files in os.walk(site):
+            dirs.sort()
+            for fname in sorted(files):
+                if dirpath == str(site) and (fname == MARKER or fname.startswith(".trackreport-")):
+                    continue  # the marker (store location, manifest) and build bookkeeping: never published
+                path = os.path.join(dirpath, fname)
+                ghp_import.add_file(out, path, Path(path).relative_to(site).as_posix())
+                checkpoint("publish-stream")
+        ghp_import.add_nojekyll(out)
+        if cname is not None:
+            ghp_import.add_cname(out, cname)
+        stream.write(b"\n")
+        stream.flush()
+        stream.seek(0)
+        command = [*git.command, "fast-import", "--quiet", "--force", "--date-format=raw"]
+        proc = subprocess.Popen(command, stdin=stream, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        checkpoint("publish-importing")  # git reads the stream on its own from here
+        text = proc.communicate()[1].decode("utf-8", "replace")
+    if proc.returncode != 0:
+        lock = _LOCK_RE.search(text)
+        if lock:
+            raise _lock_error(lock.group(1), git.repo)
+        raise PublishError(f"git fast-import could not make the commit: {_first_line(text)}")
+    commit = git.rev(scratch)
+    git.run("update-ref", "-d", scratch, check=False)  # the id is enough; no branch points to it yet
+    if commit is None:
+        raise PublishError("git fast-import did not create the commit")
+    checkpoint("publish-streamed")
+    return commit
 
 
 def publish(
@@ -166,109 +236,96 @@ def publish(
 
     ``fresh``: replace the branch's whole history with one commit holding the site, and
     force-push it (what was published before, a secret among it, is then in no commit of
-    the branch; copies others fetched, and the host's caches, are beyond reach)."""
-    import ghp_import
+    the branch; copies others fetched, and the host's caches, are beyond reach).
 
-    site = Path(site).resolve()
+    Killed at any moment, the branch is its old commit or the complete new one, the remote
+    too, and the next publish finishes the job (tests/test_publish_kill.py)."""
+    from sitegen.process import BuildLock
     from sitegen.writer import recover
 
-    recover(site)  # a build killed while writing: never push half of it
-    if not (site / "index.html").is_file():
+    site = Path(site).resolve()
+    if not site.is_dir():
         raise PublishError(f"no site in {site} (build it first, or drop --no-build)")
     if shutil.which("git") is None:
         raise PublishError("git is not installed or not on PATH")
-    repo_path = Path(repo).resolve()
-    if not repo_path.is_dir():
-        raise PublishError(f"--repo {repo_path} is not a folder")
-    git = _Git(repo_path)
-    top = git.run("rev-parse", "--show-toplevel", check=False)
-    if top.returncode != 0:
-        raise PublishError(f"{repo_path} is not inside a git repository (use --repo PATH)")
-    repo_path = Path(top.stdout.strip())
-    git = _Git(repo_path)
-    url = git.run("remote", "get-url", remote, check=False)
-    if url.returncode != 0:
-        raise PublishError(f"no remote named '{remote}' in {repo_path} (see git remote -v, or --remote)")
-    if not re.fullmatch(r"[A-Za-z0-9._/-]+", branch) or branch.startswith("-"):
-        raise PublishError(f"not a usable branch name: {branch}")
-    result = PublishResult(remote, branch, url=pages_url(url.stdout.strip(), cname))
-    result.warnings = check_site(site)
-
+    git, url = _open_repo(Path(repo).resolve(), remote, branch)
+    result = PublishResult(remote, branch, url=pages_url(url, cname))
     ref = f"refs/heads/{branch}"
+    if git.run("symbolic-ref", "-q", "HEAD", check=False).stdout.strip() == ref:
+        raise PublishError(f"{branch} is the branch checked out in {git.repo}: switch to another (or use --branch)")
+    _check_locks(git, [f"{ref}.lock", f"refs/remotes/{remote}/{branch}.lock", "packed-refs.lock"])
+    _clear_scratch(git)
     before = git.rev(ref)
-    if push:  # start from what the remote has, so the push is a fast-forward
-        fetched = git.run("fetch", "--quiet", remote, f"+{ref}:refs/remotes/{remote}/{branch}", check=False)
-        if fetched.returncode != 0 and "couldn't find remote ref" not in fetched.stderr:
-            raise _push_error(fetched.stderr, remote, fetching=True)
-    remote_tip = git.rev(f"refs/remotes/{remote}/{branch}")
+    # Start from what the remote has, so the push is a fast-forward (a branch deleted there: none).
+    remote_tip = git.rev(f"refs/remotes/{remote}/{branch}") if not push or _fetch(git, remote, ref, branch) else None
     result.first_publish = remote_tip is None and before is None
-    env_keys = {}
-    if not git.run("config", "user.name", check=False).stdout.strip():
-        env_keys["GIT_COMMITTER_NAME"] = "trackreport"
-    if not git.run("config", "user.email", check=False).stdout.strip():
-        env_keys["GIT_COMMITTER_EMAIL"] = "trackreport@localhost"
-    base = before
-    if remote_tip and not force:
-        if before is None or git.run("merge-base", "--is-ancestor", before, remote_tip, check=False).returncode == 0:
-            base = remote_tip  # behind or equal: build on the remote's tip
-    copy = _site_copy(site)
-    try:
-        old_env = {k: os.environ.get(k) for k in env_keys}
-        os.environ.update(env_keys)
-        try:
-            if base != before:
-                git.run("update-ref", ref, base)
-            with _cwd(repo_path):
-                ghp_import.ghp_import(
-                    copy.name,
-                    mesg=message or "Update trackreport site",
-                    remote=remote,
-                    branch=branch,
-                    push=False,
-                    force=False,
-                    nojekyll=True,
-                    cname=cname,
-                    no_history=fresh,
-                )
-        finally:
-            for k, v in old_env.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-    except ghp_import.GhpError as e:
-        _restore(git, ref, before)
-        raise PublishError(f"could not make the commit: {e}") from e
-    except BaseException:
-        _restore(git, ref, before)
-        raise
-    finally:
-        copy.cleanup()
-    after = git.rev(ref)
-    if after is None or after == base:
-        _restore(git, ref, before)
-        raise PublishError("git fast-import did not create the commit (see git's message above)")
-    if not fresh and base is not None and git.rev(after, "tree") == git.rev(base, "tree"):
-        _restore(git, ref, before)  # identical site: no empty commit, nothing to push
-        return result
-    result.commit = after
-    _count_changes(git, base, after, result)
+    published = remote_tip if push else before  # what the new commit is compared with
+    behind = ["merge-base", "--is-ancestor", str(before), str(remote_tip)]
+    if fresh:
+        parent = None
+    elif remote_tip and (push or before is None or git.run(*behind, check=False).returncode == 0):
+        parent = remote_tip  # behind or equal: build on the remote's tip
+    else:
+        parent = before
+    with BuildLock(site):  # no build changes the site while it is read
+        recover(site)  # a build killed while writing: never push half of it
+        if not (site / "index.html").is_file():
+            raise PublishError(f"no site in {site} (build it first, or drop --no-build)")
+        result.warnings = check_site(site)
+        commit = _make_commit(git, site, parent, message or "Update trackreport site", cname)
+    if not fresh and parent is not None and git.rev(commit, "tree") == git.rev(parent, "tree"):
+        commit = parent  # identical site: no empty commit
+    if not fresh and commit == published:
+        return result  # nothing changed, nothing to push
+    result.commit = commit
+    _count_changes(git, published, commit, result)
+    git.run("update-ref", "-m", "trackreport publish", ref, commit, before or "")
+    checkpoint("publish-committed")
     if push:
         args = ["push", "--porcelain", remote, f"{ref}:{ref}"]
         if force or fresh:
             args.insert(1, "--force")
         pushed = git.run(*args, check=False, env={"GIT_TERMINAL_PROMPT": "0"})
         if pushed.returncode != 0:
-            _restore(git, ref, before)
-            raise _push_error(pushed.stderr + pushed.stdout, remote)
+            _restore(git, ref, before, commit)
+            raise _push_error(pushed.stderr + pushed.stdout, remote, git.repo)
+        checkpoint("publish-pushed")
     return result
 
 
-def _restore(git: _Git, ref: str, old: str | None) -> None:
+def _open_repo(repo_path: Path, remote: str, branch: str) -> tuple[_Git, str]:
+    """The repository's top folder (as a _Git) and the remote's URL, or a PublishError."""
+    if not repo_path.is_dir():
+        raise PublishError(f"--repo {repo_path} is not a folder")
+    top = _Git(repo_path).run("rev-parse", "--show-toplevel", check=False)
+    if top.returncode != 0:
+        raise PublishError(f"{repo_path} is not inside a git repository (use --repo PATH)")
+    git = _Git(Path(top.stdout.strip()))
+    url = git.run("remote", "get-url", remote, check=False)
+    if url.returncode != 0:
+        raise PublishError(f"no remote named '{remote}' in {git.repo} (see git remote -v, or --remote)")
+    if not re.fullmatch(r"[A-Za-z0-9._/-]+", branch) or branch.startswith("-"):
+        raise PublishError(f"not a usable branch name: {branch}")
+    return git, url.stdout.strip()
+
+
+def _fetch(git: _Git, remote: str, ref: str, branch: str) -> bool:
+    """Fetch the remote's branch into its remote-tracking ref; whether the remote has it."""
+    spec = f"+{ref}:refs/remotes/{remote}/{branch}"
+    fetched = git.run("fetch", "--quiet", "--no-write-fetch-head", remote, spec, check=False)
+    if fetched.returncode != 0 and "no-write-fetch-head" in fetched.stderr:  # git < 2.29
+        fetched = git.run("fetch", "--quiet", remote, spec, check=False)
+    if fetched.returncode != 0 and "couldn't find remote ref" not in fetched.stderr:
+        raise _push_error(fetched.stderr, remote, git.repo, fetching=True)
+    return fetched.returncode == 0
+
+
+def _restore(git: _Git, ref: str, old: str | None, new: str) -> None:
+    """Move ``ref`` back from ``new`` to ``old`` (not if something else moved it meanwhile)."""
     if old is None:
-        git.run("update-ref", "-d", ref, check=False)
+        git.run("update-ref", "-d", ref, new, check=False)
     else:
-        git.run("update-ref", ref, old, check=False)
+        git.run("update-ref", ref, old, new, check=False)
 
 
 def _count_changes(git: _Git, base: str | None, after: str, result: PublishResult) -> None:
@@ -289,7 +346,10 @@ def _count_changes(git: _Git, base: str | None, after: str, result: PublishResul
     result.bytes_changed = sum(size_of.get(n.split("\t", 1)[1], 0) for n in names if "\t" in n)
 
 
-def _push_error(stderr: str, remote: str, fetching: bool = False) -> PublishError:
+def _push_error(stderr: str, remote: str, repo: Path, fetching: bool = False) -> PublishError:
+    lock = _LOCK_RE.search(stderr)
+    if lock:
+        return _lock_error(lock.group(1), repo)
     text = stderr.lower()
     if any(s in text for s in ("non-fast-forward", "fetch first", "[rejected]")):
         return PublishError(
