@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Vendor third-party browser libraries from the npm registry into the default theme.
+"""Vendor third-party browser libraries from the npm registry into the default theme (and, for
+the tests only, into tests/vendor/: never shipped in a site or the wheel).
 
 Usage::
 
@@ -46,6 +47,23 @@ PACKAGES: dict[str, dict] = {
             "uPlot.iife.min.js": "19c8d4c6ad88929a79f4ae49d6f7161566dfd0ba3d15cc495e974f787eb78f1f",
             "uPlot.min.css": "df630c6a8d6f8eeaff264b50f73ce5b114f646ffd9a0bb74f049b0a00135fa04",
             "LICENSE": "8f989229699b4fe2f1a0432d0e9edc338a8a911e250e2d1b01ecd770a5f5b1bd",
+        },
+    },
+    # axe-core: the accessibility rules the browser tests run on every page kind
+    # (tests/test_accessibility.py); tests only. MPL-2.0, its bundled code's licences beside it.
+    "axe-core": {
+        "version": "4.14.1",
+        "sha256": "e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745",
+        "dest": "tests/vendor/axe-core",
+        "files": {
+            "package/axe.min.js": "axe.min.js",
+            "package/LICENSE": "LICENSE",
+            "package/LICENSE-3RD-PARTY.txt": "LICENSE-3RD-PARTY.txt",
+        },
+        "installed": {
+            "axe.min.js": "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c",
+            "LICENSE": "af175b9d96ee93c21a036152e1b905b0b95304d4ae8c2c921c7609100ba8df7e",
+            "LICENSE-3RD-PARTY.txt": "4f8563870d0fca38bbc3e00b6f670cb7fa9f380ba9f26a7f7d1184a6b18b1653",
         },
     },
 }

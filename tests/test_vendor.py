@@ -30,21 +30,36 @@ def _registry_reachable() -> bool:
 def test_committed_files_have_the_recorded_checksums():
     vendor = _vendor()
     assert vendor.offline_problems() == []
-    assert "uplot" in vendor.PACKAGES
+    assert {"uplot", "axe-core"} <= set(vendor.PACKAGES)
+
+
+def test_axe_core_is_for_the_tests_only_with_its_licences():
+    """axe-core (MPL-2.0) is copied with its licence files into tests/vendor/, never into the
+    theme (so it reaches neither a site nor the wheel)."""
+    spec = _vendor().PACKAGES["axe-core"]
+    assert spec["dest"] == "tests/vendor/axe-core" and spec["version"].startswith("4.")
+    dest = REPO / spec["dest"]
+    assert set(spec["installed"]) == {"axe.min.js", "LICENSE", "LICENSE-3RD-PARTY.txt"}
+    assert "Mozilla Public License, version 2.0" in (dest / "LICENSE").read_text(encoding="utf-8")
+    assert (dest / "axe.min.js").read_text(encoding="utf-8").startswith(f"/*! axe v{spec['version']}")
+    assert not any("axe" in name for name in static_files(theme_chain(None)))
 
 
 def test_a_changed_file_is_noticed(tmp_path):
     vendor = _vendor()
-    spec = vendor.PACKAGES["uplot"]
-    dest = tmp_path / spec["dest"]
-    dest.mkdir(parents=True)
-    for target in spec["installed"]:
-        (dest / target).write_bytes((REPO / spec["dest"] / target).read_bytes())
+    for spec in vendor.PACKAGES.values():
+        dest = tmp_path / spec["dest"]
+        dest.mkdir(parents=True)
+        for target in spec["installed"]:
+            (dest / target).write_bytes((REPO / spec["dest"] / target).read_bytes())
     assert vendor.offline_problems(tmp_path) == []
-    (dest / "uPlot.min.css").write_bytes(b"/* changed */")
-    (dest / "LICENSE").unlink()
+    uplot = tmp_path / vendor.PACKAGES["uplot"]["dest"]
+    (uplot / "uPlot.min.css").write_bytes(b"/* changed */")
+    (uplot / "LICENSE").unlink()
+    (tmp_path / vendor.PACKAGES["axe-core"]["dest"] / "axe.min.js").write_bytes(b"/* changed */")
     problems = vendor.offline_problems(tmp_path)
-    assert len(problems) == 2 and any("uPlot.min.css" in p for p in problems)
+    assert len(problems) == 3 and any("uPlot.min.css" in p for p in problems)
+    assert any("axe-core/axe.min.js" in p for p in problems)
 
 
 def test_committed_files_equal_the_pinned_tarball():
