@@ -102,6 +102,7 @@ def test_publish_twice_then_rejected(project, tmp_path):
     assert changed and all(
         c.startswith(f"experiments/{exp}/runs/{run_dir.name}/")
         or c in (f"experiments/{exp}/index.html", "index.html")
+        or c in (f"experiments/{exp}/runs.js", f"experiments/{exp}/runs.csv")  # the experiment's data
         or c.startswith(f"experiments/{exp}/charts/")
         for c in changed
     ), changed
