@@ -176,3 +176,27 @@ def test_an_incremental_build_writes_the_same_data_as_a_clean_one(tmp_path):
         rel = Path("experiments") / exp.name / name
         assert (site / rel).read_bytes() == (clean / rel).read_bytes(), name
     assert payload(site, exp.name)["metric_points"][payload(site, exp.name)["metrics"].index("val_loss")] == 21
+
+
+def test_history_csv_holds_every_point_under_safe_names(written, tmp_path):
+    """--history-csv: each metric's full history as CSV beside run.json, named safely for keys
+    with '/' and spaces, equal to MLflow's get_metric_history; linked from the run page."""
+    client, uri, exp, _site = written
+    site = tmp_path / "site"
+    build(BuildOptions(store=uri, out=str(site), jobs=1, history_csv=True))
+    run = next(r for r in client.search_runs([exp]) if r.info.run_name == "child-1")
+    folder = site / "experiments" / exp / "runs" / run.info.run_id
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    links = dict(
+        re.findall(r'<a class="small" href="(history/[^"]+)" download title="every point of ([^"]+) as CSV">', page)
+    )
+    assert sorted(links.values()) == sorted(run.data.metrics)
+    for href, key in links.items():
+        assert re.fullmatch(r"history/[A-Za-z0-9._-]+\.csv", href), href  # no '/', no space in the name
+        with (folder / href).open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        assert rows[0] == ["step", "timestamp", "value"]
+        want = client.get_metric_history(run.info.run_id, key)
+        assert [(int(s), int(t)) for s, t, _ in rows[1:]] == [(m.step, m.timestamp) for m in want]
+        for (_s, _t, v), m in zip(rows[1:], want):
+            assert float(v) == m.value or (math.isnan(m.value) and v == "NaN")

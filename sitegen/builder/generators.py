@@ -69,6 +69,7 @@ def run_page(
     model_versions: list,
     logged_models: list,
     fmt: str,
+    history_csv: bool = False,
 ) -> list:
     """Copy the run's artifacts here; charts, page, run.json, series.js and history files are
     made by a worker (claimed here, so that what the run no longer needs is pruned)."""
@@ -82,6 +83,8 @@ def run_page(
             writer.claim(urls.run_chart(run.experiment_id, run.run_id, key, fmt))
             if series.has_history(hist):  # a history file no longer needed is pruned
                 writer.claim(urls.run_history(run.experiment_id, run.run_id, key))
+            if history_csv:
+                writer.claim(urls.run_history_csv(run.experiment_id, run.run_id, key))
     if any(map(len, run.metrics.values())):
         writer.claim(urls.run_series(run.experiment_id, run.run_id))
     writer.claim(urls.run_page(run.experiment_id, run.run_id))
@@ -98,6 +101,7 @@ def run_page(
         model_versions,
         logged_models,
         fmt,
+        history_csv,
     )
     if pool is None:
         done: Future = Future()

@@ -298,6 +298,7 @@ class SiteBuilder:
                 work.versions_by_run.get(run.run_id, []),
                 work.models_by_run.get(run.run_id, []),
                 options.chart_format,
+                options.history_csv,
             )
         futures = list(run_futures)
         old_rows = manifest.kept_section(work.previous, plan.full, "rows")

@@ -17,7 +17,7 @@ from pathlib import Path
 from sitegen import charts
 from sitegen.entities import Experiment, MetricHistory, Run
 from sitegen.render import series, urls
-from sitegen.render.export import run_json
+from sitegen.render.export import history_csv, run_json
 from sitegen.render.pages import Pages, make_env
 from sitegen.writer import write_file
 
@@ -58,6 +58,7 @@ class RunJob:
     model_versions: list = dataclasses.field(default_factory=list)  # registered from this run
     logged_models: list = dataclasses.field(default_factory=list)  # logged by this run (MLflow 3)
     chart_format: str = "svg"
+    history_csv: bool = False  # also write each metric's history as CSV (--history-csv)
 
 
 def write_series(run: Run, out: Path) -> str | None:
@@ -82,8 +83,14 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
         charts.render_chart(spec)
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
     series_src = write_series(job.run, out)
+    csvs = {}
+    if job.history_csv:
+        for key, hist in job.run.metrics.items():
+            if len(hist):
+                csvs[key] = urls.run_history_csv_rel(key)
+                write_file(out / csvs[key], history_csv(hist).encode("utf-8"))
     html = pages.run(
-        job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions, job.logged_models, series_src
+        job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions, job.logged_models, series_src, csvs
     )
     write_file(out / "index.html", html.encode("utf-8"))
     write_file(out / "run.json", run_json(job.run).encode("utf-8"))

@@ -22,6 +22,17 @@ def _history_json(h) -> list:
     return list(map(list, zip(h.steps, h.timestamps, values)))
 
 
+def history_csv(h) -> str:
+    """A metric's full history as CSV, in logged order: ``step,timestamp,value`` (timestamp
+    in ms since the epoch; values as MLflow's client returns them, NaN as ``NaN`` and ±inf as
+    ``inf``/``-inf``, which pandas reads back)."""
+    lines = ["step,timestamp,value"]
+    for s, t, v in zip(h.steps, h.timestamps, h.values):
+        text = repr(v) if math.isfinite(v) else "NaN" if math.isnan(v) else "inf" if v > 0 else "-inf"
+        lines.append(f"{s},{t},{text}")
+    return "\n".join(lines) + "\n"
+
+
 def run_json(run: Run) -> str:
     doc = {
         "run_id": run.run_id,

@@ -148,11 +148,20 @@ class Pages:
         )
 
     def experiment(
-        self, exp: Experiment, groups, param_keys, metric_keys, comparison, rows: "RunRows | None" = None, top=None, chartable=0
+        self,
+        exp: Experiment,
+        groups,
+        param_keys,
+        metric_keys,
+        comparison,
+        rows: "RunRows | None" = None,
+        top=None,
+        chartable=0,
     ) -> str:
         """``groups``: the static table's first runs as trees ([(run, depth)] per top-level run);
-        ``param_keys``/``metric_keys``: every key; ``top``: the static comparison (builder.topruns); ``chartable``: how many metrics two
-        runs or more logged (``comparison`` charts the first of them)."""
+        ``param_keys``/``metric_keys``: every key; ``top``: the static comparison
+        (builder.topruns); ``chartable``: how many metrics two runs or more logged
+        (``comparison`` charts the first of them)."""
         rows = rows or RunRows()
         macro = self.env.get_template("run_row.html").module.run_row
         columns = digest(param_keys, metric_keys)
@@ -193,8 +202,10 @@ class Pages:
         model_versions: list | None = None,
         logged_models: list | None = None,
         series_src: str | None = None,
+        history_csv: dict[str, str] | None = None,
     ) -> str:
-        """The run's page; ``series_src``: its series data file relative to the page (None: none)."""
+        """The run's page; ``series_src``: its series data file relative to the page (None: none);
+        ``history_csv``: metric key → its history's CSV file relative to the page (--history-csv)."""
         child_keys = sorted({k for c in children for k in c.metrics})[:8]
         return self._render(
             "run.html",
@@ -208,4 +219,5 @@ class Pages:
             model_versions=model_versions or [],
             logged_models=logged_models or [],
             series_src=series_src,
+            history_csv=history_csv or {},
         )

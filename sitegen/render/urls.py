@@ -125,6 +125,15 @@ def run_history(exp_id: str, run_id: str, key: str) -> str:
     return f"{run_dir(exp_id, run_id)}/{run_history_rel(key)}"
 
 
+def run_history_csv_rel(key: str) -> str:
+    """Metric ``key``'s full history as CSV (``--history-csv``), relative to its run's folder."""
+    return f"{HISTORY_DIR}/{chart_name(key, 'csv')}"
+
+
+def run_history_csv(exp_id: str, run_id: str, key: str) -> str:
+    return f"{run_dir(exp_id, run_id)}/{run_history_csv_rel(key)}"
+
+
 def logged_models_dir(exp_id: str) -> str:
     return f"{experiment_dir(exp_id)}/models"
 
