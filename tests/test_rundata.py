@@ -200,3 +200,19 @@ def test_history_csv_holds_every_point_under_safe_names(written, tmp_path):
         assert [(int(s), int(t)) for s, t, _ in rows[1:]] == [(m.step, m.timestamp) for m in want]
         for (_s, _t, v), m in zip(rows[1:], want):
             assert float(v) == m.value or (math.isnan(m.value) and v == "NaN")
+
+
+def test_17_single_values_are_compared_as_bars_not_stacked_dots(tmp_path):
+    site, exp = _build_case("17-metric-columns-and-compare-capped-silently", tmp_path)
+    page = (site / "experiments" / exp / "index.html").read_text(encoding="utf-8")
+    cards = [
+        (re.match(r'\s*<h3 class="mono">([^<]*)</h3>', c).group(1), c)
+        for c in page.split('<div class="chart-card">')[1:]
+    ]
+    bars = [k for k, body in cards if body.lstrip().split("</h3>", 1)[1].lstrip().startswith('<table class="bars">')]
+    assert cards[0][0] == "val_loss" and 'src="charts/' in cards[0][1].split('<table class="bars">')[0]
+    assert len(bars) == 11 and all(k.startswith("class_") for k in bars)  # one value per run: bars
+    images = [p.name for p in (site / "experiments" / exp / "charts").iterdir()]
+    assert len(images) == 1 and images[0].startswith("val_loss")  # no image made for the bars
+    first = re.search(r'<table class="bars">(.*?)</table>', page, re.S).group(1)
+    assert len(re.findall(r'<span class="bar[^"]*" style="width: [\d.]+%"></span>', first)) == 3

@@ -130,7 +130,8 @@ def experiment_page(
     charts_dir = urls.experiment_charts_dir(eid)
     specs = compare.lay_out(comparisons, writer.stage(charts_dir))
     for c in comparisons:
-        writer.claim(f"{charts_dir}/{c.file}")
+        if c.bars is None:
+            writer.claim(f"{charts_dir}/{c.file}")
     prunes.append(charts_dir)
     futures = charts.submit_charts(pool, specs) if specs else []
     top = topruns.choose(exp, compare_metric, compare_order)

@@ -10,13 +10,14 @@ the image) comes from the manifest; only the charts of changed runs are read and
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen import charts
 from sitegen.digests import digest
-from sitegen.entities import Experiment, Run
+from sitegen.entities import INF_LIMIT, Experiment, Run
 from sitegen.render.urls import chart_name
 
 MAX_COMPARE_METRICS = 12
@@ -31,10 +32,27 @@ class Comparison:
     file: str  # the image's file name in the experiment's charts/
     spec: charts.ChartSpec | None = None
     kept: bool = False  # the last build's image and layout still hold
+    bars: list[dict] | None = None  # a metric each run logged once: bars, no image (see single_values)
 
     def context(self) -> dict:
         """What the experiment template gets for one chart."""
-        return {"key": self.key, "src": f"charts/{self.file}", "spec": self.spec, "runs": self.runs}
+        return {"key": self.key, "src": f"charts/{self.file}", "spec": self.spec, "runs": self.runs, "bars": self.bars}
+
+
+def single_values(key: str, runs: list[Run]) -> list[dict] | None:
+    """Bars for a metric every compared run logged exactly once (a final score: dots stacked at
+    one step say nothing), else None. Each bar: run, value, its length in % of the longest
+    finite value's distance from zero, and whether the value is NaN or infinite (no bar)."""
+    if any(r.metrics[key].count != 1 for r in runs):
+        return None
+    values = [r.metrics[key].latest.value for r in runs]
+    finite = [abs(v) for v in values if math.isfinite(v) and abs(v) < INF_LIMIT]
+    top = max(finite, default=0.0) or 1.0
+    bars = []
+    for r, v in zip(runs, values):
+        ok = math.isfinite(v) and abs(v) < INF_LIMIT
+        bars.append({"run": r, "value": v, "pct": round(100 * abs(v) / top, 2) if ok else 0, "flag": not ok})
+    return bars
 
 
 def chartable(exp: Experiment) -> list[str]:
@@ -70,6 +88,11 @@ def plan(exp: Experiment, fmt: str, previous: dict | None, charts_dir: Path | No
     for key, runs in compared_runs(exp):
         ck = digest(key, fmt, [(r.run_id, r.fingerprint) for r in runs])
         c = Comparison(key, runs, ck, chart_name(key, fmt))
+        c.bars = single_values(key, runs)
+        if c.bars is not None:  # nothing to draw or read
+            c.kept = True
+            out.append(c)
+            continue
         old = (previous or {}).get(key)
         if (
             old

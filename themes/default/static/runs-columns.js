@@ -176,7 +176,9 @@
       to 20); params that vary across runs — different values first, then present in some runs
       only (up to 12). System metrics and tags: chosen in the chooser. */
   function defaults(payload, cols) {
-    var ids = ["status", "created", "duration", "user", "source", "version"];
+    // Few attributes, so that the metrics come right after them (user, source and version are
+    // one click away in the chooser); then metrics (with a history first) and varying params.
+    var ids = ["status", "created", "duration"];
     if ((payload.runs || []).some(function (r) { return r.datasets && r.datasets.length; })) ids.push("datasets");
     ids = ids.concat(cols.filter(function (c) { return c.kind === "metric"; }).slice(0, MAX_METRICS)
       .map(function (c) { return c.id; }));
