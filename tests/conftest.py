@@ -149,3 +149,19 @@ def js_errors(drv):
     """SEVERE console entries since the last call (artifact iframes' sandbox notices aside)."""
     errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
     return [e for e in errors if "sandboxed" not in e["message"]]
+
+
+# ---- real headless Firefox (Debian's firefox-esr), driven through Marionette (tests/firefox.py) ----
+
+
+@pytest.fixture(scope="module")
+def firefox(tmp_path_factory):
+    from firefox import FIREFOX, Firefox
+
+    if not FIREFOX:
+        if os.environ.get("CI"):
+            pytest.fail("firefox-esr is required in CI (.ci/run installs it)")
+        pytest.skip("firefox-esr not installed")
+    fx = Firefox(tmp_path_factory.mktemp("firefox"))
+    yield fx
+    fx.quit()

@@ -8,6 +8,25 @@
 (function () {
   "use strict";
   var tr = window.trackreport = window.trackreport || {};
+
+  /* What went wrong on this page, for anyone who looks (tests read them in each browser):
+     trackreport.cspViolations [{directive, blocked, source}] — what the page's CSP refused
+     (core.js is the first script, so later scripts' violations are caught); trackreport.errors
+     [{message, source, line}] — uncaught errors and unhandled promise rejections. */
+  var violations = tr.cspViolations = tr.cspViolations || [];
+  var errors = tr.errors = tr.errors || [];
+  document.addEventListener("securitypolicyviolation", function (e) {
+    violations.push({directive: e.effectiveDirective || e.violatedDirective, blocked: e.blockedURI,
+      source: e.sourceFile + ":" + e.lineNumber});
+  });
+  window.addEventListener("error", function (e) {
+    errors.push({message: String(e.message), source: e.filename || "", line: e.lineno || 0});
+  });
+  window.addEventListener("unhandledrejection", function (e) {
+    var r = e.reason;
+    errors.push({message: "unhandled rejection: " + String(r && r.message || r), source: "", line: 0});
+  });
+
   var store = {};
   var waiting = {};
   var pending = {};
