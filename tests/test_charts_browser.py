@@ -228,7 +228,8 @@ def test_api_for_several_runs_and_bars(driver, run_page):
         for (var r = 0; r < 3; r++) {
           var st = [], ti = [], va = [];
           for (var i = 0; i < 100 * (r + 1); i++) {
-            st.push(i * (r + 1)); ti.push(1.7e12 + 1000 * i); va.push(r === 1 && i === 7 ? '-Infinity' : r === 0 && i === 3 ? 0 : 1 / (i + 1));
+            st.push(i * (r + 1)); ti.push(1.7e12 + 1000 * i);
+            va.push(r === 1 && i === 7 ? '-Infinity' : r === 0 && i === 3 ? 0 : 1 / (i + 1));
           }
           s.push({label: 'run <b>' + r + '</b> & co', runId: 'r' + r, step: st, time: ti, value: va});
         }

@@ -88,13 +88,10 @@
     var runs = payload.runs || [];
     var text = (state.filter || "").trim(), error = null, applied = "", passed = null;
     if (text) {
-      applied = tr.search.toFilter(text);
-      try {
-        passed = new Set(tr.search.filter(payload, applied, {rlike: applied !== text}));
-      } catch (e) {
-        if (!e || e.name !== "SearchError") throw e;
-        error = e.message;
-      }
+      var res = tr.search.apply(payload, text);
+      applied = res.filter;
+      error = res.error;
+      if (!error) passed = new Set(res.runs);
     }
     var statuses = state.status.length ? new Set(state.status) : null;
     var since = RANGES[state.startTime] ? (now === undefined ? Date.now() : now) - RANGES[state.startTime] : null;

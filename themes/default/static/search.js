@@ -431,14 +431,27 @@
     return "attributes.run_name RLIKE '" + text.replace(/'/g, "\\'") + "'";
   }
 
-  /** The search box: {filter: the filter that ran, runs, error: MLflow's reason or null}. */
+  // Text that is meant as a filter even when MLflow rejects it: a comparison, an entity prefix
+  // ("metrics.acc"), IN (…), IS [NOT] NULL, LIKE '…'. A run name such as "lr0.001-bs64" is not.
+  var MEANT_AS_FILTER = new RegExp("[=<>]|^\\s*(attributes?|attr|run|metrics?|params?|parameters?|tags?|datasets?)\\.\\S|" +
+    "\\bIN\\s*\\(|\\bIS\\s+(NOT\\s+)?NULL\\b|\\b[IR]?LIKE\\s+['\"]", "i");
+
+  /** The search box: {filter: the filter that ran, runs, error: MLflow's reason or null}.
+      What MLflow's client accepts is that filter, with its answer (so every expression gives
+      what search_runs gives — MLflow UI's SQL_SYNTAX test alone would send a valid
+      `metrics.\`train loss\` >= 1` or `status = 'KILLED'` to the run-name search); text it
+      rejects becomes MLflow UI's run-name search (toFilter), unless it is meant as a filter
+      (MEANT_AS_FILTER): then MLflow's reason is the answer. Blank text is no filter. */
   function apply(payload, userInput) {
-    var f = toFilter(userInput);
+    var text = userInput === undefined || userInput === null ? "" : String(userInput);
+    if (!text.trim()) return {filter: "", runs: (payload.runs || []).slice(), error: null};
     try {
-      return {filter: f, runs: filter(payload, f, {rlike: f !== userInput}), error: null};
+      return {filter: text, runs: filter(payload, text), error: null};
     } catch (e) {
       if (!(e instanceof SearchError)) throw e;
-      return {filter: f, runs: [], error: e.message};
+      var quick = toFilter(text);
+      if (quick === text || MEANT_AS_FILTER.test(text)) return {filter: text, runs: [], error: e.message};
+      return {filter: quick, runs: filter(payload, quick, {rlike: true}), error: null};
     }
   }
 
