@@ -35,10 +35,16 @@
     t.appendChild(el("thead")).appendChild(head);
     return { wrap: wrap, table: t, body: t.appendChild(el("tbody")) };
   }
+  /** A column header; one without a visible title ({sr: "…"}) still names its column to screen readers. */
+  function colHead(h) {
+    var th = el("th", { scope: "col" }, typeof h === "string" ? h : null);
+    if (typeof h !== "string") th.appendChild(el("span", { "class": "sr-only" }, h.sr));
+    return th;
+  }
   /** A header row: the given first cells, then a column per run (swatch and link). */
   function runHeads(ctx, first) {
     var row = el("tr");
-    first.forEach(function (h) { row.appendChild(el("th", { scope: "col" }, h)); });
+    first.forEach(function (h) { row.appendChild(colHead(h)); });
     ctx.runs.forEach(function (r, i) {
       var th = row.appendChild(el("th", { scope: "col", "data-run-id": r.run_id, "class": "cmp-run-col" }));
       th.appendChild(swatch(ctx.color[i]));
@@ -49,7 +55,7 @@
 
   function runs(ctx, onRemove) {
     var head = el("tr");
-    ["", "Run", "Status", "Started", "Run ID", ""].forEach(function (h) { head.appendChild(el("th", { scope: "col" }, h)); });
+    [{ sr: "Colour" }, "Run", "Status", "Started", "Run ID", { sr: "Remove" }].forEach(function (h) { head.appendChild(colHead(h)); });
     var t = table(head, "cmp-runs-table");
     ctx.runs.forEach(function (r, i) {
       var row = t.body.appendChild(el("tr", { "data-run-id": r.run_id }));
@@ -89,7 +95,7 @@
   }
 
   function metrics(ctx, value, order) {
-    var t = table(runHeads(ctx, ["Metric", ""]), "cmp-metrics-table");
+    var t = table(runHeads(ctx, ["Metric", { sr: "Statistic" }]), "cmp-metrics-table");
     t.body.remove();
     ctx.metricOrder.forEach(function (c) {
       var tb = t.table.appendChild(el("tbody", { "data-metric": c.key })), dir = order(c.key);

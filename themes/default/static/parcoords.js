@@ -164,7 +164,10 @@
   function draw(container, o) {
     var runs = o.runs || [], dims = o.dims || [], id = "pc" + (++uid);
     var fg = cssVar("--fg", "#1d2330"), muted = cssVar("--muted", "#5f6b7d"), border = cssVar("--border", "#e2e6ed");
-    var root = tr.el("div", { "class": "pc" }), scroll = tr.el("div", { "class": "pc-scroll" });
+    var root = tr.el("div", { "class": "pc" });
+    // wider than a phone: a region the keyboard can scroll too (a tab stop, named)
+    var scroll = tr.el("div", { "class": "pc-scroll", tabindex: "0", role: "region",
+      "aria-label": (o.title || "Parallel coordinates") + " (scrolls sideways)" });
     var readout = tr.el("p", { "class": "pc-readout muted small", "aria-live": "polite" });
     var axes = dims.map(function (d) { return axis(d.values); });
     var nSpecial = axes.reduce(function (m, a) { return Math.max(m, a.specials.length); }, 0);

@@ -181,7 +181,6 @@
     var tr1 = el("tr", {role: "row", "class": "rt-row" + (entry.context ? " rt-context" : "") + (entry.depth ? " rt-child" : ""),
       "data-run-id": id, "aria-rowindex": String(i + 2), "aria-selected": String(sel.has(id)),
       "data-status": String(r.status || "").toLowerCase()});
-    if (entry.depth || entry.kids) tr1.setAttribute("aria-level", String(entry.depth + 1));
     cols.forEach(function (c, j) {
       var td = el("td", {role: "gridcell", id: cellId(i, j), "aria-colindex": String(j + 1)});
       if (j === 0) {
@@ -199,7 +198,11 @@
           entry.open ? "▾" : "▸");
           tg.addEventListener("click", function (e) { e.stopPropagation(); openGroup(id, !entry.open); });
           td.appendChild(tg);
-        } else if (entry.depth) td.appendChild(el("span", {"class": "rt-tree", "aria-hidden": "true"}, "└"));
+        } else if (entry.depth) {
+          // a grid's rows have no aria-level (a treegrid's have): the depth is said in words
+          td.appendChild(el("span", {"class": "rt-tree", "aria-hidden": "true"}, "└"));
+          td.appendChild(el("span", {"class": "sr-only"}, "child run "));
+        }
         var name = c.value(r);
         td.appendChild(el("a", {href: runHref.replace("{run_id}", encodeURIComponent(id)), tabindex: "-1",
           title: name || id}, name || id));
