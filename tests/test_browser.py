@@ -1,6 +1,8 @@
 """A real headless Chromium opens the site from file:// and uses it as a person would."""
 
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import js_errors as _js_errors
@@ -268,3 +270,32 @@ def test_every_page_carries_a_csp_and_nothing_violates_it(driver, built_sites, t
     driver.get(page.as_uri())
     assert driver.execute_script("return window.__inline") is None
     assert any("Content Security Policy" in e["message"] for e in _js_errors(driver))  # and says so
+
+
+def test_times_no_date_can_hold_do_not_break_the_pages(driver, tmp_path):
+    """A damaged store's start_time of 10^20 ms (or year 0) is shown as the number recorded;
+    the table, the CSV of the view and the compare page still work."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from sitegen import BuildOptions, build
+
+    store = tmp_path / "mlruns"
+    shutil.copytree(Path(__file__).parent.parent / "sample_mlruns", store)
+    metas = sorted(store.glob("797398129669635066/*/meta.yaml"))
+    for meta, when in zip(metas, (10**20, -62135596801000)):
+        meta.write_text(re.sub(r"start_time: \d+", f"start_time: {when}", meta.read_text()))
+    site = tmp_path / "site"
+    build(BuildOptions(store=str(store), out=str(site), jobs=1))
+    exp = site / "experiments" / "797398129669635066"
+    assert "100000000000000000000" in (exp / "runs.csv").read_text()
+    _js_errors(driver)
+    driver.get((exp / "index.html").as_uri() + "#nested=false&columns=created")
+    wait = WebDriverWait(driver, 10)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs-app tr[data-run-id]"))
+    assert "100000000000000000000" in driver.find_element(By.ID, "runs-app").text
+    assert "100000000000000000000" in driver.execute_script("return trackreport.runsTable.csv()")
+    ids = [m.parent.name for m in metas[:2]]
+    driver.get((exp / "compare.html").as_uri() + "#runs=" + ",".join(ids))
+    wait.until(lambda d: d.execute_script("return document.getElementById('compare-app').dataset.state") == "ready")
+    assert _js_errors(driver) == []

@@ -120,7 +120,10 @@ def _csv_time(ms: int | None) -> str:
     """As pandas writes ``search_runs()``'s UTC datetime columns (empty when missing)."""
     if ms is None:
         return ""
-    t = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    try:
+        t = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return str(ms)  # beyond what a date can say (a damaged store): the number as recorded
     return t.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}+00:00"
 
 

@@ -62,7 +62,10 @@
   }
   var dateFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric",
     hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  function fmtTime(ms) { return ms === null || ms === undefined ? "—" : dateFmt.format(new Date(ms)); }
+  function fmtTime(ms) {
+    var d = window.trackreport.date(ms);
+    return d ? dateFmt.format(d) : ms === null || ms === undefined ? "—" : String(ms);
+  }
   function fmtDuration(sec) {
     var neg = sec < 0, s = Math.abs(sec), out;
     if (s < 60) out = (s < 10 && s % 1 ? s.toFixed(1) : Math.round(s)) + "s";

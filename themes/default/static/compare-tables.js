@@ -63,9 +63,10 @@
       row.appendChild(el("td")).appendChild(runLink(r, ctx.label[i]));
       row.appendChild(el("td")).appendChild(el("span", { "class": "badge status-" + String(r.status).toLowerCase() }, r.status));
       var when = row.appendChild(el("td"));
-      if (r.start_time) {
-        when.appendChild(el("time", { datetime: new Date(r.start_time).toISOString() }, dateFmt.format(new Date(r.start_time))));
-      } else when.textContent = "—";
+      var started = tr.date(r.start_time);
+      if (started) {
+        when.appendChild(el("time", { datetime: started.toISOString() }, dateFmt.format(started)));
+      } else when.textContent = r.start_time ? String(r.start_time) : "—";
       row.appendChild(el("td", { "class": "mono small" }, r.run_id));
       var rm = row.appendChild(el("td")).appendChild(el("button", { type: "button", "class": "cmp-remove",
         "aria-label": "Remove " + ctx.label[i] + " from the comparison", title: "Remove from the comparison" }, "×"));

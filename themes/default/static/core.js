@@ -105,6 +105,14 @@
     bool: function (v, dflt) { return v === "true" ? true : v === "false" ? false : dflt; }
   };
 
+  /** A time in ms since the epoch as a Date, or null when no Date can hold it (a damaged
+      store's year 0 or 10^20 ms: Date methods would throw). */
+  tr.date = function (ms) {
+    if (ms === null || ms === undefined) return null;
+    var d = new Date(Number(ms));
+    return isNaN(d.getTime()) ? null : d;
+  };
+
   /** Text for the DOM: never HTML. */
   tr.el = function (tag, attrs, text) {
     var e = document.createElement(tag);

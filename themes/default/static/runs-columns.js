@@ -42,7 +42,8 @@
     if (ms === null || ms === undefined) return "";
     numFmt.time = numFmt.time || new Intl.DateTimeFormat(undefined,
       {year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"});
-    return numFmt.time.format(new Date(ms));
+    var d = tr.date(ms);
+    return d ? numFmt.time.format(d) : String(ms);
   }
   function fmtDuration(ms) {
     if (ms === null || ms === undefined) return "";
@@ -74,7 +75,8 @@
   // As runs.csv writes times (pandas' UTC datetimes) and numbers.
   function csvTime(ms) {
     if (ms === null || ms === undefined) return "";
-    return new Date(ms).toISOString().replace("T", " ").replace("Z", "+00:00");
+    var d = tr.date(ms);
+    return d ? d.toISOString().replace("T", " ").replace("Z", "+00:00") : String(ms);
   }
   function csvNum(v) {
     v = tr.num(v);
@@ -102,7 +104,7 @@
     attr("status", "Status", function (r) { return r.status; }, {orderKey: "attributes.status", csv: "status"});
     attr("created", "Created", function (r) { return r.start_time; },
       {orderKey: "attributes.start_time", csv: "start_time", text: function (r) { return fmtTime(r.start_time); },
-        title: function (r) { return r.start_time === null ? "" : new Date(r.start_time).toISOString(); },
+        title: function (r) { var d = tr.date(r.start_time); return d ? d.toISOString() : ""; },
         csvValue: function (r) { return csvTime(r.start_time); }, num: true});
     function duration(r) {
       return r.start_time !== null && r.start_time !== undefined && r.end_time !== null && r.end_time !== undefined
