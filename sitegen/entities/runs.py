@@ -66,6 +66,9 @@ class Run:
     # The artifact location as the store records it, when redaction or --hide-paths changed
     # ``artifact_uri`` (the next build finds the artifacts through it).
     recorded_artifact_uri: Optional[str] = None
+    # Set by the pipeline (``link_traces``): the run's traces (metadata ``mlflow.sourceRun``)
+    # as rows of ``traces.js`` (``Trace.row()``), newest first.
+    traces: list[dict] = field(default_factory=list)
 
     @property
     def parent_run_id(self) -> Optional[str]:

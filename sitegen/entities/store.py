@@ -8,6 +8,7 @@ from typing import Optional
 
 from sitegen.entities.models import LoggedModel, RegisteredModel
 from sitegen.entities.runs import Run
+from sitegen.entities.traces import Trace
 
 
 @dataclass(slots=True)
@@ -21,6 +22,7 @@ class Experiment:
     tags: dict[str, str] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
     logged_models: list["LoggedModel"] = field(default_factory=list)
+    traces: list["Trace"] = field(default_factory=list)  # MLflow 3 traces (entities.traces)
     redacted: dict[str, str] = field(default_factory=dict)  # see Run.redacted
     _activity: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
 

@@ -6,6 +6,7 @@ Layout and quirks are described in MLflow's ``file_store.py``; in short::
     <exp>/<run>/meta.yaml, params/<key>, tags/<key>, metrics/<key>, inputs/<id>/meta.yaml
     <exp>/datasets/<id>/meta.yaml
     <exp>/models/<model_id>/meta.yaml, params/, tags/, metrics/   MLflow 3 logged models
+    <exp>/traces/<trace_id>/...       MLflow 3 traces (filetraces)
     models/<name>/meta.yaml, version-<n>/meta.yaml                  the model registry
     .trash/<exp>/...                  deleted experiments
 
@@ -36,6 +37,7 @@ from sitegen.readers.filemeta import (
 )
 from sitegen.readers.filemodels import read_logged_models, read_registry
 from sitegen.readers.filescan import RunScanner
+from sitegen.readers.filetraces import read_traces
 
 # Folders inside an experiment that are not runs.
 _EXPERIMENT_CHILDREN = {"tags", "datasets", "models", "traces", "evaluation_datasets", "scorers"}
@@ -56,19 +58,6 @@ def _run_folders(exp_dir: Path) -> int:
 def _runs_left_out(exp_dir: Path) -> str:
     n = _run_folders(exp_dir)
     return f"experiment left out with its {n} run folder{'' if n == 1 else 's'}"
-
-
-def _note_traces(exp_dir: Path, warn: Warn) -> None:
-    """MLflow 3 GenAI traces (``<exp>/traces/<trace_id>/``) are not read yet: say so."""
-    try:
-        n = sum(1 for e in os.scandir(exp_dir / "traces") if e.is_dir())
-    except OSError:
-        return
-    if n:
-        warn(
-            exp_dir / "traces",
-            f"{n} trace{'' if n == 1 else 's'} not shown: trackreport does not read MLflow traces yet",
-        )
 
 
 class FileStoreReader:
@@ -124,7 +113,7 @@ class FileStoreReader:
                 continue
             seen[exp.experiment_id] = exp_dir
             exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
-            _note_traces(exp_dir, warn)
+            exp.traces = read_traces(exp_dir / "traces", exp.experiment_id, warn)
             exp.logged_models = read_logged_models(
                 exp_dir / "models", exp.experiment_id, warn, self.include_deleted, store.unreadable_logged_models
             )

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from sitegen.entities import Experiment, MetricHistory, Run, Store
 from sitegen.errors import StoreError
-from sitegen.readers import sqlitedelta, sqlmodels
+from sitegen.readers import sqlitedelta, sqlmodels, sqltraces
 from sitegen.readers.sqlrows import fingerprint, guarded, read_inputs, texts, to_int
 
 # An incremental build reads in a transaction on the store itself, unless it must read
@@ -307,6 +307,7 @@ class SqlReader:
             guarded(
                 store, "logged_models", "logged models", sqlmodels.read_logged_models, conn, s, exps, include_deleted
             )
+        sqltraces.read_traces(conn, s, store, exps)
 
     def load_metrics(self, runs: list[Run], everything: bool = False) -> None:
         """Full histories, in one query (all runs) or in batches of run ids."""

@@ -1,0 +1,193 @@
+"""Traces in MLflow's file store (``FileStore._save_trace_info`` and friends in
+``mlflow/store/tracking/file_store.py``)::
+
+    <exp>/traces/<trace_id>/trace_info.yaml     TraceInfo.to_dict() without metadata and tags
+                                                (MLflow 2.x: TraceInfoV2 — request_id,
+                                                timestamp_ms, execution_time_ms, status)
+    <exp>/traces/<trace_id>/request_metadata/<key>   one file per metadata key (value = content)
+    <exp>/traces/<trace_id>/tags/<key>               one file per tag
+    <exp>/traces/<trace_id>/assessments/<id>.yaml    Assessment.to_dictionary()
+    <exp>/traces/<trace_id>/artifacts/traces.json    {"spans": [Span.to_dict(), ...]}
+
+The spans document is the trace's artifact (the tag ``mlflow.artifactLocation`` records its
+folder; a moved store has it beside trace_info.yaml). A trace still IN_PROGRESS may have no
+spans yet: it is shown without them. A damaged trace is one warning naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sitegen.artifacts.locate import local_path
+from sitegen.digests import digest
+from sitegen.entities.traces import Trace, from_doc, ms_from_rfc3339
+from sitegen.readers.filemeta import Warn, int_or_none, load_yaml, read_kv_folder, short
+from sitegen.readers.tracedoc import TraceDocError, assessment_doc, info_doc, spans_from_json
+
+TRACE_DATA = "traces.json"
+
+
+def read_traces(folder: Path, experiment_id: str, warn: Warn) -> list[Trace]:
+    """Every readable trace under ``<exp>/traces``, in folder-name order."""
+    try:
+        entries = sorted((e for e in os.scandir(folder) if e.is_dir()), key=lambda e: e.name)
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        trace = read_trace(Path(entry.path), experiment_id, warn)
+        if trace is not None:
+            out.append(trace)
+    return out
+
+
+def _fingerprint(trace_dir: Path) -> str:
+    stats = []
+    for dirpath, _dirs, files in os.walk(trace_dir):
+        for name in sorted(files):
+            try:
+                st = os.stat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            stats.append((os.path.relpath(os.path.join(dirpath, name), trace_dir), st.st_size, st.st_mtime_ns))
+    return digest(sorted(stats))
+
+
+def read_trace(trace_dir: Path, experiment_id: str, warn: Warn) -> Trace | None:
+    info_path = trace_dir / "trace_info.yaml"
+    if not info_path.is_file():
+        warn(trace_dir, "no trace_info.yaml (a damaged or half-written trace?); trace left out")
+        return None
+    fingerprint = _fingerprint(trace_dir)
+    meta = load_yaml(info_path, warn, "trace left out")
+    if meta is None:
+        return None
+    metadata = read_kv_folder(trace_dir / "request_metadata", warn)
+    tags = read_kv_folder(trace_dir / "tags", warn)
+    try:
+        info = _info(meta, trace_dir.name, experiment_id, metadata, tags, _assessments(trace_dir, warn))
+    except (TraceDocError, TypeError, ValueError, KeyError) as e:
+        warn(info_path, f"not a trace's info ({short(e)}); trace left out")
+        return None
+    if info["trace_id"] != trace_dir.name:
+        warn(info_path, f"records trace id {info['trace_id']!r}, not the folder's name; trace left out")
+        return None
+    spans: list = []
+    data = _spans_file(trace_dir, tags)
+    if data is None:
+        if info["state"] != "IN_PROGRESS":
+            warn(trace_dir / "artifacts" / TRACE_DATA, "missing; the trace is shown without its spans")
+    else:
+        try:
+            spans = spans_from_json(data.read_bytes())
+        except (OSError, TraceDocError) as e:
+            warn(data, f"unreadable spans ({short(e)}); the trace is shown without its spans")
+    return from_doc({"info": info, "data": {"spans": spans}}, fingerprint)
+
+
+def _spans_file(trace_dir: Path, tags: dict[str, str]) -> Path | None:
+    here = trace_dir / "artifacts" / TRACE_DATA
+    if here.is_file():
+        return here
+    recorded = local_path(tags.get("mlflow.artifactLocation") or "")
+    if recorded is not None and (recorded / TRACE_DATA).is_file():
+        return recorded / TRACE_DATA
+    return None
+
+
+def _info(meta: dict, folder: str, experiment_id: str, metadata: dict, tags: dict, assessments: list) -> dict:
+    if "request_id" in meta:  # MLflow 2.x (TraceInfoV2): the v3 shape MLflow converts it to
+        return info_doc(
+            trace_id=str(meta["request_id"]),
+            experiment_id=str(meta.get("experiment_id", experiment_id)),
+            request_time=int(meta["timestamp_ms"]),
+            state=str(meta.get("status") or "STATE_UNSPECIFIED"),
+            execution_duration=int_or_none(meta.get("execution_time_ms")),
+            trace_metadata=metadata,
+            tags=tags,
+            assessments=assessments,
+        )
+    location = meta.get("trace_location") or {}
+    exp = (location.get("mlflow_experiment") or {}).get("experiment_id", experiment_id)
+    request_time = ms_from_rfc3339(meta.get("request_time"))
+    if request_time is None:
+        raise TraceDocError("no request_time")
+    return info_doc(
+        trace_id=str(meta.get("trace_id") or folder),
+        experiment_id=str(exp),
+        request_time=request_time,
+        state=str(meta.get("state") or "STATE_UNSPECIFIED"),
+        execution_duration=int_or_none(meta.get("execution_duration_ms")),
+        request_preview=meta.get("request_preview"),
+        response_preview=meta.get("response_preview"),
+        client_request_id=meta.get("client_request_id"),
+        trace_metadata=metadata,
+        tags=tags,
+        assessments=assessments,
+    )
+
+
+def _assessments(trace_dir: Path, warn: Warn) -> list[dict]:
+    """The trace's assessments, in MLflow's order (``os.listdir`` of the folder)."""
+    folder = trace_dir / "assessments"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        path = folder / name
+        d = load_yaml(path, warn, "assessment left out")
+        if d is None:
+            continue
+        try:
+            out.append(assessment_from_dictionary(d))
+        except (TraceDocError, TypeError, ValueError, KeyError) as e:
+            warn(path, f"not an assessment ({short(e)}); assessment left out")
+    return out
+
+
+def assessment_from_dictionary(d: dict) -> dict:
+    """``Assessment.from_dictionary(d).to_proto()`` as a dict (``mlflow/entities/assessment.py``)."""
+    source = d.get("source") or {}
+    if "expectation" in d:
+        e = d["expectation"] or {}
+        if "serialized_value" in e:
+            import json
+
+            value = json.loads(e["serialized_value"]["value"])
+        else:
+            value = e.get("value")
+        kind, error = "expectation", None
+    elif "feedback" in d:
+        kind, value, error = "feedback", (d["feedback"] or {}).get("value"), (d["feedback"] or {}).get("error")
+    else:
+        raise TraceDocError("neither feedback nor expectation")
+    feedback = kind == "feedback"  # Expectation.from_dictionary keeps no rationale, overrides, valid
+    return assessment_doc(
+        assessment_id=d.get("assessment_id"),
+        name=str(d["assessment_name"]),
+        trace_id=d.get("trace_id"),
+        source_type=str(source.get("source_type") or "SOURCE_TYPE_UNSPECIFIED"),
+        source_id=source.get("source_id"),
+        create_time=_ms(d.get("create_time")),
+        last_update_time=_ms(d.get("last_update_time")),
+        kind=kind,
+        value=value,
+        error=error,
+        rationale=d.get("rationale") if feedback else None,
+        metadata=d.get("metadata"),
+        span_id=d.get("span_id"),
+        overrides=d.get("overrides") if feedback else None,
+        valid=d.get("valid", True) if feedback else None,
+    )
+
+
+def _ms(value) -> int:
+    if isinstance(value, int):
+        return value
+    ms = ms_from_rfc3339(value)
+    if ms is None:
+        raise TraceDocError("no create_time")
+    return ms
