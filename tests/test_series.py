@@ -171,3 +171,32 @@ def test_data_files_cannot_close_a_script_element_or_break_a_line():
     assert parse_data_script(text) == ("series/x", payload)
     with pytest.raises(ValueError):
         data_script("x", {"v": math.nan})  # a NaN must have been turned into "NaN" before
+
+
+@pytest.mark.parametrize(
+    "uri", ["sample_mlruns", "tests/corpus/3.17.2/file/mlruns", "sqlite:///tests/corpus/3.17.2/sqlite/mlflow.db"]
+)
+def test_run_json_from_the_series_texts_is_byte_identical(uri, tmp_path):
+    """run.json takes its points' text from series.js's (numbers formatted once): the same
+    bytes as json.dumps of the run, NaN, ±inf and clamped values included."""
+    import shutil
+
+    from sitegen.readers import open_store
+    from sitegen.render.export import run_json
+    from sitegen.render.series import series_payload
+
+    root = Path(__file__).resolve().parent.parent
+    if uri.startswith("sqlite:///"):
+        shutil.copy(root / uri[len("sqlite:///") :], tmp_path / "mlflow.db")
+        uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    else:
+        uri = str(root / uri)
+    runs = [r for e in open_store(uri).experiments for r in e.runs]
+    assert runs
+    spliced = 0
+    for r in runs:
+        points: dict = {}
+        series_payload(r, points)
+        spliced += len(points)
+        assert run_json(r, points) == run_json(r), r.run_id
+    assert spliced > 0

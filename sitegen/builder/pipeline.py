@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from sitegen import artifacts
-from sitegen.builder import generators, loggedmodels, manifest, worker
+from sitegen.builder import generators, loggedmodels, manifest, traces, worker
 from sitegen.builder.plan import Plan, make_plan
 from sitegen.builder.result import BuildResult
 from sitegen.builder.tree import Relations, relations
@@ -208,9 +208,13 @@ class SiteBuilder:
         loggedmodels.attach_artifacts(store, artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
         self._scanner = Scanner((previous or {}).get("secrets") if previous else self._scanner.used)
         if not options.no_redact:  # before any renderer sees a value
-            Redactor(self._scanner, options.redact_key).store(store)
+            try:
+                Redactor(self._scanner, options.redact_key).store(store)
+            finally:
+                self._scanner.close()
         self.home_paths = 0 if options.hide_paths else privacy.home_paths(store)
         privacy.hide(store, paths=options.hide_paths, users=options.hide_users)
+        traces.link_traces(store)  # after redaction: runs list their traces' rows as published
         return store
 
     def _result(self, store: Store) -> BuildResult:
@@ -320,6 +324,8 @@ class SiteBuilder:
                     options.compare_metric,
                     options.compare_order,
                 )
+        traces.remove_stale(writer, store)
+        result.pages += traces.write_pages(store, writer, self.pages, plan.render_experiments, plan.render_traces)
         made, copied = loggedmodels.build_pages(
             store, plan.render_logged_models, writer, self.pages, work.versions_by_model
         )

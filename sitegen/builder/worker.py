@@ -61,12 +61,13 @@ class RunJob:
     history_csv: bool = False  # also write each metric's history as CSV (--history-csv)
 
 
-def write_series(run: Run, out: Path) -> str | None:
+def write_series(run: Run, out: Path, points: dict | None = None) -> str | None:
     """Write the run's series.js and history files into its folder ``out``; returns series.js's
-    path relative to the run's page, None when the run has no metric points (nothing written)."""
+    path relative to the run's page, None when the run has no metric points (nothing written).
+    ``points`` receives run.json's points texts (series.series_payload)."""
     if not any(map(len, run.metrics.values())):
         return None
-    text, histories = series.series_payload(run)
+    text, histories = series.series_payload(run, points)
     write_file(out / urls.SERIES, text.encode("utf-8"))
     for rel, hist_text in histories.items():
         write_file(out / rel, hist_text.encode("utf-8"))
@@ -82,7 +83,8 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
     for spec in specs.values():
         charts.render_chart(spec)
     chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
-    series_src = write_series(job.run, out)
+    points: dict[str, str] = {}
+    series_src = write_series(job.run, out, points)
     csvs = {}
     if job.history_csv:
         for key, hist in job.run.metrics.items():
@@ -93,7 +95,7 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
         job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions, job.logged_models, series_src, csvs
     )
     write_file(out / "index.html", html.encode("utf-8"))
-    write_file(out / "run.json", run_json(job.run).encode("utf-8"))
+    write_file(out / "run.json", run_json(job.run, points).encode("utf-8"))
     return len(specs)
 
 

@@ -19,7 +19,7 @@ def _json_num(v: float):
 
 def _history_json(h) -> list:
     values = h.values if not h.non_finite_count else [_json_num(v) for v in h.values]
-    return list(map(list, zip(h.steps, h.timestamps, values)))
+    return list(zip(h.steps, h.timestamps, values))  # tuples: JSON arrays, cheaper than lists
 
 
 def history_csv(h) -> str:
@@ -33,7 +33,13 @@ def history_csv(h) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_json(run: Run) -> str:
+_METRICS = "\x00metrics\x00"  # stands for the metrics object until it is spliced in
+
+
+def run_json(run: Run, points: dict[str, str] | None = None) -> str:
+    """run.json (README's schema). ``points``: metric key → its ``[[step,timestamp,value],…]``
+    text made already (sitegen.render.series), for metrics without non-finite values: the
+    same bytes json.dumps writes, without formatting the numbers a second time."""
     doc = {
         "run_id": run.run_id,
         "experiment_id": run.experiment_id,
@@ -47,12 +53,19 @@ def run_json(run: Run) -> str:
         "parent_run_id": run.parent_run_id,
         "params": dict(sorted(run.params.items())),
         "tags": dict(sorted(run.tags.items())),
-        "metrics": {k: _history_json(h) for k, h in sorted(run.metrics.items())},
+        "metrics": _METRICS if points else {k: _history_json(h) for k, h in sorted(run.metrics.items())},
         "artifacts": [{"path": a.path, "size": a.size} for a in run.artifacts],
         "redacted": sorted(run.redacted),
     }
     # Compact separators keep json's C encoder (indent= would fall back to pure Python).
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    if not points:
+        return text
+    dump = lambda v: json.dumps(v, ensure_ascii=False, allow_nan=False, separators=(",", ":"))  # noqa: E731
+    metrics = ",".join(
+        f"{dump(k)}:{points[k] if k in points else dump(_history_json(h))}" for k, h in sorted(run.metrics.items())
+    )
+    return text.replace(dump(_METRICS), "{" + metrics + "}", 1)
 
 
 def logged_model_json(m: LoggedModel) -> str:

@@ -88,6 +88,11 @@ def _whole_text(hist: MetricHistory, finite: bool) -> str:
     return f'"step":[{step}],"time":[{time}],"value":[{value}]'
 
 
+def _points_text(texts: tuple[list[str], list[str], list[str]]) -> str:
+    """run.json's ``[[step,timestamp,value],…]`` of a metric from the texts series.js uses."""
+    return "[" + ",".join(map("[{},{},{}]".format, *texts)) + "]"
+
+
 def _finite(v: float) -> bool:
     return -INF_LIMIT < v < INF_LIMIT  # False for NaN too
 
@@ -128,9 +133,11 @@ def _script(name: str, payload_text: str) -> str:
     return f"trackreport.data({script_json(name)},{payload_text});\n"
 
 
-def metric_entry(hist: MetricHistory) -> tuple[str, str | None]:
+def metric_entry(hist: MetricHistory, points: dict | None = None) -> tuple[str, str | None]:
     """(the metric's JSON object in series.js, its history file's JSON payload or None): points
-    decimated when there are more than MAX_POINTS, and then the full history beside."""
+    decimated when there are more than MAX_POINTS, and then the full history beside. When
+    ``points`` is a dict, a metric without non-finite values also gets its run.json points
+    text there (``points[key]``; see :func:`series_payload`)."""
     finite = hist.non_finite_count == 0
     decimated = has_history(hist)
     latest = hist.latest
@@ -144,22 +151,28 @@ def metric_entry(hist: MetricHistory) -> tuple[str, str | None]:
         "decimated": decimated,
         "history": urls.run_history_rel(hist.key) if decimated else None,
     }
-    if not decimated:
+    if not decimated and (points is None or not finite):
         return f"{script_json(head)[:-1]},{_whole_text(hist, finite)}}}", None
     texts = _texts(hist, finite)
+    if points is not None and finite:
+        points[hist.key] = _points_text(texts)
+    if not decimated:
+        return f"{script_json(head)[:-1]},{_columns_text(texts)}}}", None
     entry = f"{script_json(head)[:-1]},{_columns_text(texts, decimate(hist.values, finite))}}}"
     return entry, f"{{{_columns_text(texts)}}}"
 
 
-def series_payload(run: Run) -> tuple[str, dict[str, str]]:
+def series_payload(run: Run, points: dict | None = None) -> tuple[str, dict[str, str]]:
     """(series.js text, {path relative to the run's folder: history file text}) of ``run``,
-    whose histories must be complete. Metrics without points are left out; keys are sorted."""
+    whose histories must be complete. Metrics without points are left out; keys are sorted.
+    ``points``: a dict to receive run.json's points text of each metric without non-finite
+    values (numbers are formatted once for both files: formatting is most of their cost)."""
     entries, histories = [], {}
     for key in sorted(run.metrics):
         hist = run.metrics[key]
         if not len(hist):
             continue
-        entry, full = metric_entry(hist)
+        entry, full = metric_entry(hist, points)
         entries.append(f"{script_json(key)}:{entry}")
         if full is not None:
             histories[urls.run_history_rel(key)] = _script(f"history/{run.run_id}/{key}", full)

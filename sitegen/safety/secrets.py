@@ -129,6 +129,7 @@ class Scanner:
         self.known = dict(known) if isinstance(known, dict) else {}
         self.used: dict[str, str] = {}  # what this build asked: the next build's ``known``
         self._scan_line = self._settings = None
+        self._configured = None  # detect-secrets' settings, entered once (see close)
 
     def credential(self, value: str) -> str | None:
         """The kind of credential in ``value`` ("GitHub Token"…), or None."""
@@ -157,15 +158,24 @@ class Scanner:
         self.used[key] = found
         return found or None
 
+    def close(self) -> None:
+        """Restore detect-secrets' own settings (entered at the first scan: entering them per
+        value cost ~1 ms each, 5 % of a cold build); scanning again enters them again."""
+        if self._configured is not None:
+            self._configured.__exit__(None, None, None)
+            self._configured = None
+
     def _scan(self, value: str) -> str:
         if self._scan_line is None:
             from detect_secrets.core.scan import scan_line
             from detect_secrets.settings import transient_settings
 
             self._scan_line, self._settings = scan_line, transient_settings
-        with self._settings({"plugins_used": [{"name": n} for n in DETECTORS]}):
-            for line in value.splitlines() or [value]:
-                if _MAYBE.search(line):
-                    for found in self._scan_line(line):
-                        return found.type
+        if self._configured is None:
+            self._configured = self._settings({"plugins_used": [{"name": n} for n in DETECTORS]})
+            self._configured.__enter__()
+        for line in value.splitlines() or [value]:
+            if _MAYBE.search(line):
+                for found in self._scan_line(line):
+                    return found.type
         return ""
