@@ -10,6 +10,7 @@ A build leaves in the site's marker file (``.trackreport-site``, written by the 
                           "run": run summary (every field the reader fills but histories)}},
         "experiments": {experiment_id: key of its page},
         "models": {model_id: {"exp": experiment_id, "key": render key}},   # logged models
+        "traces": {trace_id: [experiment_id, render key]},                   # MLflow 3 traces
         "charts": {experiment_id: kept comparison charts (charts.compare)},
         "rows": {experiment_id: {row key: the row's HTML}},                  # runs tables
         "markdown": {text digest: sanitized HTML},                           # conversions
@@ -191,6 +192,7 @@ def assemble(
         "runs": {rid: run_entry(runs[rid], k, old_runs.get(rid)) for rid, k in sorted(plan.run_keys.items())},
         "experiments": dict(sorted(plan.experiment_keys.items())),
         "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(plan.logged_model_keys.items())},
+        "traces": dict(sorted(plan.trace_keys.items())),
     }
     for rid in store.unreadable_runs:
         if previous and rid in previous.get("runs", {}):
@@ -214,6 +216,8 @@ def unchanged(plan, previous: dict | None) -> bool:
         and not plan.render_runs
         and not plan.render_experiments
         and not plan.render_logged_models
+        and not plan.render_traces
+        and set((previous or {}).get("traces", {})) == set(plan.trace_keys)
         and set((previous or {}).get("experiments", {})) == set(plan.experiment_keys)
         and set((previous or {}).get("models", {})) == set(plan.logged_model_keys)
     )

@@ -5,15 +5,16 @@ changes: the run's own fingerprint in the store (sizes/mtimes of its files, or i
 counts and last timestamps in a database), its artifact listing, and everything else
 its page shows (experiment name, parent and children). A logged model's page, model.json
 and artifact copies likewise, from everything its page shows (the model is read whole
-each build: there are few). A change of trackreport's version, of the theme or of an
-output option invalidates everything.
+each build: there are few). A trace's page, trace.json and trace.js likewise, from its
+document and what its page shows around it (``builder.traces``). A change of trackreport's
+version, of the theme or of an output option invalidates everything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sitegen.builder import manifest
+from sitegen.builder import manifest, traces
 from sitegen.digests import digest
 from sitegen.entities import Experiment, LoggedModel, Run, Store
 
@@ -28,6 +29,8 @@ class Plan:
     render_experiments: set[str] = field(default_factory=set)
     render_logged_models: list[LoggedModel] = field(default_factory=list)
     full: bool = True
+    trace_keys: dict[str, list] = field(default_factory=dict)  # trace_id → [exp, key] (builder.traces)
+    render_traces: list = field(default_factory=list)  # traces whose pages are made
 
 
 def _logged(m: LoggedModel) -> tuple:
@@ -76,6 +79,7 @@ def run_key(
         run.warnings,
         [(v.name, v.version, v.current_stage, v.aliases) for v in model_versions],
         [_logged(m) for m in logged_models],
+        run.traces,
     )
 
 
@@ -106,6 +110,7 @@ def make_plan(
             sorted(exp.tags.items()),
             [run_keys[r.run_id] for r in exp.runs],
             [_logged(m) for m in exp.logged_models],
+            traces.rows_key(exp),
         )
         for m in exp.logged_models:
             logged_model_keys[m.model_id] = (
@@ -114,6 +119,7 @@ def make_plan(
             )
     usable = manifest.usable(previous, site_key)
     plan = Plan(site_key, run_keys, exp_keys, logged_model_keys, full=not usable)
+    plan.trace_keys, plan.render_traces = traces.plan_traces(store, previous, usable)
     old_runs = previous.get("runs", {}) if usable else {}
     old_exps = previous.get("experiments", {}) if usable else {}
     old_models = previous.get("models", {}) if usable else {}

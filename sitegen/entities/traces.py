@@ -60,7 +60,7 @@ class Span:
     def duration_ms(self) -> Optional[float]:
         if self.end_time_ns is None:
             return None
-        return (self.end_time_ns - self.start_time_ns) / 1e6
+        return round((self.end_time_ns - self.start_time_ns) / 1e6, 3)
 
 
 @dataclass(slots=True)
@@ -96,6 +96,16 @@ class Trace:
     @property
     def error(self) -> bool:
         return self.state == "ERROR" or any(s.status_code == "ERROR" for s in self.spans)
+
+    def tree(self) -> list[dict]:
+        """The spans as a tree: ``[{"span": Span, "children": [...]}]`` in recorded order; a
+        span whose parent is missing (a partly exported trace) is shown as a root."""
+        nodes = {s.span_id: {"span": s, "children": []} for s in self.spans}
+        roots = []
+        for s in self.spans:
+            parent = nodes.get(s.parent_id) if s.parent_id else None
+            (parent["children"] if parent is not None and parent["span"] is not s else roots).append(nodes[s.span_id])
+        return roots
 
     def row(self) -> dict:
         """This trace's row of ``traces.js`` (docs/design.md, "Data file formats")."""

@@ -186,6 +186,23 @@ class Pages:
             chartable=chartable,
         )
 
+    def traces(self, exp: Experiment) -> str:
+        """The experiment's trace list (``exp.traces``, newest first); traces.js holds its data."""
+        return self._render("traces.html", urls.traces_page(exp.experiment_id), exp=exp, traces=exp.traces)
+
+    def trace(self, trace, exp: Experiment) -> str:
+        """A trace's page: ``tree`` its spans as a tree (``Trace.tree()``), ``run`` the run it
+        was logged in (None: none, or not published)."""
+        run = next((r for r in exp.runs if r.run_id == trace.run_id), None) if trace.run_id else None
+        return self._render(
+            "trace.html",
+            urls.trace_page(exp.experiment_id, trace.trace_id),
+            trace=trace,
+            exp=exp,
+            tree=trace.tree(),
+            run=run,
+        )
+
     def compare(self, exp: Experiment, top=None) -> str:
         """The compare page: a shell the browser fills from runs.js and the runs' series.js
         (which runs: the URL fragment); without JavaScript it says so and offers the static

@@ -18,6 +18,8 @@ links)::
                                                                    browser's charts (decimated)
     experiments/<experiment_id>/runs/<run_id>/history/<chart>.js   a decimated metric in full
     experiments/<experiment_id>/models/<model_id>/index.html, model.json, artifacts/<path>
+    experiments/<experiment_id>/traces/index.html, traces.js        its MLflow 3 traces
+    experiments/<experiment_id>/traces/<trace_id>/index.html, trace.json, trace.js   a trace
     models/index.html, models/<name>-<hash>/index.html  registered models and their versions
 
 Ids are used as they are (MLflow's ids are safe in a path); names that may hold any
@@ -153,6 +155,45 @@ def logged_model_page(exp_id: str, model_id: str) -> str:
 
 def logged_model_json(exp_id: str, model_id: str) -> str:
     return f"{logged_model_dir(exp_id, model_id)}/model.json"
+
+
+TRACES = "traces"
+
+
+def traces_dir(exp_id: str) -> str:
+    return f"{experiment_dir(exp_id)}/{TRACES}"
+
+
+def traces_page(exp_id: str) -> str:
+    return f"{traces_dir(exp_id)}/{INDEX}"
+
+
+def traces_data(exp_id: str) -> str:
+    """The trace list's data file (docs/design.md, "Data file formats")."""
+    return f"{traces_dir(exp_id)}/traces.js"
+
+
+def trace_folder(trace_id: str) -> str:
+    """A trace's folder name: its id (MLflow's ``tr-<hex>``), else a slug of it."""
+    return trace_id if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", trace_id) else slug(trace_id, "trace")
+
+
+def trace_dir(exp_id: str, trace_id: str) -> str:
+    return f"{traces_dir(exp_id)}/{trace_folder(trace_id)}"
+
+
+def trace_page(exp_id: str, trace_id: str) -> str:
+    return f"{trace_dir(exp_id, trace_id)}/{INDEX}"
+
+
+def trace_json(exp_id: str, trace_id: str) -> str:
+    """``MlflowClient.get_trace(trace_id).to_dict()``, as JSON."""
+    return f"{trace_dir(exp_id, trace_id)}/trace.json"
+
+
+def trace_data(exp_id: str, trace_id: str) -> str:
+    """The same document as a data file (registers ``"trace/<trace_id>"``)."""
+    return f"{trace_dir(exp_id, trace_id)}/trace.js"
 
 
 def registered_model_dir(name: str) -> str:

@@ -3,7 +3,7 @@ right after the store is read, so no page, data file, chart or export can show t
 forgetting to.
 
 What is redacted, everywhere it appears (runs, experiments, dataset inputs, logged models,
-registered models and their versions):
+registered models and their versions; traces: ``sitegen.safety.redact_traces``):
 
 - the value of a param or tag whose key looks secret (``sitegen.safety.secrets.secret_key``;
   ``--redact-key PATTERN`` adds patterns). MLflow's own ``mlflow.*`` tags are judged by
@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 
 from sitegen.entities import Store
+from sitegen.safety.redact_traces import redact_trace
 from sitegen.safety.secrets import REDACTED, TEXT_KINDS, Scanner, secret_key
 
 
@@ -46,6 +47,7 @@ class Redactor:
                     for name in ("source", "schema", "profile"):
                         self._field(ds, name, record=run.redacted, as_key=f"inputs.{i}.{name}")
                 self._files(run)
+            exp.traces = [redact_trace(t, self._credential, self.key_patterns) for t in exp.traces]
             for m in exp.logged_models:
                 self._mapping(m, "params", m.params)
                 self._mapping(m, "tags", m.tags)
@@ -109,4 +111,5 @@ def count_redacted(store: Store) -> int:
         len(e.redacted) + sum(len(r.redacted) for r in e.runs) + sum(len(m.redacted) for m in e.logged_models)
         for e in store.experiments
     )
+    n += sum(len(t.redacted) for e in store.experiments for t in e.traces)
     return n + sum(len(m.redacted) + sum(len(v.redacted) for v in m.versions) for m in store.registered_models)

@@ -7,7 +7,9 @@ build are removed.
 A pattern names an experiment by its id, its name, or a shell-style glob of its name
 (``sweep-*``). With ``--experiment`` only the experiments it names are kept; ``--exclude-experiment``
 then removes those it names. The model registry keeps the versions made from published runs, and
-the registered models that still have one. A published run whose parent is not published keeps
+the registered models that still have one. A trace logged in a run (``mlflow.sourceRun``) is
+published only with that run; traces logged outside runs stay with their experiment. A
+published run whose parent is not published keeps
 the parent's id as MLflow records it; its page marks it "not published".
 """
 
@@ -47,6 +49,9 @@ def select(
         match = matcher(run_filter, store.kind)
         for exp in kept:
             exp.runs = [r for r in exp.runs if match(r)]
+            # a trace logged in a run is published with its run only
+            shown = {r.run_id for r in exp.runs}
+            exp.traces = [t for t in exp.traces if not t.run_id or t.run_id in shown]
         kept = [e for e in kept if e.runs]
     store.experiments = kept
     published = {r.run_id for e in kept for r in e.runs}

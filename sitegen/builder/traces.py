@@ -1,0 +1,123 @@
+"""MLflow 3 traces on the site (``sitegen.entities.traces``): which trace pages to (re)make and
+making them.
+
+Per experiment that has traces: ``traces/index.html`` (the list) and ``traces/traces.js``
+(its data: :func:`traces_js`), remade whenever the experiment's page is (its key covers every
+trace's row); per trace ``traces/<trace_id>/index.html``, ``trace.json`` (the trace's
+``to_dict()`` document, strict JSON) and ``trace.js`` (the same document as a data file),
+remade only when the trace's key changes (:func:`trace_key`: its document, as redacted, and
+what its page shows around it). Folders of traces that are gone are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from sitegen.digests import digest
+from sitegen.entities import Experiment, Store
+from sitegen.entities.traces import Trace, newest_first
+from sitegen.render import urls
+from sitegen.render.pages import Pages
+from sitegen.render.rundata import data_script
+from sitegen.writer import SiteWriter
+
+FORMAT = 1
+
+
+def link_traces(store: Store) -> None:
+    """Order each experiment's traces newest first and give every run the rows of the traces
+    logged in it (``Run.traces``)."""
+    runs = store.run_by_id()
+    for run in runs.values():
+        run.traces = []
+    for exp in store.experiments:
+        exp.traces = newest_first(exp.traces)
+        for t in exp.traces:
+            run = runs.get(t.run_id or "")
+            if run is not None and run.experiment_id == exp.experiment_id:
+                run.traces.append(t.row())
+
+
+def rows_key(exp: Experiment) -> str:
+    """What the experiment's pages show of its traces (the list, the traces section)."""
+    return digest([t.row() for t in exp.traces]) if exp.traces else ""
+
+
+def trace_key(trace: Trace, exp: Experiment) -> str:
+    run = next((r for r in exp.runs if r.run_id == trace.run_id), None) if trace.run_id else None
+    return digest(
+        json.dumps(trace.doc, sort_keys=True, allow_nan=True, default=str),
+        exp.name,
+        (run.run_id, run.display_name) if run else None,
+    )
+
+
+def plan_traces(store: Store, previous: dict | None, usable: bool) -> tuple[dict, list[Trace]]:
+    """({trace_id: [experiment_id, key]}, traces whose pages must be made)."""
+    keys, todo = {}, []
+    old = (previous or {}).get("traces", {}) if usable else {}
+    for exp in store.experiments:
+        for t in exp.traces:
+            keys[t.trace_id] = [exp.experiment_id, trace_key(t, exp)]
+            if old.get(t.trace_id) != keys[t.trace_id]:
+                todo.append(t)
+    return keys, todo
+
+
+def traces_js(exp: Experiment) -> str:
+    """``traces.js`` (docs/design.md, "Data file formats")."""
+    doc = {"format": FORMAT, "experiment_id": exp.experiment_id, "traces": [t.row() for t in exp.traces]}
+    return data_script("traces", doc)
+
+
+def trace_json(trace: Trace) -> str:
+    """``trace.json``: the document as strict JSON (a non-finite number, which MLflow's own
+    JSON cannot hold either, becomes its text)."""
+    return json.dumps(_strict(trace.doc), ensure_ascii=False, indent=1) + "\n"
+
+
+def _strict(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _strict(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_strict(x) for x in v]
+    return v
+
+
+def write_pages(store: Store, writer: SiteWriter, pages: Pages, render_experiments: set[str], todo: list[Trace]) -> int:
+    """The trace pages and data files this build makes; returns how many pages."""
+    made = 0
+    exps = {e.experiment_id: e for e in store.experiments}
+    for t in todo:
+        exp = exps[t.experiment_id]
+        writer.write_text(urls.trace_json(exp.experiment_id, t.trace_id), trace_json(t))
+        writer.write_text(
+            urls.trace_data(exp.experiment_id, t.trace_id), data_script(f"trace/{t.trace_id}", _strict(t.doc))
+        )
+        writer.write_text(urls.trace_page(exp.experiment_id, t.trace_id), pages.trace(t, exp))
+        made += 1
+    changed = {t.experiment_id for t in todo}
+    for exp in store.experiments:
+        if exp.traces and (exp.experiment_id in render_experiments or exp.experiment_id in changed):
+            writer.write_text(urls.traces_data(exp.experiment_id), traces_js(exp))
+            writer.write_text(urls.traces_page(exp.experiment_id), pages.traces(exp))
+            made += 1
+    return made
+
+
+def remove_stale(writer: SiteWriter, store: Store) -> None:
+    """Drop the pages of traces that are gone (and the list of an experiment without any)."""
+    for exp in store.experiments:
+        folder = writer.root / urls.traces_dir(exp.experiment_id)
+        if not folder.is_dir():
+            continue
+        if not exp.traces:
+            writer.remove(urls.traces_dir(exp.experiment_id))
+            continue
+        live = {urls.trace_folder(t.trace_id) for t in exp.traces}
+        for entry in folder.iterdir():
+            if entry.is_dir() and entry.name not in live:
+                writer.remove(f"{urls.traces_dir(exp.experiment_id)}/{entry.name}")
