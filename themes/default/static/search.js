@@ -293,7 +293,14 @@
       search of MLflow's UI, see toFilter). */
   function parse(filterString, options) {
     if (!filterString) return {clauses: []};
-    var text = String(filterString);
+    return {clauses: comparisons(String(filterString)).map(function (t) { return clause(t, options); })};
+  }
+
+  /** The comparisons of a filter as sqlparse groups them ([{t: "cmp", parts: [identifier,
+      comparator, value?]}]), MLflow's statement checks passed (one statement, nothing but
+      comparisons joined by AND); throws SearchError with MLflow's reason. Shared with the trace
+      search (trace-search.js), whose SearchTraceUtils parses the same way. */
+  function comparisons(text) {
     var toks = lex(text);
     if (!toks.length) fail("Invalid filter '" + text + "'. Could not be parsed.");  // only whitespace
     if (toks.some(function (t) { return t.t === "punct" && t.v === ";"; })) {
@@ -304,7 +311,7 @@
     if (invalid.length) {
       fail("Invalid clause(s) in filter string: " + invalid.map(function (t) { return "'" + t.v + "'"; }).join(", "));
     }
-    return {clauses: toks.filter(function (t) { return t.t === "cmp"; }).map(function (t) { return clause(t, options); })};
+    return toks.filter(function (t) { return t.t === "cmp"; });
   }
 
   // ---- evaluation on runs.js records ----
@@ -537,6 +544,8 @@
 
   tr.search = {
     SearchError: SearchError, parse: parse, matches: matches, filter: filter, toFilter: toFilter,
-    apply: apply, parseOrderKey: parseOrderKey, order: order, sort: sort, defaultOrder: defaultOrder
+    apply: apply, comparisons: comparisons, fail: fail, literalList: literalList, stripQuotes: stripQuotes,
+    trimBackticks: trimBackticks, compare: compare, cmpStr: cmpStr, parseOrderKey: parseOrderKey, order: order,
+    sort: sort, defaultOrder: defaultOrder
   };
 })();

@@ -1,0 +1,368 @@
+/* trackreport trace list: an experiment's traces (traces.js, registered as "traces") as an
+   interactive table replacing the static first rows. Only the rows in view are in the DOM
+   (virtual rows: fixed row height, spacer rows, as the runs table); the view is the URL
+   fragment: searchFilter (MLflow's trace search syntax, trace-search.js), orderByKey (an order
+   key MLflow's search_traces accepts, e.g. attributes.execution_time_ms; or span_count,
+   assessments), orderByAsc, state (states joined by ",").
+   Keyboard: the grid is one tab stop (aria-activedescendant); arrows, Home/End (Ctrl: first/last
+   row), PageUp/PageDown move; Enter opens the trace, or sorts by the column in the header.
+   Classic script, needs core.js, search.js, trace-search.js, trace-values.js.
+
+   trackreport.traceList.viewIds()  ordered trace ids of the view     .error() the filter's error */
+(function () {
+  "use strict";
+  var tr = window.trackreport = window.trackreport || {};
+  var app = document.getElementById("traces-app");
+  var payload = tr.get && tr.get("traces");
+  if (!app || !payload || !tr.traceSearch || !tr.traceValues) return;
+  var TS = tr.traceSearch, el = tr.el;
+  var t0 = performance.now();
+  var OVERSCAN = 6, STATES = ["OK", "ERROR", "IN_PROGRESS"];
+  var traceHref = app.getAttribute("data-trace-href") || "{trace_id}/index.html";
+  var runHref = app.getAttribute("data-run-href") || "../runs/{run_id}/index.html";
+  var traces = payload.traces || [];
+
+  var fmtTime = tr.traceValues.time, fmtDur = tr.traceValues.duration;
+  function assessText(a) {
+    var v = a.value;
+    return a.name + ": " + (typeof v === "string" ? v : JSON.stringify(v === undefined ? null : v));
+  }
+
+  // columns: id, label, order key (fragment), value for sorting, width, render
+  var COLUMNS = [
+    {id: "request_time", label: "Request time", key: "attributes.timestamp_ms", w: 170,
+      value: function (t) { return t.request_time; }, text: function (t) { return fmtTime(t.request_time); }},
+    {id: "name", label: "Trace", key: "attributes.name", w: 220, value: function (t) { return t.name || null; }},
+    {id: "state", label: "State", key: "attributes.status", w: 110, value: function (t) { return t.state || null; }},
+    {id: "duration", label: "Duration", key: "attributes.execution_time_ms", w: 100, num: true,
+      value: function (t) { return t.execution_duration; }, text: function (t) { return fmtDur(t.execution_duration); }},
+    {id: "spans", label: "Spans", key: "span_count", w: 70, num: true, value: function (t) { return t.span_count; },
+      text: function (t) { return t.span_count === null || t.span_count === undefined ? "" : String(t.span_count); }},
+    {id: "request", label: "Request", w: 240, text: function (t) { return t.request_preview || ""; }},
+    {id: "response", label: "Response", w: 240, text: function (t) { return t.response_preview || ""; }},
+    {id: "run", label: "Run", key: "attributes.run_id", w: 110, value: function (t) { return t.run_id || null; }},
+    {id: "assessments", label: "Assessments", key: "assessments", w: 220,
+      value: function (t) { return (t.assessments || []).length || null; },
+      text: function (t) { return (t.assessments || []).map(assessText).join(" · "); }},
+    {id: "tags", label: "Tags", w: 200, text: function (t) {
+      var tags = t.tags || {};
+      return Object.keys(tags).filter(function (k) { return k.indexOf("mlflow.") !== 0; }).sort()
+        .map(function (k) { return k + "=" + tags[k]; }).join(" · ");
+    }}
+  ];
+
+  function columnFor(key) {
+    if (!key) return null;
+    var want = null;
+    try { var o = TS.parseOrderKey(key); want = o.type + ":" + o.key; } catch (e) { /* our own key */ }
+    for (var i = 0; i < COLUMNS.length; i++) {
+      var c = COLUMNS[i];
+      if (!c.key) continue;
+      if (c.key === key) return c;
+      if (want && c.key.indexOf(".") > 0) {
+        var p = TS.parseOrderKey(c.key);
+        if (p.type + ":" + p.key === want) return c;
+      }
+    }
+    return null;
+  }
+
+  // ---- view state (the URL fragment) ----
+  function parseState() {
+    var f = tr.fragment.parse();
+    return {filter: f.searchFilter || "", orderByKey: f.orderByKey || "",
+      orderByAsc: tr.fragment.bool(f.orderByAsc, false),
+      states: f.state ? f.state.split(",").filter(Boolean).map(function (s) { return s.toUpperCase(); }) : []};
+  }
+  function formatState(s) {
+    return tr.fragment.format({searchFilter: s.filter, orderByKey: s.orderByKey,
+      orderByAsc: s.orderByKey ? String(!!s.orderByAsc) : "", state: s.states.join(",")});
+  }
+  var state = parseState(), view = null, rowH = 33, range = [-1, -1], active = {r: 0, c: 1}, typing = false;
+  var lastHash = location.hash;
+
+  function compute() {
+    var error = null, rows = traces;
+    if (state.filter.trim()) {
+      try { rows = TS.filter(payload, state.filter); } catch (e) {
+        if (!(e instanceof tr.search.SearchError)) throw e;
+        error = e.message;
+        rows = traces;
+      }
+    }
+    var matched = rows.length;
+    if (state.states.length) rows = rows.filter(function (t) { return state.states.indexOf(t.state) >= 0; });
+    var col = columnFor(state.orderByKey), cmp = TS.defaultOrder;
+    if (col) cmp = TS.order(col.value, state.orderByAsc);
+    else if (state.orderByKey) { try { cmp = TS.order(state.orderByKey, state.orderByAsc); } catch (e) { cmp = TS.defaultOrder; } }
+    rows = rows.slice().sort(cmp);
+    return {rows: rows, error: error, matched: matched, sortColumn: col};
+  }
+
+  // ---- toolbar ----
+  var bar = el("div", {"class": "rt-toolbar"});
+  var searchWrap = el("div", {"class": "rt-search"});
+  searchWrap.appendChild(el("label", {"for": "tl-filter"}, "Filter"));
+  var input = el("input", {type: "search", id: "tl-filter", spellcheck: "false", autocomplete: "off",
+    placeholder: "status = 'ERROR', tags.env = 'prod', execution_time_ms > 1000",
+    "aria-describedby": "tl-error tl-count"});
+  searchWrap.appendChild(input);
+  bar.appendChild(searchWrap);
+  var chips = el("div", {"class": "rt-chips", role: "group", "aria-label": "State"});
+  var present = Object.create(null);
+  traces.forEach(function (t) { present[t.state] = (present[t.state] || 0) + 1; });
+  chips.appendChild(el("button", {type: "button", "class": "chip", "data-state": ""}, "All"));
+  STATES.filter(function (s) { return present[s]; })
+    .concat(Object.keys(present).filter(function (s) { return STATES.indexOf(s) < 0; }).sort())
+    .forEach(function (s) {
+      chips.appendChild(el("button", {type: "button", "class": "chip", "data-state": s}, s.toLowerCase() + " " + present[s]));
+    });
+  bar.appendChild(chips);
+  app.appendChild(bar);
+  var errorBox = el("p", {id: "tl-error", "class": "rt-error", role: "alert"});
+  var count = el("p", {id: "tl-count", "class": "rt-count muted small", "aria-live": "polite"});
+  app.appendChild(errorBox);
+  app.appendChild(count);
+
+  // ---- grid ----
+  var scroller = el("div", {"class": "rt-scroll tl-scroll"});
+  var grid = el("table", {id: "tl-grid", "class": "rt-grid tl-grid", role: "grid", tabindex: "0", "aria-label": "Traces"});
+  var colgroup = el("colgroup"), thead = el("thead"), tbody = el("tbody");
+  grid.appendChild(colgroup);
+  grid.appendChild(thead);
+  grid.appendChild(tbody);
+  scroller.appendChild(grid);
+  app.appendChild(scroller);
+  app.appendChild(el("p", {"class": "rt-keys muted small"},
+    "Keys in the table: arrows, Home/End, Page Up/Down move; Enter opens a trace or sorts by a column."));
+
+  function sortState(c) {
+    var sc = view.sortColumn || (!state.orderByKey ? COLUMNS[0] : null);
+    if (c !== sc) return null;
+    return state.orderByKey ? (state.orderByAsc ? "ascending" : "descending") : "descending";
+  }
+  function header() {
+    colgroup.textContent = "";
+    thead.textContent = "";
+    var row = el("tr", {role: "row", "aria-rowindex": "1"}), width = 0;
+    COLUMNS.forEach(function (c, i) {
+      width += c.w;
+      var col = el("col");
+      col.style.width = c.w + "px";
+      colgroup.appendChild(col);
+      var th = el("th", {role: "columnheader", id: "tl-h-" + i, "aria-colindex": String(i + 1), scope: "col",
+        "class": (c.num ? "n" : "") + (c.key ? " tl-sortable" : "") + (c.id === "name" ? " tl-name" : "")});
+      th.appendChild(el("span", {"class": "rt-label"}, c.label));
+      if (c.key) {
+        var s = sortState(c);
+        if (s) th.setAttribute("aria-sort", s);
+        th.title = "Sort by " + c.key;
+        th.addEventListener("click", function () { setActive(-1, i); sortBy(c); });
+      }
+      row.appendChild(th);
+    });
+    thead.appendChild(row);
+    grid.style.width = width + "px";
+  }
+  function cellId(r, c) { return r < 0 ? "tl-h-" + c : "tl-c-" + r + "-" + c; }
+  function href(t) { return traceHref.replace("{trace_id}", encodeURIComponent(t.trace_id)); }
+
+  function rowEl(t, i) {
+    var row = el("tr", {role: "row", "class": "rt-row tl-row", "data-trace-id": t.trace_id, "aria-rowindex": String(i + 2),
+      "data-state": String(t.state || "").toLowerCase()});
+    COLUMNS.forEach(function (c, j) {
+      var td = el("td", {role: "gridcell", id: cellId(i, j), "aria-colindex": String(j + 1)});
+      if (c.num) td.className = "n";
+      if (c.id === "name") {
+        td.className = "tl-name";
+        td.appendChild(el("a", {href: href(t), tabindex: "-1", title: t.trace_id}, t.name || t.trace_id));
+      } else if (c.id === "state") {
+        var st = String(t.state || "").toLowerCase();
+        td.appendChild(el("span", {"class": "badge trace-state-" + st}, st.replace("_", " ")));
+      } else if (c.id === "run") {
+        if (t.run_id) {
+          td.appendChild(el("a", {href: runHref.replace("{run_id}", encodeURIComponent(t.run_id)), tabindex: "-1",
+            "class": "mono", title: t.run_id}, t.run_id.slice(0, 8)));
+        }
+      } else {
+        var text = c.text ? c.text(t) : String(c.value(t) === null ? "" : c.value(t));
+        td.textContent = text;
+        if (text) td.title = text.length > 2000 ? text.slice(0, 2000) + "…" : text;
+        if (c.id === "request_time") td.title = t.request_time === null ? "" : new Date(t.request_time).toISOString();
+      }
+      row.appendChild(td);
+    });
+    return row;
+  }
+
+  function renderRows(force) {
+    var rows = view.rows, n = rows.length;
+    var top = Math.max(0, scroller.scrollTop - thead.offsetHeight), h = scroller.clientHeight || 600;
+    var first = Math.max(0, Math.floor(top / rowH) - OVERSCAN), last = Math.min(n, Math.ceil((top + h) / rowH) + OVERSCAN);
+    if (!force && first === range[0] && last === range[1]) return;
+    range = [first, last];
+    var frag = document.createDocumentFragment(), span = String(COLUMNS.length);
+    var spacer = function (px) {
+      var s = el("tr", {"class": "rt-spacer", "aria-hidden": "true"}), td = el("td", {colspan: span});
+      td.style.height = px + "px";
+      s.appendChild(td);
+      return s;
+    };
+    if (first > 0) frag.appendChild(spacer(first * rowH));
+    for (var i = first; i < last; i++) frag.appendChild(rowEl(rows[i], i));
+    if (last < n) frag.appendChild(spacer((n - last) * rowH));
+    if (!n) {
+      var empty = el("tr", {"class": "rt-empty"});
+      empty.appendChild(el("td", {colspan: span}, "No trace matches."));
+      frag.appendChild(empty);
+    }
+    tbody.textContent = "";
+    tbody.appendChild(frag);
+    var measured = tbody.querySelector("tr.rt-row");
+    if (measured) {
+      var mh = measured.getBoundingClientRect().height;
+      if (mh > 0 && Math.abs(mh - rowH) > 0.5) { rowH = mh; renderRows(true); return; }
+    }
+    markActive();
+  }
+
+  function update() {
+    view = compute();
+    if (input.value.trim() !== state.filter.trim()) input.value = state.filter;
+    errorBox.textContent = view.error ? "Invalid filter: " + view.error + " — showing every trace." : "";
+    errorBox.hidden = !view.error;
+    input.setAttribute("aria-invalid", view.error ? "true" : "false");
+    count.textContent = view.rows.length === traces.length ? traces.length + " traces"
+      : view.rows.length + " of " + traces.length + " traces";
+    Array.prototype.forEach.call(chips.children, function (b) {
+      var st = b.getAttribute("data-state");
+      b.setAttribute("aria-pressed", String(st ? state.states.indexOf(st) >= 0 : !state.states.length));
+    });
+    header();
+    active.r = Math.min(active.r, view.rows.length - 1);
+    range = [-1, -1];
+    grid.setAttribute("aria-rowcount", String(view.rows.length + 1));
+    grid.setAttribute("aria-colcount", String(COLUMNS.length));
+    renderRows(true);
+  }
+
+  function writeHash(push) {
+    var frag = formatState(state);
+    var url = location.href.split("#")[0] + (frag ? "#" + frag : "");
+    if (url === location.href) return;
+    try { history[push ? "pushState" : "replaceState"](null, "", url); } catch (e) { location.hash = frag; }
+    lastHash = location.hash;
+  }
+  function change(push) {
+    if (push) typing = false;
+    writeHash(push);
+    update();
+  }
+  function followHash() {
+    if (location.hash === lastHash) return;
+    lastHash = location.hash;
+    typing = false;
+    state = parseState();
+    update();
+  }
+  window.addEventListener("hashchange", followHash);
+  window.addEventListener("popstate", followHash);
+
+  function sortBy(c) {
+    var cur = sortState(c);
+    state.orderByKey = c.key;
+    state.orderByAsc = cur ? cur === "descending" : !c.num && c.id !== "request_time";
+    change(true);
+  }
+  input.addEventListener("input", function () {
+    state.filter = input.value;
+    var push = !typing;
+    typing = true;
+    writeHash(push);
+    update();
+  });
+  input.addEventListener("change", function () { typing = false; });
+  chips.addEventListener("click", function (e) {
+    var b = e.target.closest("button");
+    if (!b) return;
+    var st = b.getAttribute("data-state");
+    if (!st) state.states = [];
+    else if (state.states.indexOf(st) >= 0) state.states = state.states.filter(function (x) { return x !== st; });
+    else state.states = state.states.concat([st]);
+    change(true);
+  });
+
+  // ---- keyboard ----
+  function markActive() {
+    var old = grid.querySelector(".rt-active");
+    if (old) old.classList.remove("rt-active");
+    var cell = document.getElementById(cellId(active.r, active.c));
+    if (cell) {
+      cell.classList.add("rt-active");
+      grid.setAttribute("aria-activedescendant", cell.id);
+    } else grid.removeAttribute("aria-activedescendant");
+  }
+  function setActive(r, c) {
+    active.r = Math.max(-1, Math.min(view.rows.length - 1, r));
+    active.c = Math.max(0, Math.min(COLUMNS.length - 1, c));
+    if (active.r >= 0) {
+      var head = thead.offsetHeight, y = head + active.r * rowH;
+      if (y < scroller.scrollTop + head) scroller.scrollTop = y - head;
+      else if (y + rowH > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = y + rowH - scroller.clientHeight;
+    } else scroller.scrollTop = 0;
+    renderRows();
+    markActive();
+    var cell = document.getElementById(cellId(active.r, active.c));
+    if (cell) {
+      if (cell.offsetLeft < scroller.scrollLeft) scroller.scrollLeft = cell.offsetLeft;
+      else if (cell.offsetLeft + cell.offsetWidth > scroller.scrollLeft + scroller.clientWidth) {
+        scroller.scrollLeft = cell.offsetLeft + cell.offsetWidth - scroller.clientWidth;
+      }
+    }
+  }
+  grid.addEventListener("keydown", function (e) {
+    var r = active.r, c = active.c, page = Math.max(1, Math.floor(scroller.clientHeight / rowH) - 1);
+    switch (e.key) {
+      case "ArrowDown": setActive(r + 1, c); break;
+      case "ArrowUp": setActive(r - 1, c); break;
+      case "ArrowRight": setActive(r, c + 1); break;
+      case "ArrowLeft": setActive(r, c - 1); break;
+      case "Home": setActive(e.ctrlKey ? 0 : r, 0); break;
+      case "End": setActive(e.ctrlKey ? view.rows.length - 1 : r, COLUMNS.length - 1); break;
+      case "PageDown": setActive(r + page, c); break;
+      case "PageUp": setActive(Math.max(0, r - page), c); break;
+      case "Enter": case " ":
+        if (r < 0) { if (COLUMNS[c].key) sortBy(COLUMNS[c]); } else if (e.key === "Enter" && view.rows[r]) {
+          var link = COLUMNS[c].id === "run" ? document.querySelector("#" + cellId(r, c) + " a") : null;
+          location.href = link ? link.getAttribute("href") : href(view.rows[r]);
+        }
+        break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+  grid.addEventListener("mousedown", function (e) {
+    var cell = e.target.closest("td[id], th[id]");
+    var m = cell && /^tl-(?:c-(\d+)|h)-(\d+)$/.exec(cell.id);
+    if (m) { active.r = m[1] === undefined ? -1 : Number(m[1]); active.c = Number(m[2]); markActive(); }
+  });
+  grid.addEventListener("focus", markActive);
+  var ticking = false;
+  scroller.addEventListener("scroll", function () {
+    if (ticking) return;
+    ticking = true;
+    requestAnimationFrame(function () { ticking = false; renderRows(); });
+  });
+  window.addEventListener("resize", function () { renderRows(true); });
+
+  var staticTable = document.getElementById("traces-static");
+  if (staticTable) staticTable.remove();
+  app.hidden = false;
+  update();
+  app.setAttribute("data-state", "ready");
+  tr.traceList = {
+    viewIds: function () { return view.rows.map(function (t) { return t.trace_id; }); },
+    error: function () { return view.error; },
+    firstRowsMs: performance.now() - t0
+  };
+})();
