@@ -295,3 +295,23 @@ def test_incremental_build_remakes_only_the_new_trace_and_the_list(stores, tmp_p
     # a build with nothing new keeps every trace file
     build(BuildOptions(store=str(root), out=str(site), jobs=1))
     assert _stats(traces_dir) == after
+
+
+def test_hide_paths_and_users_apply_to_traces(stores, tmp_path):
+    from mlflow import MlflowClient
+
+    from sitegen.safety.privacy import pseudonym
+
+    uri, ids = stores["file"]
+    site = tmp_path / "site"
+    build(BuildOptions(store=uri, out=str(site), jobs=1, hide_paths=True, hide_users=True))
+    want = MlflowClient(uri).get_trace(ids["inside"]).to_dict()["info"]
+    got = json.loads((_exp_dir(site, ids["exp"]) / "traces" / ids["inside"] / "trace.json").read_text())["info"]
+    recorded = want["tags"]["mlflow.artifactLocation"]
+    assert recorded.startswith("file:///") and got["tags"]["mlflow.artifactLocation"] == (
+        "<store>/" + recorded.split("/mlruns/", 1)[1]
+    )
+    assert got["trace_metadata"]["mlflow.user"] == pseudonym(want["trace_metadata"]["mlflow.user"])
+    assert got["trace_metadata"]["mlflow.user"] != want["trace_metadata"]["mlflow.user"]
+    rows = _data(_exp_dir(site, ids["exp"]) / "traces" / "traces.js", "traces")["traces"]
+    assert all(not r["tags"]["mlflow.artifactLocation"].startswith("file:") for r in rows)

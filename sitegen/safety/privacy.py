@@ -4,7 +4,8 @@ data model (like redaction, before any renderer sees a value):
 - ``--hide-paths``: local paths (artifact locations, source names, dataset sources) are shown
   relative to the store's folder when they lie in it, else with the home folder as ``~``
   (``/home/ana/proj/train.py`` → ``~/proj/train.py``);
-- ``--hide-users``: user ids (``user_id``, the ``mlflow.user`` tag, model versions' users) become
+  Traces too: their ``mlflow.artifactLocation`` tag and ``mlflow.source.name`` metadata;
+- ``--hide-users``: user ids (``user_id``, the ``mlflow.user`` tag or trace metadata, model versions' users) become
   a stable pseudonym (``user-3f9a1c``: the same person, the same pseudonym, in every build).
 
 :func:`home_paths` counts the values that would show a home folder, for ``publish`` to warn.
@@ -77,6 +78,8 @@ def hide(store: Store, *, paths: bool, users: bool) -> None:
                         run.tags[key] = pseudonym(run.tags[key])
         for m in exp.logged_models:
             m.artifact_location = fix_path(m.artifact_location)
+        if paths or users:
+            exp.traces = [_hide_in_trace(t, fix_path, users) for t in exp.traces]
     for model in store.registered_models:
         for v in model.versions:
             v.source = fix_path(v.source)
@@ -92,3 +95,30 @@ def home_paths(store: Store) -> int:
             values += [run.artifact_uri, run.source_name, *(run.tags.get(k) for k in PATH_TAGS)]
             values += [ds.source for ds in run.inputs]
     return sum(1 for v in values if isinstance(v, str) and (_HOME.match(v) or "/home/" in v or "/Users/" in v))
+
+
+# Traces (sitegen.entities.traces): where their artifacts are, the script that logged them, who.
+TRACE_PATH_TAGS = ("mlflow.artifactLocation",)
+TRACE_PATH_METADATA = ("mlflow.source.name",)
+TRACE_USER_METADATA = ("mlflow.user",)
+
+
+def _hide_in_trace(trace, fix_path, users: bool):
+    """The trace with its paths and users hidden in its document (so trace.json agrees)."""
+    from sitegen.entities.traces import from_doc
+
+    info = trace.doc.get("info") or {}
+    tags, metadata = info.get("tags") or {}, info.get("trace_metadata") or {}
+    for key in TRACE_PATH_TAGS:
+        if key in tags:
+            tags[key] = fix_path(tags[key])
+    for key in TRACE_PATH_METADATA:
+        if key in metadata:
+            metadata[key] = fix_path(metadata[key])
+    if users:
+        for key in TRACE_USER_METADATA:
+            if key in metadata:
+                metadata[key] = pseudonym(metadata[key])
+    out = from_doc(trace.doc, trace.fingerprint)
+    out.redacted = trace.redacted
+    return out
