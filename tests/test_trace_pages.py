@@ -5,21 +5,14 @@ MlflowClient.search_traces, sort, state chips, the view in the URL fragment, key
 trace page (span tree and waterfall, span details, exceptions, chat messages, assessments,
 hostile trace content shown as text and never run)."""
 
-import json
 import os
-import shutil
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from conftest import js_errors
 
-from sitegen.render.pages import CSP
-
 pytestmark = pytest.mark.browser
 
-STATIC = Path(__file__).resolve().parents[1] / "themes" / "default" / "static"
-SCRIPTS = ["core.js", "search.js", "trace-search.js", "trace-values.js", "trace-list.js", "trace-view.js"]
 HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"
 LONG = "line of a long answer\n" * 400  # folded, never cut
 T0 = 1_700_000_000_000_000_000  # ns
@@ -122,90 +115,44 @@ def _write_traces(uri: str) -> tuple[str, dict]:
         mlflow.set_tracking_uri(before)
 
 
-def _list_entry(trace) -> dict:
-    """A traces.js record (docs: the trace list's data) from MLflow's Trace."""
-    d = trace.to_dict()
-    info = trace.info
-    assessments = []
-    for a in d["info"].get("assessments", []):
-        kind = "feedback" if "feedback" in a else "expectation"
-        assessments.append(
-            {
-                "name": a["assessment_name"],
-                "value": a[kind].get("value"),
-                "source_type": a["source"]["source_type"],
-                "kind": kind,
-            }
-        )
-    spans = d["data"]["spans"]
-    return {
-        "trace_id": info.trace_id,
-        "name": info.tags.get("mlflow.traceName"),
-        "state": str(info.state.value),
-        "request_time": info.request_time,
-        "execution_duration": info.execution_duration,
-        "request_preview": info.request_preview,
-        "response_preview": info.response_preview,
-        "tags": dict(info.tags),
-        "assessments": assessments,
-        "run_id": info.trace_metadata.get("mlflow.sourceRun"),
-        "span_count": len(spans),
-        "error": str(info.state.value) == "ERROR",
-    }
-
-
-def _page(title: str, body: str, data: list[str], root: str) -> str:
-    scripts = f'<script src="{root}static/core.js"></script>\n'
-    scripts += "".join(f'<script src="{s}"></script>\n' for s in data)
-    scripts += "".join(f'<script src="{root}static/{s}"></script>\n' for s in SCRIPTS[1:])
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>{title}</title>'
-        f'<link rel="stylesheet" href="{root}static/style.css"></head><body><main id="main">{body}</main>'
-        f"{scripts}</body></html>"
-    )
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A harness site: the theme's scripts and the data files MLflow's client gives."""
+    """The site sitegen builds from a SQLite store with the traces above."""
     from mlflow import MlflowClient
+
+    from sitegen import BuildOptions, build
 
     root = tmp_path_factory.mktemp("trace-store")
     uri = f"sqlite:///{root / 'mlflow.db'}"
     exp, ids = _write_traces(uri)
-    client = MlflowClient(uri)
     out = root / "site"
-    (out / "static").mkdir(parents=True)
-    for s in SCRIPTS + ["style.css"]:
-        shutil.copy(STATIC / s, out / "static" / s)
+    build(BuildOptions(store=uri, out=str(out), jobs=1))
     folder = out / "experiments" / exp / "traces"
-    folder.mkdir(parents=True)
-    traces = client.search_traces(locations=[exp], max_results=1000)
-    entries = sorted((_list_entry(t) for t in traces), key=lambda e: (-e["request_time"], e["trace_id"]))
-    (folder / "traces.js").write_text(
-        "trackreport.data(\"traces\", " + json.dumps({"format": 1, "experiment_id": exp, "traces": entries}) + ");\n"
-    )
-    (folder / "index.html").write_text(
-        _page(
-            "Traces", '<div id="traces-app" hidden></div><table id="traces-static"></table>', ["traces.js"], "../../../"
-        )
-    )
-    for t in traces:
-        tid = t.info.trace_id
-        (folder / tid).mkdir()
-        (folder / tid / "trace.js").write_text(
-            f"trackreport.data({json.dumps('trace/' + tid)}, {json.dumps(client.get_trace(tid).to_dict())});\n"
-        )
-        (folder / tid / "index.html").write_text(
-            _page(
-                "Trace",
-                f'<div id="trace-app" hidden data-trace-id="{tid}"></div><div id="trace-static"></div>',
-                ["trace.js"],
-                "../../../../",
-            )
-        )
-    return {"list": folder / "index.html", "folder": folder, "ids": ids, "exp": exp, "client": client, "uri": uri}
+    assert (folder / "index.html").is_file()
+    return {"list": folder / "index.html", "folder": folder, "ids": ids, "exp": exp, "client": MlflowClient(uri)}
+
+
+def test_pages_without_javascript(site):
+    """The static fallback: the list's table, the trace page's span tree and assessments."""
+    import html as htmllib
+
+    client, ids = site["client"], site["ids"]
+    page = site["list"].read_text()
+    for tid in (t for k, t in ids.items() if k != "run_id"):
+        assert f'data-trace-id="{tid}"' in page
+        assert f'href="{tid}/index.html"' in page
+    assert "<script>window" not in page  # the hostile preview is escaped
+    assert htmllib.escape(HOSTILE, quote=False)[:30] in page
+    trace = client.get_trace(ids["agent"])
+    page = (site["folder"] / ids["agent"] / "index.html").read_text()
+    static = page[page.index('id="trace-static"') :]
+    for span in trace.data.spans:
+        assert f'<span class="span-name">{span.name}</span>' in static
+    assert static.count("<li><span class=\"span-name\">") == len(trace.data.spans)
+    for a in trace.info.assessments:
+        assert a.name in static
+    assert "Matches the document." in static
+    assert "<script>" not in page.replace("<script src=", "")
 
 
 def _q(drv, css):

@@ -30,9 +30,9 @@
 
   // columns: id, label, order key (fragment), value for sorting, width, render
   var COLUMNS = [
+    {id: "name", label: "Trace", key: "attributes.name", w: 220, value: function (t) { return t.name || null; }},
     {id: "request_time", label: "Request time", key: "attributes.timestamp_ms", w: 170,
       value: function (t) { return t.request_time; }, text: function (t) { return fmtTime(t.request_time); }},
-    {id: "name", label: "Trace", key: "attributes.name", w: 220, value: function (t) { return t.name || null; }},
     {id: "state", label: "State", key: "attributes.status", w: 110, value: function (t) { return t.state || null; }},
     {id: "duration", label: "Duration", key: "attributes.execution_time_ms", w: 100, num: true,
       value: function (t) { return t.execution_duration; }, text: function (t) { return fmtDur(t.execution_duration); }},
@@ -78,7 +78,7 @@
     return tr.fragment.format({searchFilter: s.filter, orderByKey: s.orderByKey,
       orderByAsc: s.orderByKey ? String(!!s.orderByAsc) : "", state: s.states.join(",")});
   }
-  var state = parseState(), view = null, rowH = 33, range = [-1, -1], active = {r: 0, c: 1}, typing = false;
+  var state = parseState(), view = null, rowH = 33, range = [-1, -1], active = {r: 0, c: 0}, typing = false;
   var lastHash = location.hash;
 
   function compute() {
@@ -137,7 +137,7 @@
     "Keys in the table: arrows, Home/End, Page Up/Down move; Enter opens a trace or sorts by a column."));
 
   function sortState(c) {
-    var sc = view.sortColumn || (!state.orderByKey ? COLUMNS[0] : null);
+    var sc = view.sortColumn || (!state.orderByKey ? COLUMNS[1] : null);
     if (c !== sc) return null;
     return state.orderByKey ? (state.orderByAsc ? "ascending" : "descending") : "descending";
   }

@@ -125,7 +125,10 @@
     if (s.end === null) bar.classList.add("tv-open-end");
     wf.appendChild(bar);
     var d = el("span", {"class": "tv-dur"}, durText(s));
-    if (left > 60) { d.classList.add("tv-dur-left"); d.style.right = (100 - left).toFixed(3) + "%"; } else d.style.left = (left + Math.max(width, 0.25)).toFixed(3) + "%";
+    var right = left + Math.max(width, 0.25);
+    if (right < 75) d.style.left = right.toFixed(3) + "%";  // after the bar
+    else if (left > 25) d.style.right = (100 - left).toFixed(3) + "%";  // before it
+    else { d.classList.add("tv-dur-in"); d.style.left = left.toFixed(3) + "%"; }  // on it
     wf.appendChild(d);
     li.appendChild(wf);
     return li;
