@@ -216,3 +216,45 @@ def test_17_single_values_are_compared_as_bars_not_stacked_dots(tmp_path):
     assert len(images) == 1 and images[0].startswith("val_loss")  # no image made for the bars
     first = re.search(r'<table class="bars">(.*?)</table>', page, re.S).group(1)
     assert len(re.findall(r'<span class="bar[^"]*" style="width: [\d.]+%"></span>', first)) == 3
+
+
+def test_21_a_large_experiment_page_stays_small(tmp_path):
+    """Field case 21 (a 3,000-run experiment was one 7 MB page: ~10 s to open, seconds per
+    sort): the page holds a static table of the latest 100 runs and says so; every run is in
+    runs.js, which the interactive table renders row by row (tests/test_runs_table.py,
+    benchmarks/bench_browser.py). Made with the real templates and generator, without writing
+    3,000 run pages."""
+    from sitegen.builder import generators
+    from sitegen.builder.tree import relations
+    from sitegen.builder.worker import stub
+    from sitegen.entities import Experiment, MetricHistory, Run, Store
+    from sitegen.render.pages import Pages, RunRows, make_env
+    from sitegen.theme import theme_chain
+    from sitegen.writer import SiteWriter
+
+    n = 3000
+    runs = []
+    for i in range(n):
+        r = Run(f"{i:032x}", "7", run_name=f"trial-{i}", start_time=1_700_000_000_000 + i * 1000)
+        r.end_time = r.start_time + 500
+        r.params = {f"p{j}": str((i * j) % 17) for j in range(10)}
+        r.metrics = {
+            f"m{j}": MetricHistory.from_points(f"m{j}", [(0, r.start_time, math.sin(i + j))]) for j in range(5)
+        }
+        runs.append(stub(r))
+    exp = Experiment("7", "sweep", runs=runs)
+    store = Store(uri="x", kind="file", experiments=[exp])
+    writer = SiteWriter(tmp_path / "site", incremental=False)
+    pages = Pages(make_env(theme_chain(None)), "t")
+    generators.experiment_page(exp, relations(store), writer, pages, None, _Result(), [], [], RunRows())
+    writer.commit({"generator": "trackreport"})
+    page = (tmp_path / "site" / "experiments" / "7" / "index.html").read_text(encoding="utf-8")
+    assert len(page.encode()) < 300_000  # was 7 MB
+    assert page.count('<tr class="top" data-run-id=') == 100
+    assert "This table shows the 100 latest of 3000 runs" in page
+    doc = payload(tmp_path / "site", "7")
+    assert len(doc["runs"]) == n and doc["runs"][0]["run_name"] == f"trial-{n - 1}"  # newest first
+
+
+class _Result:
+    pages = 0
