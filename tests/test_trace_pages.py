@@ -173,6 +173,12 @@ def _open(drv, url, app):
     _wait(drv, lambda d: _q(d, f"#{app}[data-state=ready]"))
 
 
+def _follow(drv, fragment, expr):
+    """A new fragment on the open list page (as a pasted link or Back would): the list follows it."""
+    drv.execute_script("location.hash = arguments[0]", fragment)
+    _wait(drv, lambda d: d.execute_script("return document.getElementById('tl-filter').value") == expr)
+
+
 def _view_ids(drv):
     return drv.execute_script("return trackreport.traceList.viewIds()")
 
@@ -219,18 +225,35 @@ FILTERS = [
     "attributes.request_id = '{agent}'",
     "attributes.timestamp_ms > {t_agent}",
     "timestamp_ms < {t_agent}",
+    "attributes.end_time_ms > {t_agent}",
+    "run_id = '{run_id}'",
+    "metadata.mlflow.sourceRun = '{run_id}'",
+    "attributes.request_id IN ('{agent}', '{failing}')",
+    "tags.env != 'prod'",
+    "tags.env LIKE 'p%'",
+    "tags.env RLIKE '^d'",
+    "attributes.name RLIKE 'timed-4'",
+    "tags.`env` = 'dev'",
+    "feedback.correct = 'true'",
+    "expectation.expected_answer = 'Paris'",
+    "feedback.correct IS NOT NULL",
 ]
 
 
 def test_filters_match_mlflow(driver, site):
     client, exp, ids = site["client"], site["exp"], site["ids"]
     agent = client.get_trace(ids["agent"]).info
-    subs = {"agent": ids["agent"], "t_agent": agent.request_time - 1}
-    base = site["list"].as_uri()
+    subs = {
+        "agent": ids["agent"],
+        "failing": ids["failing"],
+        "t_agent": agent.request_time - 1,
+        "run_id": ids["run_id"],
+    }
+    _open(driver, site["list"].as_uri(), "traces-app")
     for expr in FILTERS:
         expr = expr.format(**subs)
         want = {t.info.trace_id for t in client.search_traces(locations=[exp], filter_string=expr, max_results=1000)}
-        _open(driver, base + "#searchFilter=" + quote(expr, safe=""), "traces-app")
+        _follow(driver, "searchFilter=" + quote(expr, safe=""), expr)
         got = set(_view_ids(driver))
         assert driver.execute_script("return trackreport.traceList.error()") is None, expr
         assert got == want, expr
@@ -246,6 +269,8 @@ REJECTED = [
     "tags.env > 'a'",
     "attributes.execution_time_ms LIKE '1%'",
     "status = 'OK' OR status = 'ERROR'",
+    "attributes.name IN ('agent', 'failing')",
+    "feedback.correct > 'x'",
 ]
 
 
@@ -253,10 +278,11 @@ def test_rejected_filters_show_mlflow_reason(driver, site):
     from mlflow.exceptions import MlflowException
 
     client, exp = site["client"], site["exp"]
+    _open(driver, site["list"].as_uri(), "traces-app")
     for expr in REJECTED:
         with pytest.raises(MlflowException) as caught:
             client.search_traces(locations=[exp], filter_string=expr)
-        _open(driver, site["list"].as_uri() + "#searchFilter=" + quote(expr, safe=""), "traces-app")
+        _follow(driver, "searchFilter=" + quote(expr, safe=""), expr)
         message = driver.execute_script("return trackreport.traceList.error()")
         assert message, expr
         # the same reason as MLflow's (its sets print in no fixed order: compare the words before them)
@@ -428,3 +454,44 @@ def test_hostile_trace_content_is_text(driver, site):
     assert not _q(driver, "#trace-app img, #trace-app script")
     assert driver.execute_script("return window.__pwned") is None
     _clean(driver)
+
+
+def test_accessibility(driver, site):
+    """axe-core (test_accessibility's audit, in the light and the dark theme, at desktop and
+    phone width) on the list and on trace pages: a conversation; an exception with its stack
+    trace and every folded value open."""
+    from test_accessibility import BLOCKING, _audit, _report
+
+    found = []
+    _open(driver, site["list"].as_uri(), "traces-app")
+    _audit(driver, "trace list", found, {1400: ("light", "dark"), 390: ("light",)})
+    _open(driver, _trace_url(site, "agent"), "trace-app")
+    _select(driver, "chat")
+    _audit(driver, "trace page, chat span", found, {1400: ("light", "dark"), 390: ("light",)})
+    _open(driver, _trace_url(site, "failing"), "trace-app")
+    _select(driver, "flaky tool")
+    driver.execute_script("document.querySelectorAll('#trace-app details').forEach(function (d) { d.open = true; })")
+    _audit(driver, "trace page, failing span", found, {390: ("dark",)})
+    blocking = [v for v in found if v["impact"] in BLOCKING]
+    assert blocking == [], "axe-core found:\n" + _report(found)
+    _clean(driver)
+
+
+def test_firefox(firefox, site):
+    """The list (filtered through the fragment) and a trace page (a span chosen through it) in
+    Firefox from file://: no uncaught error, no CSP violation, hostile content inert."""
+    client, exp, ids = site["client"], site["exp"], site["ids"]
+    expr = "tags.env = 'dev' AND attributes.execution_time_ms > 0"
+    firefox.get(site["list"].as_uri() + "#searchFilter=" + quote(expr, safe=""))
+    firefox.wait("return !!document.querySelector('#traces-app[data-state=ready]')", what="trace list ready")
+    want = [t.info.trace_id for t in client.search_traces(locations=[exp], filter_string=expr)]
+    assert firefox.execute("return trackreport.traceList.viewIds()") == want == [ids["hostile"]]
+    assert firefox.problems() == {"errors": [], "cspViolations": []}
+    chat = next(s for s in client.get_trace(ids["hostile"]).data.spans if s.name == "chat")
+    firefox.get(_trace_url(site, "hostile", chat.span_id))
+    firefox.wait("return !!document.querySelector('#trace-app[data-state=ready]')", what="trace page ready")
+    assert firefox.execute("return trackreport.traceView.selected()") == chat.span_id
+    user = firefox.execute("return document.querySelector('#tv-detail .tv-msg[data-role=user]').textContent")
+    assert HOSTILE in user
+    assert firefox.execute("return window.__pwned === undefined && !document.querySelector('#trace-app img')")
+    assert firefox.problems() == {"errors": [], "cspViolations": []}

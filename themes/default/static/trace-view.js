@@ -253,11 +253,22 @@
 
   function select(s, opts) {
     if (!s) return;
+    var prev = selected, reopened = false;
     selected = s;
-    for (var p = byId[s.parent]; p && p !== s; p = byId[p.parent]) { if (closed.has(p)) closed.delete(p); if (!p.parent) break; }
-    renderTree();
-    showDetail(s);
+    // its ancestors open (bounded: a damaged trace's parents may form a cycle)
+    for (var p = byId[s.parent], n = 0; p && p !== s && n < spans.length; p = byId[p.parent], n++) {
+      if (closed.delete(p)) reopened = true;
+    }
     var row = document.getElementById("tv-s-" + s.i);
+    if (reopened || !row) renderTree();
+    else {  // only the selection moves: no new rows
+      var old = prev && document.getElementById("tv-s-" + prev.i);
+      if (old) old.setAttribute("aria-selected", "false");
+      row.setAttribute("aria-selected", "true");
+      tree.setAttribute("aria-activedescendant", row.id);
+    }
+    showDetail(s);
+    row = document.getElementById("tv-s-" + s.i);
     if (row && row.scrollIntoView && !(opts && opts.noScroll)) row.scrollIntoView({block: "nearest"});
     if (!(opts && opts.fromHash)) {
       var frag = tr.fragment.format({span: s.id});
