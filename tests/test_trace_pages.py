@@ -464,10 +464,10 @@ def test_accessibility(driver, site):
 
     found = []
     _open(driver, site["list"].as_uri(), "traces-app")
-    _audit(driver, "trace list", found, {1400: ("light", "dark"), 390: ("light",)})
+    _audit(driver, "trace list", found, {1400: ("light",), 390: ("dark",)})
     _open(driver, _trace_url(site, "agent"), "trace-app")
     _select(driver, "chat")
-    _audit(driver, "trace page, chat span", found, {1400: ("light", "dark"), 390: ("light",)})
+    _audit(driver, "trace page, chat span", found, {1400: ("dark",), 390: ("light",)})
     _open(driver, _trace_url(site, "failing"), "trace-app")
     _select(driver, "flaky tool")
     driver.execute_script("document.querySelectorAll('#trace-app details').forEach(function (d) { d.open = true; })")

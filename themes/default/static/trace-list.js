@@ -188,7 +188,7 @@
         var text = c.text ? c.text(t) : String(c.value(t) === null ? "" : c.value(t));
         td.textContent = text;
         if (text) td.title = text.length > 2000 ? text.slice(0, 2000) + "…" : text;
-        if (c.id === "request_time") td.title = t.request_time === null ? "" : new Date(t.request_time).toISOString();
+        if (c.id === "request_time") { var d = tr.date(t.request_time); td.title = d ? d.toISOString() : text; }
       }
       row.appendChild(td);
     });

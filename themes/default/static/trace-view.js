@@ -45,10 +45,13 @@
   var spans = raw.map(function (s, i) {
     var attrs = s.attributes || {};
     var type = TV.decode(attrs["mlflow.spanType"]);
-    return {i: i, raw: s, id: hexId(s.span_id), parent: hexId(s.parent_span_id || s.parent_id), name: String(s.name),
-      type: type === undefined || type === null || type === "" ? "UNKNOWN" : String(type),
-      start: ns(s.start_time_unix_nano), end: ns(s.end_time_unix_nano), status: code(s.status),
-      message: s.status && s.status.message || "", attrs: attrs, events: s.events || [], kids: [], depth: 0};
+    // MLflow 3's Span.to_dict(); MLflow 2's (context.span_id, parent_id, start_time, status_code) too
+    var status = s.status && typeof s.status === "object" ? s.status : {code: s.status_code || s.status, message: s.status_message};
+    return {i: i, raw: s, id: hexId(s.span_id || s.context && s.context.span_id), name: String(s.name),
+      parent: hexId(s.parent_span_id || s.parent_id), type: type === undefined || type === null || type === "" ? "UNKNOWN" : String(type),
+      start: ns(s.start_time_unix_nano !== undefined ? s.start_time_unix_nano : s.start_time),
+      end: ns(s.end_time_unix_nano !== undefined ? s.end_time_unix_nano : s.end_time), status: code(status),
+      message: status.message || "", attrs: attrs, events: s.events || [], kids: [], depth: 0};
   });
   var byId = Object.create(null);
   spans.forEach(function (s) { if (!byId[s.id]) byId[s.id] = s; });
