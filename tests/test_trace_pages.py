@@ -293,6 +293,28 @@ def test_rejected_filters_show_mlflow_reason(driver, site):
     _clean(driver)
 
 
+def test_text_that_is_not_a_filter_is_searched(driver, site):
+    """Typed text MLflow would reject and that is not meant as a filter searches names, ids,
+    previews, runs and tags; text meant as a filter keeps MLflow's reason."""
+    client, exp, ids = site["client"], site["exp"], site["ids"]
+    _open(driver, site["list"].as_uri(), "traces-app")
+    box = _q(driver, "#tl-filter")[0]
+    box.send_keys("timed")
+    _wait(driver, lambda d: "searchFilter=timed" in d.current_url)
+    assert set(_view_ids(driver)) == {ids["timed-40"], ids["timed-400"], ids["timed-4000"]}
+    assert "timed" in _q(driver, "#tl-applied")[0].text
+    assert driver.execute_script("return trackreport.traceList.error()") is None
+    every = client.search_traces(locations=[exp], max_results=1000)
+    want = {t.info.trace_id for t in every if "paris" in (t.info.response_preview or "").lower()}
+    assert len(want) == 2
+    _follow(driver, "searchFilter=PARIS", "PARIS")
+    assert set(_view_ids(driver)) == want
+    _follow(driver, "searchFilter=" + quote("tags.env = prod", safe=""), "tags.env = prod")
+    assert driver.execute_script("return trackreport.traceList.error()")
+    assert _q(driver, "#tl-applied")[0].text == ""
+    _clean(driver)
+
+
 def test_sort_by_duration_chips_and_keyboard(driver, site):
     from selenium.webdriver.common.keys import Keys
 

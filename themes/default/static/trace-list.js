@@ -82,21 +82,14 @@
   var lastHash = location.hash;
 
   function compute() {
-    var error = null, rows = traces;
-    if (state.filter.trim()) {
-      try { rows = TS.filter(payload, state.filter); } catch (e) {
-        if (!(e instanceof tr.search.SearchError)) throw e;
-        error = e.message;
-        rows = traces;
-      }
-    }
+    var res = TS.apply(payload, state.filter), error = res.error, rows = error ? traces : res.traces;
     var matched = rows.length;
     if (state.states.length) rows = rows.filter(function (t) { return state.states.indexOf(t.state) >= 0; });
     var col = columnFor(state.orderByKey), cmp = TS.defaultOrder;
     if (col) cmp = TS.order(col.value, state.orderByAsc);
     else if (state.orderByKey) { try { cmp = TS.order(state.orderByKey, state.orderByAsc); } catch (e) { cmp = TS.defaultOrder; } }
     rows = rows.slice().sort(cmp);
-    return {rows: rows, error: error, matched: matched, sortColumn: col};
+    return {rows: rows, error: error, matched: matched, sortColumn: col, text: res.text};
   }
 
   // ---- toolbar ----
@@ -104,8 +97,8 @@
   var searchWrap = el("div", {"class": "rt-search"});
   searchWrap.appendChild(el("label", {"for": "tl-filter"}, "Filter"));
   var input = el("input", {type: "search", id: "tl-filter", spellcheck: "false", autocomplete: "off",
-    placeholder: "status = 'ERROR', tags.env = 'prod', execution_time_ms > 1000",
-    "aria-describedby": "tl-error tl-count"});
+    placeholder: "status = 'ERROR', tags.env = 'prod', execution_time_ms > 1000, or any text",
+    "aria-describedby": "tl-error tl-applied tl-count"});
   searchWrap.appendChild(input);
   bar.appendChild(searchWrap);
   var chips = el("div", {"class": "rt-chips", role: "group", "aria-label": "State"});
@@ -120,8 +113,10 @@
   bar.appendChild(chips);
   app.appendChild(bar);
   var errorBox = el("p", {id: "tl-error", "class": "rt-error", role: "alert"});
+  var applied = el("p", {id: "tl-applied", "class": "rt-applied muted small", "aria-live": "polite"});
   var count = el("p", {id: "tl-count", "class": "rt-count muted small", "aria-live": "polite"});
   app.appendChild(errorBox);
+  app.appendChild(applied);
   app.appendChild(count);
 
   // ---- grid ----
@@ -231,6 +226,8 @@
     if (input.value.trim() !== state.filter.trim()) input.value = state.filter;
     errorBox.textContent = view.error ? "Invalid filter: " + view.error + " — showing every trace." : "";
     errorBox.hidden = !view.error;
+    applied.textContent = view.text ? "Not a filter: searching trace names, ids, requests, responses, runs and tags for “" +
+      state.filter.trim() + "”" : "";
     input.setAttribute("aria-invalid", view.error ? "true" : "false");
     count.textContent = view.rows.length === traces.length ? traces.length + " traces"
       : view.rows.length + " of " + traces.length + " traces";

@@ -5,6 +5,7 @@
 
    trackreport.traceSearch.parse(filter)            → {clauses}, or throws SearchError (MLflow's reason)
    trackreport.traceSearch.filter(payload, filter)  → the matching traces, in payload order
+   trackreport.traceSearch.apply(payload, input)    → what the search box shows: {traces, error, text}
    trackreport.traceSearch.parseOrderKey(key)       → {key, ascending}, or throws SearchError
    trackreport.traceSearch.order(key, asc)          → comparator of trace records
    trackreport.traceSearch.defaultOrder             → request time descending, then trace id
@@ -203,6 +204,33 @@
     });
   }
 
+  // ---- the search box: a filter MLflow accepts, else (text not meant as a filter) a search ----
+  var MEANT_AS_FILTER = new RegExp("[=<>]|^\\s*(attributes?|trace|tags?|metadata|request_metadata|span|feedback|" +
+    "expectation|issue)\\.\\S|\\bIN\\s*\\(|\\bIS\\s+(NOT\\s+)?NULL\\b|\\b[IR]?LIKE\\s+['\"]", "i");
+
+  function haystack(t) {
+    var tags = t.tags || {};
+    return [t.trace_id, t.name, t.request_preview, t.response_preview, t.run_id].concat(
+      Object.keys(tags).map(function (k) { return k + "=" + tags[k]; })).join("\n").toLowerCase();
+  }
+
+  /** What the search box shows: {traces, error: MLflow's reason or null, text: true when the
+      input was not a filter and was searched for in trace ids, names, request and response
+      previews, run ids and tags (case-insensitive) instead}. Blank input: every trace. */
+  function apply(payload, input) {
+    var text = input === undefined || input === null ? "" : String(input);
+    var all = payload.traces || [];
+    if (!text.trim()) return {traces: all.slice(), error: null, text: false};
+    try {
+      return {traces: filter(payload, text), error: null, text: false};
+    } catch (e) {
+      if (!(e instanceof S.SearchError)) throw e;
+      if (MEANT_AS_FILTER.test(text)) return {traces: [], error: e.message, text: false};
+      var needle = text.trim().toLowerCase();
+      return {traces: all.filter(function (t) { return haystack(t).indexOf(needle) >= 0; }), error: null, text: true};
+    }
+  }
+
   // ---- order_by (SearchTraceUtils._get_sort_key: ties by timestamp descending, then id) ----
   function parseOrderKey(orderKey) {
     var text = String(orderKey || "").trim(), ascending = true;
@@ -247,7 +275,7 @@
     };
   }
 
-  tr.traceSearch = {parse: parse, filter: filter, parseOrderKey: parseOrderKey, order: order, defaultOrder: defaultOrder,
+  tr.traceSearch = {parse: parse, filter: filter, apply: apply, parseOrderKey: parseOrderKey, order: order, defaultOrder: defaultOrder,
     matches: function (f, t) { return clauseMatchesAll(f, t); }};
   function clauseMatchesAll(f, t) {
     var parsed = typeof f === "object" && f ? f : parse(f);
