@@ -73,6 +73,7 @@ def make_env(chain: list[Path], noindex: bool = False) -> jinja2.Environment:
         md=lambda t: jinja2.filters.Markup(fmt.markdown(t)),
     )
     env.filters["url"] = _url
+        breaks=lambda t: jinja2.filters.Markup(fmt.breaks(t)),
     env.globals["csp"] = CSP
     env.globals["noindex"] = noindex
     env.globals.update(

@@ -253,3 +253,16 @@ def excerpt(text: str | None, limit: int = 160) -> str:
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:") + "…"
+
+
+_BREAK_AFTER = re.compile(r"([/_.:\-=]+)(?=[^\s/_.:\-=])")
+
+
+def breaks(text) -> str:
+    """A name (a metric or param key, a file path) as HTML that a narrow column wraps at its
+    word boundaries: ``<wbr>`` after each ``/``, ``_``, ``.``, ``:``, ``-`` and ``=`` (never
+    inside a word, as ``overflow-wrap: anywhere`` would, which also lets a table shrink the
+    column to one letter)."""
+    if text is None:
+        return ""
+    return _BREAK_AFTER.sub(r"\1<wbr>", htmlmod.escape(str(text), quote=True))

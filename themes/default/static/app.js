@@ -11,15 +11,58 @@
     if (saved === "dark" || saved === "light") root.setAttribute("data-theme", saved);
   } catch (e) { /* storage may be disabled for file:// */ }
   var toggle = document.getElementById("theme-toggle");
+  var systemDark = window.matchMedia("(prefers-color-scheme: dark)");
+  function isDark() {
+    return root.getAttribute("data-theme") ? root.getAttribute("data-theme") === "dark" : systemDark.matches;
+  }
+  // the button says its state: "Dark theme", pressed or not (aria-pressed), and in its tooltip
+  function showState() {
+    if (!toggle) return;
+    var dark = isDark();
+    toggle.setAttribute("aria-pressed", String(dark));
+    toggle.title = "Dark theme: " + (dark ? "on" : "off");
+  }
   if (toggle) {
     toggle.addEventListener("click", function () {
-      var dark = root.getAttribute("data-theme") ? root.getAttribute("data-theme") === "dark"
-        : window.matchMedia("(prefers-color-scheme: dark)").matches;
-      var next = dark ? "light" : "dark";
+      var next = isDark() ? "light" : "dark";
       root.setAttribute("data-theme", next);
       try { localStorage.setItem("trackreport-theme", next); } catch (e) { /* ignore */ }
+      showState();
+    });
+    if (systemDark.addEventListener) systemDark.addEventListener("change", showState);
+    // data-theme set by anything else (another tab's choice is not shared; a test, a theme's script)
+    new MutationObserver(showState).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
+    showState();
+  }
+
+  // ---- scrolling regions reachable by keyboard: a table or text box that scrolls and holds
+  // nothing focusable becomes a tab stop itself (arrow keys then scroll it) ----
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+  function scrollStops() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap, pre, .clip"), function (box) {
+      var style = getComputedStyle(box), can = /auto|scroll/;
+      var scrolls = can.test(style.overflowY) && box.scrollHeight > box.clientHeight + 1
+        || can.test(style.overflowX) && box.scrollWidth > box.clientWidth + 1;
+      if (box.getAttribute("data-scroll-stop") === null && box.hasAttribute("tabindex")) return;  // not ours
+      if (scrolls && !box.querySelector(FOCUSABLE) && box.getClientRects().length) {
+        box.tabIndex = 0;
+        box.setAttribute("data-scroll-stop", "");
+      } else if (box.hasAttribute("data-scroll-stop")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-scroll-stop");
+      }
     });
   }
+  scrollStops();
+  var resizing = false;
+  window.addEventListener("resize", function () {
+    if (resizing) return;
+    resizing = true;
+    requestAnimationFrame(function () { resizing = false; scrollStops(); });
+  });
+  document.addEventListener("toggle", function () { scrollStops(); }, true);  // a <details> opened
+  window.trackreport = window.trackreport || {};
+  window.trackreport.scrollStops = scrollStops;
 
   // ---- times in the reader's own time zone (UTC stays in the title) ----
   var fmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric",

@@ -30,8 +30,20 @@
   function swatch(color, cls) {
     return el("span", { "class": "swatch " + (cls || ""), style: "background:" + color, "aria-hidden": "true" });
   }
-  function table(head, className) {
-    var wrap = el("div", { "class": "table-wrap" }), t = wrap.appendChild(el("table", { "class": "grid " + className }));
+  /** A key as a header cell that wraps at its word boundaries (<wbr> after / _ . : - =), never
+      one letter per line on a phone; the text itself is unchanged (text nodes only). */
+  function keyCell(attrs, key) {
+    var th = el("th", attrs);
+    String(key).replace(/([\/_.:\-=]+)(?=[^\/_.:\-=])/g, "$1\u0000").split("\u0000").forEach(function (part, i) {
+      if (i) th.appendChild(document.createElement("wbr"));
+      th.appendChild(document.createTextNode(part));
+    });
+    return th;
+  }
+  /** A table in its wrapper; ``pinned``: a tall one scrolls in place, its header row and key column in view. */
+  function table(head, className, pinned) {
+    var wrap = el("div", { "class": pinned ? "table-wrap scroll pin" : "table-wrap", "data-table": pinned || null });
+    var t = wrap.appendChild(el("table", { "class": "grid " + className }));
     t.appendChild(el("thead")).appendChild(head);
     return { wrap: wrap, table: t, body: t.appendChild(el("tbody")) };
   }
@@ -77,11 +89,11 @@
 
   function keyed(ctx, cols, field, what) {
     if (!cols.length) return [el("p", { "class": "muted" }, "These runs have no " + what + ".")];
-    var t = table(runHeads(ctx, [what === "params" ? "Param" : "Tag"]), "cmp-" + what), n = 0;
+    var t = table(runHeads(ctx, [what === "params" ? "Param" : "Tag"]), "cmp-" + what, what === "params" ? "Params" : "Tags"), n = 0;
     cols.forEach(function (c) {
       var diff = ctx.runs.length > 1 && differs(c, field, ctx.runs);
       var row = t.body.appendChild(el("tr", { "data-key": c.key, "data-differs": diff ? "true" : null }));
-      row.appendChild(el("th", { scope: "row", "class": "key" }, c.key));
+      row.appendChild(keyCell({ scope: "row", "class": "key" }, c.key));
       ctx.runs.forEach(function (r) {
         var v = r[field][c.i];
         row.appendChild(el("td", { "class": "val" + (v === null ? " missing" : "") }))
@@ -96,13 +108,13 @@
   }
 
   function metrics(ctx, value, order) {
-    var t = table(runHeads(ctx, ["Metric", { sr: "Statistic" }]), "cmp-metrics-table");
+    var t = table(runHeads(ctx, ["Metric", { sr: "Statistic" }]), "cmp-metrics-table", "Metrics");
     t.body.remove();
     ctx.metricOrder.forEach(function (c) {
       var tb = t.table.appendChild(el("tbody", { "data-metric": c.key })), dir = order(c.key);
       STATS.forEach(function (spec, k) {
         var row = tb.appendChild(el("tr", { "data-stat": spec[1] }));
-        if (!k) row.appendChild(el("th", { scope: "rowgroup", rowspan: String(STATS.length), "class": "key" }, c.key));
+        if (!k) row.appendChild(keyCell({ scope: "rowgroup", rowspan: String(STATS.length), "class": "key" }, c.key));
         row.appendChild(el("th", { scope: "row", "class": "muted small" }, spec[0]));
         var vals = ctx.runs.map(function (r) { return value(r, c, spec[1]); });
         var finite = vals.filter(function (v) { return typeof v === "number" && isFinite(v); });

@@ -21,6 +21,7 @@
   var el = function (tag, attrs, text) { return tr.el(tag, attrs, text); };
   var RC = tr.runsColumns, RV = tr.runsView;
   var OVERSCAN = 6;
+  var PRINT_ROWS = 2000, printing = false;
   var narrow = window.matchMedia("(max-width: 640px)");
   var runHref = app.getAttribute("data-run-href") || "runs/{run_id}/index.html";
   var compareHref = app.getAttribute("data-compare-href") || "compare.html";
@@ -146,6 +147,7 @@
     var h = scroller.clientHeight || 600;
     var first = Math.max(0, Math.floor(top / rowH) - OVERSCAN);
     var last = Math.min(n, Math.ceil((top + h) / rowH) + OVERSCAN);
+    if (printing) { first = 0; last = Math.min(n, PRINT_ROWS); }  // on paper: the view's rows from the top
     if (!force && first === range[0] && last === range[1]) return;
     range = [first, last];
     var frag = document.createDocumentFragment();
@@ -384,6 +386,8 @@
     requestAnimationFrame(function () { ticking = false; renderRows(); });
   });
   window.addEventListener("resize", function () { renderRows(true); });
+  window.addEventListener("beforeprint", function () { printing = true; renderRows(true); });
+  window.addEventListener("afterprint", function () { printing = false; renderRows(true); });
 
   // ---- start: the static table gives way to this one ----
   var staticTable = document.getElementById("runs-static");
