@@ -37,8 +37,10 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 # eval, nothing from another origin); styles and images are the site's (inline style
 # attributes allowed: charts and tables position with them); frames only the site's own
 # files (artifacts, in <iframe sandbox> without scripts); no plugins, no <base>, no forms.
-# 'self' does not match file: URLs in every browser (Firefox gives each file its own
-# origin), so file: is named too; over http(s) a page cannot load file: URLs anyway.
+# A page opened from disk has an opaque or per-file origin that 'self' need not match
+# (Firefox ESR 153 happens to accept 'self' there; the CSP spec leaves it open), so file: is
+# named too; over http(s) a page cannot load file: URLs anyway. tests/test_firefox.py and the
+# Chromium tests check the policy holds (an inline script is refused) from file://.
 CSP = (
     "default-src 'none'; script-src 'self' file:; style-src 'self' 'unsafe-inline' file:; "
     "img-src 'self' data: file:; font-src 'self' file:; frame-src 'self' file:; connect-src 'self'; "
@@ -71,9 +73,9 @@ def make_env(chain: list[Path], noindex: bool = False) -> jinja2.Environment:
         excerpt=fmt.excerpt,
         sorted_dict=lambda d: dict(sorted(d.items())),
         md=lambda t: jinja2.filters.Markup(fmt.markdown(t)),
+        breaks=lambda t: jinja2.filters.Markup(fmt.breaks(t)),
     )
     env.filters["url"] = _url
-        breaks=lambda t: jinja2.filters.Markup(fmt.breaks(t)),
     env.globals["csp"] = CSP
     env.globals["noindex"] = noindex
     env.globals.update(
