@@ -6,7 +6,8 @@ is read the older way or left empty. Auth, TLS and retries: ``resthttp``; metric
 bulk where that gives what MLflow's client gets): ``resthistory``. Requests run in a bounded
 pool. Artifacts are listed through the server and downloaded (``get-artifact``, which also serves
 proxied ``mlflow-artifacts:`` locations) into a local cache, so a second build downloads only
-what changed; files over ``--max-artifact-size`` are listed, never downloaded.
+what changed; files over ``--max-artifact-size`` are listed, never downloaded. MLflow 3
+traces: ``resttraces``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from sitegen.entities import (
 from sitegen.errors import StoreError
 from sitegen.readers.resthistory import Histories, bulk_orders_like_client, num
 from sitegen.readers.resthttp import HttpClient, HttpError
+from sitegen.readers.resttraces import read_traces
 
 CONCURRENCY = 8
 PAGE = 1000
@@ -92,6 +94,7 @@ class RestStoreReader:
         list(self._pool.map(self._artifacts, list(self._runs.values())))
         self._logged_models(by_id)
         list(self._pool.map(self._model_artifacts, [m for e in exps for m in e.logged_models]))
+        read_traces(self.http, self._pool, self.cache, store, by_id)
         store.experiments = exps
         store.registered_models = self._registry()
         return store
