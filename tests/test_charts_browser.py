@@ -267,3 +267,39 @@ def test_api_for_several_runs_and_bars(driver, run_page):
     assert "a <i>x</i>" in texts and "NaN (not drawn)" in texts and "-0.25" in texts
     assert driver.execute_script("return document.querySelectorAll('#t-multi b, #t-bars i').length") == 0
     assert js_errors(driver) == []
+
+
+def test_y_axis_of_huge_tiny_and_nearly_constant_values(driver, run_page):
+    """uPlot alone gives -1e300 no y ticks, 1e-300 the range 0..100 (the line flat on the
+    floor) and 1e12 + 1 the range 0..2e12: each chart's y range holds its values snugly and
+    its y axis has distinct labels."""
+    if not driver.current_url.startswith(run_page.as_uri()):
+        driver.get(run_page.as_uri())
+    js_errors(driver)
+    cases = [[-1e300, 0.125], [1e300, 1.5e300], [1e-20, 3e-20], [1e-300, 5e-300]]
+    cases += [[1e9, 1e9 + 1], [1e12, 1e12 + 1], [0.5, 2]]
+    got = driver.execute_async_script(
+        """
+        var cases = arguments[0], done = arguments[1], out = [];
+        (function next(k) {
+          if (k === cases.length) return done(out);
+          var box = document.createElement('div'); box.style.width = '640px';
+          document.querySelector('main').prepend(box);
+          var v = cases[k], st = [], ti = [], va = [];
+          for (var i = 0; i < 20; i++) { st.push(i); ti.push(1.7e12 + i); va.push(v[i % 2]); }
+          trackreport.charts.line(box, {title: 'm', series: [{label: 'a', step: st, time: ti, value: va}]}).ready()
+            .then(function (h) {
+              var u = h.uplot();
+              out.push({labels: u.axes[1]._values, y: [u.scales.y.min, u.scales.y.max]});
+              h.destroy(); box.remove(); next(k + 1);
+            });
+        })(0);
+        """,
+        cases,
+    )
+    for (lo, hi), chart in zip(cases, got, strict=True):
+        labels = [s for s in chart["labels"] or [] if s]
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), (lo, hi, chart)
+        ymin, ymax = chart["y"]
+        assert ymin <= lo and hi <= ymax and ymax - ymin <= 2 * (hi - lo) + abs(hi) * 1e-12, (lo, hi, chart)
+    assert js_errors(driver) == []

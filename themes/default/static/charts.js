@@ -75,6 +75,50 @@
     return (neg ? "−" : "") + out;
   }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // ---- linear axes for any finite values ----
+  // uPlot's range and ticks serve values of ordinary size; past 1e31 (its largest step) its
+  // axis has no ticks, tiny values (1e-20, 1e-300) get no ticks or the range 0..100 (the line flat on the
+  // floor), and a spread far below the values (1e12 + 1) the range 0..2e12. There the range
+  // and the ticks are computed here; elsewhere they are uPlot's.
+  function plainScale(lo, hi) {
+    var big = Math.max(Math.abs(lo), Math.abs(hi)), span = hi - lo;
+    return big < 1e15 && (big === 0 || big >= 1e-6) && (span === 0 || span >= big * 1e-9);
+  }
+  function linRange(_u, lo, hi) {
+    if (lo === null || hi === null || plainScale(lo, hi)) return window.uPlot.rangeNum(lo, hi, 0.1, true);
+    var pad = hi * 0.1 - lo * 0.1 || Math.abs(lo) * 0.1;  // never hi - lo: ±1e308 would overflow
+    var min = Math.max(-Number.MAX_VALUE, lo - pad), max = Math.min(Number.MAX_VALUE, hi + pad);
+    return [lo >= 0 && min < 0 ? 0 : min, hi <= 0 && max > 0 ? 0 : max];
+  }
+  var INCRS = [];  // uPlot's steps (1, 2, 2.5, 5 × 10^-32 … 10^31), on to 10^307
+  for (var e10 = -32; e10 < 308; e10++) [1, 2, 2.5, 5].forEach(function (m) { INCRS.push(Number(m + "e" + e10)); });
+  function linSplits(u, _i, min, max, incr) {
+    if (!(incr > 0) || !plainScale(min, max)) {
+      var px = u.bbox.height / (window.uPlot.pxRatio || 1);
+      var raw = (max / 2 - min / 2) * 2 / Math.max(2, Math.floor(px / 40));  // a tick per ~40 px
+      var p = Math.pow(10, Math.floor(Math.log10(raw))), f = raw / p;
+      incr = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * p;
+      if (!(incr > 0) || !isFinite(incr)) return [min, max];
+    }
+    var out = [], first = Math.ceil(min / incr - 1e-9);
+    for (var k = 0; k < 100; k++) {
+      var v = Number(((first + k) * incr).toPrecision(15));
+      if (v > max) break;
+      out.push(v === 0 ? 0 : v);
+    }
+    return out;
+  }
+  /** Tick labels that tell the ticks apart (1e9 + 0.25 is not "1e+9"). */
+  function tickLabels(splits, fmt) {
+    var out = splits.map(function (v) { return v === null ? "" : fmt(v); });
+    for (var p = 7; p <= 16; p += 3) {
+      var seen = {}, dup = out.some(function (s) { return s && (seen[s] ? true : !(seen[s] = true)); });
+      if (!dup) break;
+      out = splits.map(function (v) { return v === null ? "" : String(Number(v.toPrecision(p))); });
+    }
+    return out;
+  }
   function xmlEsc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
       .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
@@ -335,7 +379,8 @@
       var xAxis = Object.assign({}, axis, { label: X_LABELS[xm], labelSize: 16, size: xm === "time" ? 44 : 30 });
       if (xm === "relative") xAxis.values = function (_u, splits) { return splits.map(fmtDuration); };
       var yAxis = Object.assign({}, axis, {
-        values: function (_u, splits) { return splits.map(function (v) { return v === null ? "" : fmtNum(v); }); },
+        splits: useLog ? undefined : linSplits, incrs: useLog ? undefined : INCRS,
+        values: function (_u, splits) { return tickLabels(splits, fmtNum); },
         size: function (_u, values) {
           var m = 0;
           (values || []).forEach(function (s) { if (s && s.length > m) m = s.length; });
@@ -344,7 +389,7 @@
       });
       var opts = {
         width: width(), height: Number(opt.height) || 240, ms: 1,
-        scales: { x: { time: xm === "time" }, y: useLog ? { distr: 3, log: 10 } : {} },
+        scales: { x: { time: xm === "time" }, y: useLog ? { distr: 3, log: 10 } : { range: linRange } },
         series: useries, axes: [xAxis, yAxis], legend: { show: false },
         cursor: { drag: { x: true, y: false, setScale: true }, points: { show: false } },
         hooks: { draw: [drawMarks], setCursor: [onCursor], setScale: [onScale], ready: [function () { readyDone(handle); }] }
