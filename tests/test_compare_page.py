@@ -239,3 +239,22 @@ def test_compare_decimated_history_loads_on_zoom(driver, site):
     assert driver.execute_script(state)["points"] == [LONG]
     assert [x.text for x in _q(driver, "#cmp-charts .cmp-chart p.cmp-missing")] == ["Not logged by: beta"]
     assert js_errors(driver) == []
+
+
+def test_a_long_run_name_heads_its_column_in_three_lines(driver, site):
+    """A 600-character run name (the runs table shows it whole) is cut to three lines where it
+    heads a column of the params, metrics and tags tables, not one word per line all the way down."""
+    page, ids, _client = site
+    _open(driver, f"{page.as_uri()}#runs={ids[0]},{ids[1]}")
+    heights = driver.execute_script(
+        """
+        return Array.prototype.map.call(document.querySelectorAll('th.cmp-run-col a'), function (a) {
+          a.textContent = 'very-long-name '.repeat(40);
+          var px = parseFloat(getComputedStyle(a).fontSize);
+          return [a.getBoundingClientRect().height, px];
+        });
+        """
+    )
+    assert len(heights) >= 4  # params and metrics tables, two runs each
+    assert all(h <= 3 * 1.7 * px for h, px in heights), heights
+    assert js_errors(driver) == []
