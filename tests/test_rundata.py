@@ -268,3 +268,12 @@ def test_21_a_large_experiment_page_stays_small(tmp_path):
 
 class _Result:
     pages = 0
+
+
+def test_the_guessed_compare_metric_is_a_score_not_a_schedule(tmp_path):
+    """The sample sweep logs learning_rate, train/loss, val/loss and val/accuracy at every epoch
+    of every run: the guess is a held-out score, not the learning-rate schedule."""
+    site = tmp_path / "site"
+    build(BuildOptions(store=str(Path(__file__).parent.parent / "sample_mlruns"), out=str(site), jobs=1))
+    doc = payload(site, "797398129669635066")
+    assert doc["compare"] == {"metric": "val/accuracy", "order": "max"}

@@ -2,9 +2,12 @@
 runs by one metric, chosen in config (``compare-metric``, ``compare-order``) or guessed.
 
 The guess: the metric with a history (more than one point) that most runs logged — else the
-most common metric — minimised when its name says loss or error (``loss``, ``error``,
-``err``, ``mse``, ``mae``, ``rmse``, ``perplexity``, ``wer``, ``cer``), else maximised. Runs
-are ranked by their latest value; runs whose value is NaN or missing are not ranked.
+most common metric; among those, one whose name says it scores a model (loss, error,
+accuracy, f1, auc…; a validation, evaluation or test one first) before the rest (a learning
+rate or an epoch counter ranks nothing). It is minimised when its name says loss or error
+(``loss``, ``error``, ``err``, ``mse``, ``mae``, ``rmse``, ``perplexity``, ``wer``, ``cer``),
+else maximised. Runs are ranked by their latest value; runs whose value is NaN or missing are
+not ranked.
 """
 
 from __future__ import annotations
@@ -18,6 +21,16 @@ from sitegen.entities.metrics import INF_LIMIT
 
 TOP_RUNS = 10
 _LOWER_IS_BETTER = re.compile(r"(loss|error|err|mse|mae|rmse|perplexity|wer|cer)(\b|_|$)", re.I)
+_SCORE = re.compile(
+    r"loss|error|err\b|acc|f1|auc|score|precision|recall|bleu|rouge|mse|mae|rmse|perplexity|iou|map\b|r2|wer|cer",
+    re.I,
+)
+_HELD_OUT = re.compile(r"(^|[/_.\-])(val|valid|validation|eval|test|dev)([/_.\-]|$)", re.I)
+
+
+def _scores(key: str) -> int:
+    """2: a held-out score (val/loss, eval_accuracy), 1: a score, 0: anything else."""
+    return (2 if _HELD_OUT.search(key) else 1) if _SCORE.search(key) else 0
 
 
 @dataclass
@@ -54,7 +67,7 @@ def choose(exp: Experiment, metric: str | None = None, order: str | None = None)
     if metric:
         why = "compare-metric in the configuration"
     elif counts:
-        metric = max(sorted(counts), key=lambda k: (counts[k][1], counts[k][0]))
+        metric = max(sorted(counts), key=lambda k: (counts[k][1], counts[k][0], _scores(k)))
         why = why_not + (
             "the metric with a history that most runs logged" if counts[metric][1] else "the most common metric"
         )
