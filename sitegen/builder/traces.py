@@ -74,7 +74,8 @@ def traces_js(exp: Experiment) -> str:
 def trace_json(trace: Trace) -> str:
     """``trace.json``: the document as strict JSON (a non-finite number, which MLflow's own
     JSON cannot hold either, becomes its text)."""
-    return json.dumps(_strict(trace.doc), ensure_ascii=False, indent=1) + "\n"
+    # Compact separators keep json's C encoder (indent= falls back to pure Python: 4x slower).
+    return json.dumps(_strict(trace.doc), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _strict(v):
