@@ -78,11 +78,7 @@
   // build already judged it against the store's newest activity (a published snapshot).
   var live = document.querySelectorAll("[data-elapsed-since]");
   var STALE_MS = 24 * 3600 * 1000;
-  function human(ms) {
-    var s = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
-    if (h >= 48) return Math.floor(h / 24) + " d " + (h % 24 < 10 ? "0" : "") + h % 24 + " h";
-    return h ? h + " h " + (m < 10 ? "0" : "") + m + " min" : m ? m + " min " + (s % 60 < 10 ? "0" : "") + s % 60 + " s" : s + " s";
-  }
+  var human = window.trackreport.human;
   function quiet(el) {
     var last = Number(el.getAttribute("data-last-activity"));
     return last > 0 && Date.now() - last > STALE_MS ? last : 0;

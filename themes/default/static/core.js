@@ -113,6 +113,14 @@
     return isNaN(d.getTime()) ? null : d;
   };
 
+  /** A duration in ms as people say it: "42 s", "3 min 07 s", "5 h 02 min", "3 d 04 h" (the
+      live runs' elapsed time, app.js and runs-columns.js). */
+  tr.human = function (ms) {
+    var s = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
+    if (h >= 48) return Math.floor(h / 24) + " d " + (h % 24 < 10 ? "0" : "") + h % 24 + " h";
+    return h ? h + " h " + (m < 10 ? "0" : "") + m + " min" : m ? m + " min " + (s % 60 < 10 ? "0" : "") + s % 60 + " s" : s + " s";
+  };
+
   /** Text for the DOM: never HTML. */
   tr.el = function (tag, attrs, text) {
     var e = document.createElement(tag);

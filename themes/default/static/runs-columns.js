@@ -61,11 +61,7 @@
   // day before the store's newest activity); without a last activity the cell only says no
   // end was recorded.
   var STALE_MS = 24 * 3600 * 1000;
-  function human(ms) {
-    var s = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
-    if (h >= 48) return Math.floor(h / 24) + " d " + (h % 24 < 10 ? "0" : "") + h % 24 + " h";
-    return h ? h + " h " + (m < 10 ? "0" : "") + m + " min" : m ? m + " min " + (s % 60 < 10 ? "0" : "") + s % 60 + " s" : s + " s";
-  }
+  var human = function (ms) { return tr.human(ms); };
   function running(r) {
     var last = r.last_activity;
     if (r.start_time === null || r.start_time === undefined || !last) return "no end recorded";

@@ -4,7 +4,7 @@
    Keyboard: the grid is one tab stop (aria-activedescendant); arrows, Home/End (Ctrl: first/
    last row), PageUp/PageDown move; Space ticks the row (in the header: every run in view);
    Enter opens the run or sorts by the header; + / - open and close a parent's children.
-   Classic script, needs core.js, search.js, runs-columns.js, runs-view.js, runs-chooser.js,
+   Classic script, needs core.js, vgrid.js, search.js, runs-columns.js, runs-view.js, runs-chooser.js,
    runs-toolbar.js.
 
    trackreport.runsTable.viewIds()  ordered run ids of the whole view (not only rendered rows)
@@ -16,12 +16,11 @@
   var tr = window.trackreport = window.trackreport || {};
   var app = document.getElementById("runs-app");
   var payload = tr.get && tr.get("runs");
-  if (!app || !payload || !tr.search || !tr.runsView || !tr.runsColumns || !tr.runsToolbar) return;
+  if (!app || !payload || !tr.search || !tr.runsView || !tr.runsColumns || !tr.runsToolbar ||
+    !tr.vgrid) return;
   var t0 = performance.now();
   var el = function (tag, attrs, text) { return tr.el(tag, attrs, text); };
   var RC = tr.runsColumns, RV = tr.runsView;
-  var OVERSCAN = 6;
-  var PRINT_ROWS = 2000, printing = false;
   var narrow = window.matchMedia("(max-width: 640px)");
   var runHref = app.getAttribute("data-run-href") || "runs/{run_id}/index.html";
   var compareHref = app.getAttribute("data-compare-href") || "compare.html";
@@ -29,26 +28,21 @@
   var columns = RC.all(payload), byId = Object.create(null);
   columns.forEach(function (c) { byId[c.id] = c; });
   var defaults = RC.defaults(payload, columns);
-  var state = RV.parse(), view = null, shown = [], rowH = 33, lastHash = location.hash;
-  var active = {r: 0, c: 1}, typing = false, range = [-1, -1];
+  var state = RV.parse(), view = null, shown = [];
+  var hash = tr.vgrid.fragment({format: function () { return RV.format(state); },
+    follow: function () { state = RV.parse(); }, update: update});
+  var change = hash.change;
 
   // ---- the toolbar (runs-toolbar.js) ----
   var ui = tr.runsToolbar.build(app, payload);
   var input = ui.input, chips = ui.chips;
 
   // ---- the grid ----
-  var scroller = el("div", {"class": "rt-scroll"});
-  var grid = el("table", {id: "rt-grid", "class": "rt-grid", role: "grid", tabindex: "0", "aria-label": "Runs",
-    "aria-multiselectable": "true"});
-  var colgroup = el("colgroup"), thead = el("thead"), tbody = el("tbody");
-  grid.appendChild(colgroup);
-  grid.appendChild(thead);
-  grid.appendChild(tbody);
-  scroller.appendChild(grid);
-  app.appendChild(scroller);
-  app.appendChild(el("p", {"class": "rt-keys muted small"},
+  var parts = tr.vgrid.table(app, "rt-scroll", {id: "rt-grid", "class": "rt-grid", role: "grid", tabindex: "0",
+    "aria-label": "Runs", "aria-multiselectable": "true"},
     "Keys in the table: arrows, Home/End, Page Up/Down move; Space selects a run (in the header: every run in view); " +
-    "Enter opens a run or sorts by a column; + and − open and close a parent's child runs."));
+    "Enter opens a run or sorts by a column; + and − open and close a parent's child runs.");
+  var scroller = parts.scroller, grid = parts.grid, colgroup = parts.colgroup, thead = parts.thead, tbody = parts.tbody;
 
   function visibleColumns() {
     var ids = state.columns === null ? defaults : state.columns;
@@ -57,31 +51,6 @@
   }
   function gridColumns() { return [null, byId.run_name].concat(shown); }
 
-  // ---- the URL fragment ----
-  function writeHash(push) {
-    var frag = RV.format(state);
-    var url = location.href.split("#")[0] + (frag ? "#" + frag : "");
-    if (url === location.href) return;
-    try {
-      history[push ? "pushState" : "replaceState"](null, "", url);
-    } catch (e) { /* some browsers refuse history on file:// */ location.hash = frag; }
-    lastHash = location.hash;
-  }
-  function change(push) {
-    if (push) typing = false;
-    writeHash(push);
-    update();
-  }
-  function followHash() {
-    if (location.hash === lastHash) return;
-    lastHash = location.hash;
-    typing = false;
-    state = RV.parse();
-    update();
-  }
-  window.addEventListener("hashchange", followHash);
-  window.addEventListener("popstate", followHash);
-
   // ---- view ----
   function update() {
     view = RV.compute(payload, columns, state, Date.now());
@@ -89,18 +58,11 @@
     tr.runsToolbar.show(ui, state, view, {compareHref: compareHref, columns: columns, shown: shown,
       openChooser: openChooser});
     header();
-    active.r = Math.min(active.r, view.rows.length - 1);
-    active.c = Math.min(active.c, gridColumns().length - 1);
-    range = [-1, -1];
-    grid.setAttribute("aria-rowcount", String(view.rows.length + 1));
-    grid.setAttribute("aria-colcount", String(gridColumns().length));
-    renderRows();
+    vg.refresh();
   }
 
   function sortState(c) {
-    var sc = view.sortColumn || (!state.orderByKey ? byId.created : null);
-    if (c !== sc) return null;
-    return state.orderByKey ? (state.orderByAsc ? "ascending" : "descending") : "descending";
+    return tr.vgrid.sortState(c, view.sortColumn || (!state.orderByKey ? byId.created : null), state);
   }
 
   function header() {
@@ -131,7 +93,7 @@
           " — sort by " + c.orderKey);
         if (c.kind !== "attr") th.appendChild(el("span", {"class": "kind"}, c.kind === "sysmetric" ? "system" : c.kind));
         th.appendChild(el("span", {"class": "rt-label"}, c.label));
-        th.addEventListener("click", function () { setActive(-1, i); sortBy(c); });
+        th.addEventListener("click", function () { vg.setActive(-1, i); sortBy(c); });
       }
       tr0.appendChild(th);
     });
@@ -139,44 +101,13 @@
     grid.style.width = width + "px";
   }
 
-  function cellId(r, c) { return r < 0 ? "rt-h-" + c : "rt-c-" + r + "-" + c; }
-
-  function renderRows(force) {
-    var rows = view.rows, n = rows.length;
-    var top = Math.max(0, scroller.scrollTop - thead.offsetHeight);
-    var h = scroller.clientHeight || 600;
-    var first = Math.max(0, Math.floor(top / rowH) - OVERSCAN);
-    var last = Math.min(n, Math.ceil((top + h) / rowH) + OVERSCAN);
-    if (printing) { first = 0; last = Math.min(n, PRINT_ROWS); }  // on paper: the view's rows from the top
-    if (!force && first === range[0] && last === range[1]) return;
-    range = [first, last];
-    var frag = document.createDocumentFragment();
-    var cols = gridColumns(), span = String(cols.length);
-    var spacer = function (px) {
-      var s = el("tr", {"class": "rt-spacer", "aria-hidden": "true"});
-      var td = el("td", {colspan: span});
-      td.style.height = px + "px";
-      s.appendChild(td);
-      return s;
-    };
-    if (first > 0) frag.appendChild(spacer(first * rowH));
-    var sel = new Set(state.selected);
-    for (var i = first; i < last; i++) frag.appendChild(row(rows[i], i, cols, sel));
-    if (last < n) frag.appendChild(spacer((n - last) * rowH));
-    if (!n) {
-      var empty = el("tr", {"class": "rt-empty"});
-      empty.appendChild(el("td", {colspan: span}, "No run matches."));
-      frag.appendChild(empty);
-    }
-    tbody.textContent = "";
-    tbody.appendChild(frag);
-    var measured = tbody.querySelector("tr.rt-row");
-    if (measured) {
-      var mh = measured.getBoundingClientRect().height;
-      if (mh > 0 && Math.abs(mh - rowH) > 0.5) { rowH = mh; renderRows(true); return; }
-    }
-    markActive();
-  }
+  var vg = tr.vgrid.create({scroller: scroller, grid: grid, thead: thead, tbody: tbody, prefix: "rt", pinned: 2,
+    startColumn: 1, printRows: 2000, empty: "No run matches.", key: key,
+    rows: function () { return view.rows; },
+    columns: function () { return gridColumns().length; },
+    prepare: function () { return {cols: gridColumns(), sel: new Set(state.selected)}; },
+    row: function (entry, i, ctx) { return row(entry, i, ctx.cols, ctx.sel); }});
+  var cellId = vg.cellId;
 
   function row(entry, i, cols, sel) {
     var r = entry.run, id = r.run_id;
@@ -269,23 +200,9 @@
       }});
   }
 
-  input.addEventListener("input", function () {
-    state.filter = input.value;
-    var push = !typing;
-    typing = true;
-    writeHash(push);
-    update();
-  });
-  input.addEventListener("change", function () { typing = false; });
-  chips.addEventListener("click", function (e) {
-    var b = e.target.closest("button");
-    if (!b) return;
-    var st = b.getAttribute("data-status");
-    if (!st) state.status = [];
-    else if (state.status.indexOf(st) >= 0) state.status = state.status.filter(function (x) { return x !== st; });
-    else state.status = state.status.concat([st]);
-    change(true);
-  });
+  hash.bindInput(input, function (v) { state.filter = v; });
+  tr.vgrid.chipToggle(chips, "data-status", function () { return state.status; },
+    function (list) { state.status = list; change(true); });
   ui.timeSel.addEventListener("change", function () { state.startTime = ui.timeSel.value; change(true); });
   ui.nestBtn.addEventListener("click", function () { state.nested = !view.nested; change(true); });
   ui.colBtn.addEventListener("click", function () { openChooser(ui.colBtn); });
@@ -315,48 +232,10 @@
     return lines.join("\n") + "\n";
   }
 
-  // ---- keyboard: one tab stop, the active cell is aria-activedescendant ----
-  function markActive() {
-    var old = grid.querySelector(".rt-active");
-    if (old) old.classList.remove("rt-active");
-    var cell = document.getElementById(cellId(active.r, active.c));
-    if (cell) {
-      cell.classList.add("rt-active");
-      grid.setAttribute("aria-activedescendant", cell.id);
-    } else grid.removeAttribute("aria-activedescendant");
-  }
-  function setActive(r, c) {
-    var n = view.rows.length, m = gridColumns().length;
-    active.r = Math.max(-1, Math.min(n - 1, r));
-    active.c = Math.max(0, Math.min(m - 1, c));
-    if (active.r >= 0) {
-      var head = thead.offsetHeight, y = head + active.r * rowH;
-      if (y < scroller.scrollTop + head) scroller.scrollTop = y - head;
-      else if (y + rowH > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = y + rowH - scroller.clientHeight;
-    } else scroller.scrollTop = 0;
-    renderRows();
-    markActive();
-    var cell = document.getElementById(cellId(active.r, active.c));
-    if (cell && active.c > 1) {
-      var left = cell.offsetLeft, name = thead.querySelector(".rt-name"), pin = name ? name.offsetLeft + name.offsetWidth : 0;
-      if (left - pin < scroller.scrollLeft) scroller.scrollLeft = left - pin;
-      else if (left + cell.offsetWidth > scroller.scrollLeft + scroller.clientWidth) {
-        scroller.scrollLeft = left + cell.offsetWidth - scroller.clientWidth;
-      }
-    } else if (cell) scroller.scrollLeft = 0;
-  }
-  grid.addEventListener("keydown", function (e) {
-    var r = active.r, c = active.c, page = Math.max(1, Math.floor(scroller.clientHeight / rowH) - 1);
+  // ---- keyboard (vgrid.js moves the active cell): Space, Enter, + and - ----
+  function key(e, r, c) {
     var entry = r >= 0 ? view.rows[r] : null;
     switch (e.key) {
-      case "ArrowDown": setActive(r + 1, c); break;
-      case "ArrowUp": setActive(r - 1, c); break;
-      case "ArrowRight": setActive(r, c + 1); break;
-      case "ArrowLeft": setActive(r, c - 1); break;
-      case "Home": setActive(e.ctrlKey ? 0 : r, 0); break;
-      case "End": setActive(e.ctrlKey ? view.rows.length - 1 : r, gridColumns().length - 1); break;
-      case "PageDown": setActive(r + page, c); break;
-      case "PageUp": setActive(Math.max(0, r - page), c); break;
       case " ":
         if (r < 0) { if (c === 0) selectAll(); else sortBy(gridColumns()[c]); } else if (entry) toggle(entry.run.run_id);
         break;
@@ -368,26 +247,10 @@
         break;
       case "+": if (entry && entry.kids) openGroup(entry.run.run_id, true); break;
       case "-": if (entry && entry.kids) openGroup(entry.run.run_id, false); break;
-      default: return;
+      default: return false;
     }
-    e.preventDefault();
-  });
-  grid.addEventListener("mousedown", function (e) {
-    var cell = e.target.closest("td[id], th[id]");
-    if (!cell) return;
-    var m = /^rt-(?:c-(\d+)|h)-(\d+)$/.exec(cell.id);
-    if (m) { active.r = m[1] === undefined ? -1 : Number(m[1]); active.c = Number(m[2]); markActive(); }
-  });
-  grid.addEventListener("focus", markActive);
-  var ticking = false;
-  scroller.addEventListener("scroll", function () {
-    if (ticking) return;
-    ticking = true;
-    requestAnimationFrame(function () { ticking = false; renderRows(); });
-  });
-  window.addEventListener("resize", function () { renderRows(true); });
-  window.addEventListener("beforeprint", function () { printing = true; renderRows(true); });
-  window.addEventListener("afterprint", function () { printing = false; renderRows(true); });
+    return true;
+  }
 
   // ---- start: the static table gives way to this one ----
   var staticTable = document.getElementById("runs-static");

@@ -1,7 +1,7 @@
 /* trackreport runs table, its toolbar: the filter box (MLflow search syntax), the inline error
    and the filter applied, status chips, the time range, flat/nested, Columns…, Compare (n),
    Download CSV of this view, the run count and the note on hidden columns.
-   Classic script, needs core.js and runs-view.js.
+   Classic script, needs core.js, vgrid.js and runs-view.js.
 
    trackreport.runsToolbar.build(app, payload) → the controls (elements), appended to app
    trackreport.runsToolbar.show(ui, state, view, {compareHref, columns, shown, openChooser}) */
@@ -13,25 +13,11 @@
 
   function build(app, payload) {
     var RV = tr.runsView;
-    var bar = el("div", {"class": "rt-toolbar"});
-    var searchWrap = el("div", {"class": "rt-search"});
-    searchWrap.appendChild(el("label", {"for": "rt-filter"}, "Filter"));
-    var input = el("input", {type: "search", id: "rt-filter", spellcheck: "false", autocomplete: "off",
-      placeholder: "metrics.val_loss < 0.5 and params.model = 'tree', or a run name",
-      "aria-describedby": "rt-error rt-applied"});
-    searchWrap.appendChild(input);
-    bar.appendChild(searchWrap);
-    var chips = el("div", {"class": "rt-chips", role: "group", "aria-label": "Status"});
     var present = Object.create(null);
     payload.runs.forEach(function (r) { present[r.status] = (present[r.status] || 0) + 1; });
-    var statusList = STATUSES.filter(function (s) { return present[s]; })
-      .concat(Object.keys(present).filter(function (s) { return STATUSES.indexOf(s) < 0; }).sort());
-    var chipAll = el("button", {type: "button", "class": "chip", "data-status": ""}, "All");
-    chips.appendChild(chipAll);
-    statusList.forEach(function (s) {
-      chips.appendChild(el("button", {type: "button", "class": "chip", "data-status": s}, s.toLowerCase() + " " + present[s]));
-    });
-    bar.appendChild(chips);
+    var top = tr.vgrid.searchBar({prefix: "rt", placeholder: "metrics.val_loss < 0.5 and params.model = 'tree', or a run name",
+      describedby: "rt-error rt-applied", chipsLabel: "Status", attr: "data-status", counts: present, known: STATUSES});
+    var bar = top.bar, input = top.input, chips = top.chips;
     var timeLabel = el("label", {"class": "rt-time", title: "Runs started within this time of now, by your clock"}, "Created ");
     var timeSel = el("select", {id: "rt-time"});
     RV.RANGE_LABELS.forEach(function (o) { timeSel.appendChild(el("option", {value: o[0]}, o[1])); });

@@ -6,7 +6,7 @@
    assessments), orderByAsc, state (states joined by ",").
    Keyboard: the grid is one tab stop (aria-activedescendant); arrows, Home/End (Ctrl: first/last
    row), PageUp/PageDown move; Enter opens the trace, or sorts by the column in the header.
-   Classic script, needs core.js, search.js, trace-search.js, trace-values.js.
+   Classic script, needs core.js, vgrid.js, search.js, trace-search.js, trace-values.js.
 
    trackreport.traceList.viewIds()  ordered trace ids of the view     .error() the filter's error */
 (function () {
@@ -14,10 +14,10 @@
   var tr = window.trackreport = window.trackreport || {};
   var app = document.getElementById("traces-app");
   var payload = tr.get && tr.get("traces");
-  if (!app || !payload || !tr.traceSearch || !tr.traceValues) return;
+  if (!app || !payload || !tr.traceSearch || !tr.traceValues || !tr.vgrid) return;
   var TS = tr.traceSearch, el = tr.el;
   var t0 = performance.now();
-  var OVERSCAN = 6, STATES = ["OK", "ERROR", "IN_PROGRESS"];
+  var STATES = ["OK", "ERROR", "IN_PROGRESS"];
   var traceHref = app.getAttribute("data-trace-href") || "{trace_id}/index.html";
   var runHref = app.getAttribute("data-run-href") || "../runs/{run_id}/index.html";
   var traces = payload.traces || [];
@@ -78,8 +78,9 @@
     return tr.fragment.format({searchFilter: s.filter, orderByKey: s.orderByKey,
       orderByAsc: s.orderByKey ? String(!!s.orderByAsc) : "", state: s.states.join(",")});
   }
-  var state = parseState(), view = null, rowH = 33, range = [-1, -1], active = {r: 0, c: 0}, typing = false;
-  var lastHash = location.hash;
+  var state = parseState(), view = null;
+  var hash = tr.vgrid.fragment({format: function () { return formatState(state); },
+    follow: function () { state = parseState(); }, update: update});
 
   function compute() {
     var res = TS.apply(payload, state.filter), error = res.error, rows = error ? traces : res.traces;
@@ -93,24 +94,11 @@
   }
 
   // ---- toolbar ----
-  var bar = el("div", {"class": "rt-toolbar"});
-  var searchWrap = el("div", {"class": "rt-search"});
-  searchWrap.appendChild(el("label", {"for": "tl-filter"}, "Filter"));
-  var input = el("input", {type: "search", id: "tl-filter", spellcheck: "false", autocomplete: "off",
-    placeholder: "status = 'ERROR', tags.env = 'prod', execution_time_ms > 1000, or any text",
-    "aria-describedby": "tl-error tl-applied tl-count"});
-  searchWrap.appendChild(input);
-  bar.appendChild(searchWrap);
-  var chips = el("div", {"class": "rt-chips", role: "group", "aria-label": "State"});
   var present = Object.create(null);
   traces.forEach(function (t) { present[t.state] = (present[t.state] || 0) + 1; });
-  chips.appendChild(el("button", {type: "button", "class": "chip", "data-state": ""}, "All"));
-  STATES.filter(function (s) { return present[s]; })
-    .concat(Object.keys(present).filter(function (s) { return STATES.indexOf(s) < 0; }).sort())
-    .forEach(function (s) {
-      chips.appendChild(el("button", {type: "button", "class": "chip", "data-state": s}, s.toLowerCase() + " " + present[s]));
-    });
-  bar.appendChild(chips);
+  var top = tr.vgrid.searchBar({prefix: "tl", placeholder: "status = 'ERROR', tags.env = 'prod', execution_time_ms > 1000, or any text",
+    describedby: "tl-error tl-applied tl-count", chipsLabel: "State", attr: "data-state", counts: present, known: STATES});
+  var bar = top.bar, input = top.input, chips = top.chips;
   app.appendChild(bar);
   var errorBox = el("p", {id: "tl-error", "class": "rt-error", role: "alert"});
   var applied = el("p", {id: "tl-applied", "class": "rt-applied muted small", "aria-live": "polite"});
@@ -120,21 +108,13 @@
   app.appendChild(count);
 
   // ---- grid ----
-  var scroller = el("div", {"class": "rt-scroll tl-scroll"});
-  var grid = el("table", {id: "tl-grid", "class": "rt-grid tl-grid", role: "grid", tabindex: "0", "aria-label": "Traces"});
-  var colgroup = el("colgroup"), thead = el("thead"), tbody = el("tbody");
-  grid.appendChild(colgroup);
-  grid.appendChild(thead);
-  grid.appendChild(tbody);
-  scroller.appendChild(grid);
-  app.appendChild(scroller);
-  app.appendChild(el("p", {"class": "rt-keys muted small"},
-    "Keys in the table: arrows, Home/End, Page Up/Down move; Enter opens a trace or sorts by a column."));
+  var parts = tr.vgrid.table(app, "rt-scroll tl-scroll", {id: "tl-grid", "class": "rt-grid tl-grid", role: "grid",
+    tabindex: "0", "aria-label": "Traces"},
+    "Keys in the table: arrows, Home/End, Page Up/Down move; Enter opens a trace or sorts by a column.");
+  var scroller = parts.scroller, grid = parts.grid, colgroup = parts.colgroup, thead = parts.thead, tbody = parts.tbody;
 
   function sortState(c) {
-    var sc = view.sortColumn || (!state.orderByKey ? COLUMNS[1] : null);
-    if (c !== sc) return null;
-    return state.orderByKey ? (state.orderByAsc ? "ascending" : "descending") : "descending";
+    return tr.vgrid.sortState(c, view.sortColumn || (!state.orderByKey ? COLUMNS[1] : null), state);
   }
   function header() {
     colgroup.textContent = "";
@@ -152,14 +132,13 @@
         var s = sortState(c);
         if (s) th.setAttribute("aria-sort", s);
         th.title = "Sort by " + c.key;
-        th.addEventListener("click", function () { setActive(-1, i); sortBy(c); });
+        th.addEventListener("click", function () { vg.setActive(-1, i); sortBy(c); });
       }
       row.appendChild(th);
     });
     thead.appendChild(row);
     grid.style.width = width + "px";
   }
-  function cellId(r, c) { return r < 0 ? "tl-h-" + c : "tl-c-" + r + "-" + c; }
   function href(t) { return traceHref.replace("{trace_id}", encodeURIComponent(t.trace_id)); }
 
   function rowEl(t, i) {
@@ -190,36 +169,10 @@
     return row;
   }
 
-  function renderRows(force) {
-    var rows = view.rows, n = rows.length;
-    var top = Math.max(0, scroller.scrollTop - thead.offsetHeight), h = scroller.clientHeight || 600;
-    var first = Math.max(0, Math.floor(top / rowH) - OVERSCAN), last = Math.min(n, Math.ceil((top + h) / rowH) + OVERSCAN);
-    if (!force && first === range[0] && last === range[1]) return;
-    range = [first, last];
-    var frag = document.createDocumentFragment(), span = String(COLUMNS.length);
-    var spacer = function (px) {
-      var s = el("tr", {"class": "rt-spacer", "aria-hidden": "true"}), td = el("td", {colspan: span});
-      td.style.height = px + "px";
-      s.appendChild(td);
-      return s;
-    };
-    if (first > 0) frag.appendChild(spacer(first * rowH));
-    for (var i = first; i < last; i++) frag.appendChild(rowEl(rows[i], i));
-    if (last < n) frag.appendChild(spacer((n - last) * rowH));
-    if (!n) {
-      var empty = el("tr", {"class": "rt-empty"});
-      empty.appendChild(el("td", {colspan: span}, "No trace matches."));
-      frag.appendChild(empty);
-    }
-    tbody.textContent = "";
-    tbody.appendChild(frag);
-    var measured = tbody.querySelector("tr.rt-row");
-    if (measured) {
-      var mh = measured.getBoundingClientRect().height;
-      if (mh > 0 && Math.abs(mh - rowH) > 0.5) { rowH = mh; renderRows(true); return; }
-    }
-    markActive();
-  }
+  var vg = tr.vgrid.create({scroller: scroller, grid: grid, thead: thead, tbody: tbody, prefix: "tl",
+    empty: "No trace matches.", key: key, rows: function () { return view.rows; },
+    columns: function () { return COLUMNS.length; }, row: rowEl});
+  var cellId = vg.cellId;
 
   function update() {
     view = compute();
@@ -236,121 +189,28 @@
       b.setAttribute("aria-pressed", String(st ? state.states.indexOf(st) >= 0 : !state.states.length));
     });
     header();
-    active.r = Math.min(active.r, view.rows.length - 1);
-    range = [-1, -1];
-    grid.setAttribute("aria-rowcount", String(view.rows.length + 1));
-    grid.setAttribute("aria-colcount", String(COLUMNS.length));
-    renderRows(true);
+    vg.refresh();
   }
-
-  function writeHash(push) {
-    var frag = formatState(state);
-    var url = location.href.split("#")[0] + (frag ? "#" + frag : "");
-    if (url === location.href) return;
-    try { history[push ? "pushState" : "replaceState"](null, "", url); } catch (e) { location.hash = frag; }
-    lastHash = location.hash;
-  }
-  function change(push) {
-    if (push) typing = false;
-    writeHash(push);
-    update();
-  }
-  function followHash() {
-    if (location.hash === lastHash) return;
-    lastHash = location.hash;
-    typing = false;
-    state = parseState();
-    update();
-  }
-  window.addEventListener("hashchange", followHash);
-  window.addEventListener("popstate", followHash);
 
   function sortBy(c) {
     var cur = sortState(c);
     state.orderByKey = c.key;
     state.orderByAsc = cur ? cur === "descending" : !c.num && c.id !== "request_time";
-    change(true);
+    hash.change(true);
   }
-  input.addEventListener("input", function () {
-    state.filter = input.value;
-    var push = !typing;
-    typing = true;
-    writeHash(push);
-    update();
-  });
-  input.addEventListener("change", function () { typing = false; });
-  chips.addEventListener("click", function (e) {
-    var b = e.target.closest("button");
-    if (!b) return;
-    var st = b.getAttribute("data-state");
-    if (!st) state.states = [];
-    else if (state.states.indexOf(st) >= 0) state.states = state.states.filter(function (x) { return x !== st; });
-    else state.states = state.states.concat([st]);
-    change(true);
-  });
+  hash.bindInput(input, function (v) { state.filter = v; });
+  tr.vgrid.chipToggle(chips, "data-state", function () { return state.states; },
+    function (list) { state.states = list; hash.change(true); });
 
-  // ---- keyboard ----
-  function markActive() {
-    var old = grid.querySelector(".rt-active");
-    if (old) old.classList.remove("rt-active");
-    var cell = document.getElementById(cellId(active.r, active.c));
-    if (cell) {
-      cell.classList.add("rt-active");
-      grid.setAttribute("aria-activedescendant", cell.id);
-    } else grid.removeAttribute("aria-activedescendant");
-  }
-  function setActive(r, c) {
-    active.r = Math.max(-1, Math.min(view.rows.length - 1, r));
-    active.c = Math.max(0, Math.min(COLUMNS.length - 1, c));
-    if (active.r >= 0) {
-      var head = thead.offsetHeight, y = head + active.r * rowH;
-      if (y < scroller.scrollTop + head) scroller.scrollTop = y - head;
-      else if (y + rowH > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = y + rowH - scroller.clientHeight;
-    } else scroller.scrollTop = 0;
-    renderRows();
-    markActive();
-    var cell = document.getElementById(cellId(active.r, active.c));
-    if (cell) {
-      if (cell.offsetLeft < scroller.scrollLeft) scroller.scrollLeft = cell.offsetLeft;
-      else if (cell.offsetLeft + cell.offsetWidth > scroller.scrollLeft + scroller.clientWidth) {
-        scroller.scrollLeft = cell.offsetLeft + cell.offsetWidth - scroller.clientWidth;
-      }
+  // ---- keyboard (vgrid.js moves the active cell): Enter and Space ----
+  function key(e, r, c) {
+    if (e.key !== "Enter" && e.key !== " ") return false;
+    if (r < 0) { if (COLUMNS[c].key) sortBy(COLUMNS[c]); } else if (e.key === "Enter" && view.rows[r]) {
+      var link = COLUMNS[c].id === "run" ? document.querySelector("#" + cellId(r, c) + " a") : null;
+      location.href = link ? link.getAttribute("href") : href(view.rows[r]);
     }
+    return true;
   }
-  grid.addEventListener("keydown", function (e) {
-    var r = active.r, c = active.c, page = Math.max(1, Math.floor(scroller.clientHeight / rowH) - 1);
-    switch (e.key) {
-      case "ArrowDown": setActive(r + 1, c); break;
-      case "ArrowUp": setActive(r - 1, c); break;
-      case "ArrowRight": setActive(r, c + 1); break;
-      case "ArrowLeft": setActive(r, c - 1); break;
-      case "Home": setActive(e.ctrlKey ? 0 : r, 0); break;
-      case "End": setActive(e.ctrlKey ? view.rows.length - 1 : r, COLUMNS.length - 1); break;
-      case "PageDown": setActive(r + page, c); break;
-      case "PageUp": setActive(Math.max(0, r - page), c); break;
-      case "Enter": case " ":
-        if (r < 0) { if (COLUMNS[c].key) sortBy(COLUMNS[c]); } else if (e.key === "Enter" && view.rows[r]) {
-          var link = COLUMNS[c].id === "run" ? document.querySelector("#" + cellId(r, c) + " a") : null;
-          location.href = link ? link.getAttribute("href") : href(view.rows[r]);
-        }
-        break;
-      default: return;
-    }
-    e.preventDefault();
-  });
-  grid.addEventListener("mousedown", function (e) {
-    var cell = e.target.closest("td[id], th[id]");
-    var m = cell && /^tl-(?:c-(\d+)|h)-(\d+)$/.exec(cell.id);
-    if (m) { active.r = m[1] === undefined ? -1 : Number(m[1]); active.c = Number(m[2]); markActive(); }
-  });
-  grid.addEventListener("focus", markActive);
-  var ticking = false;
-  scroller.addEventListener("scroll", function () {
-    if (ticking) return;
-    ticking = true;
-    requestAnimationFrame(function () { ticking = false; renderRows(); });
-  });
-  window.addEventListener("resize", function () { renderRows(true); });
 
   var staticTable = document.getElementById("traces-static");
   if (staticTable) staticTable.remove();
