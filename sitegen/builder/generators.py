@@ -135,9 +135,10 @@ def experiment_page(
     prunes.append(charts_dir)
     futures = charts.submit_charts(pool, specs) if specs else []
     top = topruns.choose(exp, compare_metric, compare_order)
-    writer.write_text(urls.runs_data(eid), rundata.runs_js(exp, store_kind, top.data()))
-    writer.write_text(urls.runs_csv(eid), rundata.runs_csv(exp))
-    param_keys, metric_keys, _tags = rundata.keys(exp.runs)
+    tbl = rundata.table(exp)  # sorted once for runs.js, runs.csv and the page's columns
+    writer.write_text(urls.runs_data(eid), rundata.runs_js(exp, store_kind, top.data(), tbl))
+    writer.write_text(urls.runs_csv(eid), rundata.runs_csv(exp, tbl))
+    param_keys, metric_keys = tbl.params, tbl.metrics
     writer.write_text(
         urls.experiment_page(eid),
         pages.experiment(

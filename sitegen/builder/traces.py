@@ -44,8 +44,13 @@ def rows_key(exp: Experiment) -> str:
     return digest([t.row() for t in exp.traces]) if exp.traces else ""
 
 
-def trace_key(trace: Trace, exp: Experiment) -> str:
-    run = next((r for r in exp.runs if r.run_id == trace.run_id), None) if trace.run_id else None
+def _runs(exp: Experiment) -> dict:
+    """The experiment's published runs by id (a trace links to its run only when published)."""
+    return {r.run_id: r for r in exp.runs}
+
+
+def trace_key(trace: Trace, exp: Experiment, run) -> str:
+    """What a trace's page shows: its document, the experiment's name and its run (or None)."""
     return digest(
         json.dumps(trace.doc, sort_keys=True, allow_nan=True, default=str),
         exp.name,
@@ -58,8 +63,9 @@ def plan_traces(store: Store, previous: dict | None, usable: bool) -> tuple[dict
     keys, todo = {}, []
     old = (previous or {}).get("traces", {}) if usable else {}
     for exp in store.experiments:
+        runs = _runs(exp)
         for t in exp.traces:
-            keys[t.trace_id] = [exp.experiment_id, trace_key(t, exp)]
+            keys[t.trace_id] = [exp.experiment_id, trace_key(t, exp, runs.get(t.run_id or ""))]
             if old.get(t.trace_id) != keys[t.trace_id]:
                 todo.append(t)
     return keys, todo
@@ -71,11 +77,11 @@ def traces_js(exp: Experiment) -> str:
     return data_script("traces", doc)
 
 
-def trace_json(trace: Trace) -> str:
-    """``trace.json``: the document as strict JSON (a non-finite number, which MLflow's own
-    JSON cannot hold either, becomes its text)."""
+def trace_json(doc: dict) -> str:
+    """``trace.json`` of a trace's :func:`_strict` document (a non-finite number, which
+    MLflow's own JSON cannot hold either, becomes its text)."""
     # Compact separators keep json's C encoder (indent= falls back to pure Python: 4x slower).
-    return json.dumps(_strict(trace.doc), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _strict(v):
@@ -91,14 +97,13 @@ def _strict(v):
 def write_pages(store: Store, writer: SiteWriter, pages: Pages, render_experiments: set[str], todo: list[Trace]) -> int:
     """The trace pages and data files this build makes; returns how many pages."""
     made = 0
-    exps = {e.experiment_id: e for e in store.experiments}
+    exps = {e.experiment_id: (e, _runs(e)) for e in store.experiments}
     for t in todo:
-        exp = exps[t.experiment_id]
-        writer.write_text(urls.trace_json(exp.experiment_id, t.trace_id), trace_json(t))
-        writer.write_text(
-            urls.trace_data(exp.experiment_id, t.trace_id), data_script(f"trace/{t.trace_id}", _strict(t.doc))
-        )
-        writer.write_text(urls.trace_page(exp.experiment_id, t.trace_id), pages.trace(t, exp))
+        exp, runs = exps[t.experiment_id]
+        doc = _strict(t.doc)  # once for trace.json and trace.js
+        writer.write_text(urls.trace_json(exp.experiment_id, t.trace_id), trace_json(doc))
+        writer.write_text(urls.trace_data(exp.experiment_id, t.trace_id), data_script(f"trace/{t.trace_id}", doc))
+        writer.write_text(urls.trace_page(exp.experiment_id, t.trace_id), pages.trace(t, exp, runs.get(t.run_id or "")))
         made += 1
     changed = {t.experiment_id for t in todo}
     for exp in store.experiments:

@@ -193,10 +193,9 @@ class Pages:
         """The experiment's trace list (``exp.traces``, newest first); traces.js holds its data."""
         return self._render("traces.html", urls.traces_page(exp.experiment_id), exp=exp, traces=exp.traces)
 
-    def trace(self, trace, exp: Experiment) -> str:
+    def trace(self, trace, exp: Experiment, run: Run | None = None) -> str:
         """A trace's page: ``tree`` its spans as a tree (``Trace.tree()``), ``run`` the run it
         was logged in (None: none, or not published)."""
-        run = next((r for r in exp.runs if r.run_id == trace.run_id), None) if trace.run_id else None
         return self._render(
             "trace.html",
             urls.trace_page(exp.experiment_id, trace.trace_id),

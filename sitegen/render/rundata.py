@@ -15,6 +15,7 @@ import io
 import json
 import math
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from sitegen.entities import Experiment, Run
 from sitegen.entities.metrics import INF_LIMIT
@@ -72,10 +73,23 @@ def metric_points(runs: list[Run], metric_keys: list[str]) -> list[int]:
     return [most[k] for k in metric_keys]
 
 
-def runs_payload(exp: Experiment, store_kind: str, compare: dict | None = None) -> dict:
-    """The ``runs.js`` document of an experiment (see the module docstring)."""
+class Table(NamedTuple):
+    """An experiment's runs in MLflow's default order and every key, for both data files."""
+
+    runs: list[Run]
+    params: list[str]
+    metrics: list[str]
+    tags: list[str]
+
+
+def table(exp: Experiment) -> Table:
     runs = default_order(exp.runs)
-    param_keys, metric_keys, tag_keys = keys(runs)
+    return Table(runs, *keys(runs))
+
+
+def runs_payload(exp: Experiment, store_kind: str, compare: dict | None = None, tbl: Table | None = None) -> dict:
+    """The ``runs.js`` document of an experiment (see the module docstring)."""
+    runs, param_keys, metric_keys, tag_keys = tbl or table(exp)
     rows = []
     for r in runs:
         latest = r.latest_metrics
@@ -112,8 +126,8 @@ def runs_payload(exp: Experiment, store_kind: str, compare: dict | None = None) 
     }
 
 
-def runs_js(exp: Experiment, store_kind: str, compare: dict | None = None) -> str:
-    return data_script("runs", runs_payload(exp, store_kind, compare))
+def runs_js(exp: Experiment, store_kind: str, compare: dict | None = None, tbl: Table | None = None) -> str:
+    return data_script("runs", runs_payload(exp, store_kind, compare, tbl))
 
 
 def _csv_time(ms: int | None) -> str:
@@ -136,7 +150,7 @@ def _csv_number(v: float) -> str:
     return repr(v)
 
 
-def runs_csv(exp: Experiment) -> str:
+def runs_csv(exp: Experiment, tbl: Table | None = None) -> str:
     """``runs.csv``: the columns of ``mlflow.search_runs(experiment_ids=[...])``'s DataFrame —
     ``run_id, experiment_id, status, artifact_uri, start_time, end_time``, then
     ``metrics.<key>`` (latest values), ``params.<key>``, ``tags.<key>`` (keys sorted; MLflow's
@@ -144,8 +158,7 @@ def runs_csv(exp: Experiment) -> str:
     (``2024-05-01 12:00:00.000+00:00``, as ``pandas.read_csv(..., parse_dates=[...])`` reads
     them); a missing value is empty, NaN is ``NaN`` and ±inf ``inf``/``-inf`` (pandas reads
     them as such)."""
-    runs = default_order(exp.runs)
-    param_keys, metric_keys, tag_keys = keys(runs)
+    runs, param_keys, metric_keys, tag_keys = tbl or table(exp)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(
