@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from sitegen import artifacts
 from sitegen.entities import ArtifactFile, LoggedModel, ModelVersion, Store
 from sitegen.render import urls
 from sitegen.render.export import logged_model_json
-from sitegen.render.pages import Pages
 from sitegen.writer import SiteWriter
+
+if TYPE_CHECKING:
+    from sitegen.render.pages import Pages
 
 
 @dataclass

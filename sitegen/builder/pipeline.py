@@ -19,26 +19,25 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+# Only what a build that finds little or nothing changed needs is imported here: rendering
+# (Jinja2, charts, the worker pool, markdown) is imported where it is used, so that an
+# incremental build in a new process does not pay for it.
 from sitegen import artifacts
-from sitegen.builder import generators, loggedmodels, manifest, traces, worker
-from sitegen.builder.plan import Plan, make_plan
+from sitegen.builder import loggedmodels, manifest, traces
+from sitegen.builder.plan import make_plan
 from sitegen.builder.result import BuildResult
-from sitegen.builder.tree import Relations, relations
-from sitegen.charts import compare
+from sitegen.builder.tree import relations
 from sitegen.config import BuildOptions
 from sitegen.digests import digest
 from sitegen.entities import Run, Store, mark_stale_runs
 from sitegen.errors import ConfigError
 from sitegen.process import BuildLock, checkpoint
 from sitegen.readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
-from sitegen.render import text as fmt
 from sitegen.render import urls
-from sitegen.render.pages import Pages, RunRows, make_env
 from sitegen.safety import privacy
 from sitegen.safety.redact import Redactor, count_redacted
 from sitegen.safety.secrets import Scanner
@@ -49,7 +48,12 @@ from sitegen.version import __version__
 from sitegen.writer import MARKER, SiteWriter
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from sitegen.builder.dryrun import DryRun
+    from sitegen.builder.plan import Plan
+    from sitegen.builder.tree import Relations
+    from sitegen.render.pages import Pages, RunRows
 
 log = logging.getLogger("trackreport")
 
@@ -90,13 +94,21 @@ class SiteBuilder:
             except SearchError as e:
                 raise ConfigError(f"--filter {options.filter!r}: {e}") from None
         self.chain = theme_chain(options.theme)
-        self.pages = Pages(make_env(self.chain, noindex=options.noindex), options.title)
+        self._pages: Pages | None = None  # made when a page is rendered first (Jinja2 is costly to import)
         self._pool = None
         self._memory: dict[str, tuple[str, dict]] = {}  # run_id → (fingerprint, full histories)
         self._runs_kept: dict[str, Run] = {}  # run_id → the run as last read
         self.artifact_roots: set[Path] = set()  # local folders artifacts are logged into (for watch)
         self._scanner = Scanner()  # values already scanned for credentials, and what was found
         self.home_paths = 0
+
+    @property
+    def pages(self) -> Pages:
+        if self._pages is None:
+            from sitegen.render.pages import Pages, make_env
+
+            self._pages = Pages(make_env(self.chain, noindex=self.options.noindex), self.options.title)
+        return self._pages
 
     def __enter__(self) -> "SiteBuilder":
         return self
@@ -111,6 +123,8 @@ class SiteBuilder:
 
     def pool(self):
         if self._pool is None:
+            from sitegen.builder import worker
+
             o = self.options
             self._pool = worker.make_pool(o.jobs, self.chain, o.title, o.chart_format, o.noindex)
         return self._pool
@@ -256,9 +270,13 @@ class SiteBuilder:
             writer.abort()
             writer = SiteWriter(Path(options.out), incremental=False)
         elif not plan.full:  # same version and options: its markdown conversions still hold
+            from sitegen.render import text as fmt
+
             fmt.seed_markdown(previous.get("markdown"))
         work = _Work(store, rel, plan, writer, previous, versions_by_run, models_by_run, versions_by_model)
         old_charts = manifest.kept_section(previous, plan.full, "charts")
+        if plan.render_experiments:
+            from sitegen.charts import compare
         work.comparisons = {
             exp.experiment_id: compare.plan(  # of the experiments to redo
                 exp,
@@ -276,6 +294,8 @@ class SiteBuilder:
         """Full histories for what is drawn: re-rendered runs, and the compared runs of the
         comparison charts that cannot be kept from the last build."""
         needed = list(work.plan.render_runs)
+        if work.comparisons:
+            from sitegen.charts import compare
         for comps in work.comparisons.values():
             needed += compare.runs_to_read(comps)
         return list({r.run_id: r for r in needed if not r.metrics_complete}.values())
@@ -283,6 +303,11 @@ class SiteBuilder:
     # ---- 3. render ----
 
     def _render(self, work: _Work, result: BuildResult, progress) -> list[Future]:
+        from concurrent.futures import as_completed
+
+        from sitegen.builder import generators
+        from sitegen.render.pages import RunRows
+
         store, writer, plan, options = work.store, work.writer, work.plan, self.options
         # A few runs are drawn in-process: starting worker processes would cost more.
         pool = self._pool or (self.pool() if len(plan.render_runs) > INLINE_RUNS else None)
@@ -351,6 +376,10 @@ class SiteBuilder:
 
     def _marker(self, work: _Work) -> dict:
         """The site's marker file: what made it, and the manifest for the next build."""
+        from sitegen.render import text as fmt
+
+        if work.comparisons:
+            from sitegen.charts import compare
         made = manifest.assemble(
             work.plan,
             work.store,

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 from sitegen.digests import digest
 from sitegen.entities import Experiment, Store
 from sitegen.entities.traces import Trace, newest_first
 from sitegen.render import urls
-from sitegen.render.pages import Pages
 from sitegen.render.rundata import data_script
 from sitegen.writer import SiteWriter
+
+if TYPE_CHECKING:
+    from sitegen.render.pages import Pages
 
 FORMAT = 1
 

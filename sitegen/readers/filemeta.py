@@ -12,12 +12,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
+_yaml = None  # PyYAML and its loader, imported at the first meta.yaml read (~20-40 ms)
 
-try:  # the C loader is 5-10x faster; fall back silently where libyaml is missing
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+
+def _yaml_loader():
+    global _yaml
+    if _yaml is None:
+        import yaml
+
+        # the C loader is 5-10x faster; fall back silently where libyaml is missing
+        _yaml = (yaml, getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)
+    return _yaml
 
 
 class Warn:
@@ -39,9 +44,10 @@ def short(e: Exception) -> str:
 def load_yaml(path: Path, warn: Warn, left_out: str = "skipped") -> dict | None:
     """``path`` parsed as a YAML mapping, or None after a warning naming the file, why it
     could not be read and ``left_out`` (what is therefore missing from the site)."""
+    yaml, loader = _yaml_loader()
     try:
         with open(path, "rb") as f:
-            data = yaml.load(f, Loader=_Loader)
+            data = yaml.load(f, Loader=loader)
     except (OSError, yaml.YAMLError) as e:
         warn(path, f"unreadable ({short(e)}); {left_out}")
         return None
