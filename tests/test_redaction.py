@@ -239,3 +239,76 @@ def test_dry_run_lists_what_would_be_published_and_writes_nothing(store, tmp_pat
         assert f"run careless ({rid}): params.api_key: its key looks secret" in res.output
         assert "leaky.yaml" in res.output and "not copied (1)" in res.output
         assert not [w for w, s in PLANTED.items() if s in res.output]  # the report holds no secret either
+
+
+# One made-up credential of each shape the scanner's detectors know (none is live), some in the
+# "key = value" form the keyword detectors need. The scanner hands detect-secrets only lines that
+# could match one of its detectors (secrets._DETECTABLE): each of these must still be found.
+SHAPES = {
+    "AWSKeyDetector": AWS,
+    "AWSKeyDetector (secret)": 'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+    "ArtifactoryDetector": "AKCp8" + "budTFpbypBqQbGJPz3pGCi28pPivfWczqjfYb9drAmd9LbRZbj6UpKFxJXA8ksWGc9fM",
+    "ArtifactoryDetector (password)": "AP6" + "xxxxxxxxxxxxxxxxxxxxxxxxx",
+    "AzureStorageKeyDetector": "AccountKey="
+    + "lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NGe170Xu592euJv2wYUtBlV8z+qnlcNQSnIYVTkLWntUO1F8j8rQ==",
+    "BasicAuthDetector": DB_URI,
+    "CloudantDetector": "cloudant_password = " + "a" * 64,
+    "DiscordBotTokenDetector": "MTk4NjIyNDgzNDcxOTI1MjQ4" + ".Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs",
+    "GitHubTokenDetector": GITHUB,
+    "GitLabTokenDetector": "glpat-" + "Zq7Lm2Nx4Pw8Rt6Yv1Bc",
+    "GitLabTokenDetector (runner)": "GR1348941" + "Zq7Lm2Nx4Pw8Rt6Yv1Bc",
+    "IbmCloudIamDetector": "ibm_cloud_iam_key = " + "Zq7Lm2Nx4Pw8Rt6Yv1Bc3Dk5Fh9Jg0Ks2Ut4Zq7Lm2Nx",
+    "IbmCosHmacDetector": "secret_access_key = " + "a1b2c3d4e5" * 4 + "f6a7b8c9",
+    "JwtTokenDetector": JWT,
+    "MailchimpDetector": "3cfa4b7d9e1f2a6b8c0d4e5f7a9b1c2d" + "-us12",
+    "NpmDetector": "//registry.npmjs.org/:_authToken=" + "npm_Zq7Lm2Nx4Pw8Rt6Yv1Bc3Dk5Fh9Jg0Ks2Ut4",
+    "OpenAIDetector": "sk-" + "Zq7Lm2Nx4Pw8Rt6Yv1Bc" + "T3BlbkFJ" + "Zq7Lm2Nx4Pw8Rt6Yv1Bc",
+    "PrivateKeyDetector": PRIVATE,
+    "PypiTokenDetector": "pypi-AgEIcHlwaS5vcmc" + "Zq7Lm2Nx4Pw8Rt6Yv1Bc" * 4,
+    "SendGridDetector": "SG." + "ngeVfQFYQlKU0ufo8x5d1A" + "." + "TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr",
+    "SlackDetector": SLACK,
+    "SlackDetector (webhook)": "https://hooks.slack.com/services/" + "T024BE7LD/B0BTN5Q3D/Zq7Lm2Nx4Pw8Rt6Yv1Bc3Dk5",
+    "SoftlayerDetector": "softlayer_api_key = " + "a1b2c3d4" * 8,
+    "SquareOAuthDetector": "sq0csp-" + "0p9h7g6f4s3s3s3-4a3ardgwa6ADRDJDDKUFYDYDYDY",
+    "StripeDetector": "sk_live_" + "ZqLm2Nx4Pw8Rt6Yv1Bc3Dk5F",
+    "TelegramBotTokenDetector": "110201543:" + "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawx",
+    "TwilioKeyDetector": "AC" + "a1b2c3d4" * 4,
+    "TwilioKeyDetector (SK)": "SK" + "a1b2c3d4" * 4,
+}
+
+
+def test_every_detector_still_sees_its_shape():
+    """The scanner's pre-filter lets through every credential shape detect-secrets' detectors
+    find (so that values which could not be one never import or run detect-secrets)."""
+    from detect_secrets.core.scan import scan_line
+    from detect_secrets.settings import transient_settings
+
+    from sitegen.safety.secrets import DETECTORS, Scanner
+
+    with transient_settings({"plugins_used": [{"name": n} for n in DETECTORS]}):
+        seen = {what: [s.type for s in scan_line(value)] for what, value in SHAPES.items()}
+    assert not [what for what, found in seen.items() if not found], "bad sample"
+    scanner = Scanner()
+    try:
+        missed = [what for what, value in SHAPES.items() if not scanner.credential(value)]
+    finally:
+        scanner.close()
+    assert missed == []
+    assert {w.split(" (")[0] for w in SHAPES} == set(DETECTORS)
+
+
+def test_ordinary_values_need_no_scanner():
+    """Paths, URIs, commit hashes and run ids are answered without importing detect-secrets."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sitegen.safety.secrets import Scanner; s = Scanner(); "
+        "vals = ['file:///tmp/mlruns/1/0123456789abcdef0123456789abcdef/artifacts', "
+        "'d4713d60c8a70639eb1167b367a9c3787c65c1e5', '/srv/lab/train.py', 'https://github.com/org/repo', "
+        "'mlflow-artifacts:/1/0123456789abcdef0123456789abcdef/artifacts']; "
+        "assert not any(s.credential(v) for v in vals); print('detect_secrets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
