@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).parent.parent / "sitegen"
 HEAVY = ("jinja2", "nh3", "markdown", "matplotlib", "numpy", "yaml", "pandas")
 
@@ -96,3 +98,59 @@ def test_command_line_face_is_light():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"import sitegen.cli loads {proc.stdout.strip()}"
+
+
+# What a build that finds nothing changed must not import: rendering, charts, the secret
+# scanner (its answers are in the manifest), data libraries. (Jinja2: see the test below.)
+NOT_FOR_NO_CHANGE = ("detect_secrets", "numpy", "pandas", "matplotlib", "markdown")
+
+
+def _no_change_build_modules(tmp_path, name: str) -> set[str]:
+    """The modules a ``trackreport build`` in a new process loads when nothing changed since the
+    last build (of a corpus store: ``name``)."""
+    import shutil
+
+    from tests.conftest import CORPUS, STORES
+
+    folder, make = STORES[name]
+    shutil.copytree(CORPUS / folder, tmp_path / "store")
+    uri, out = make(tmp_path / "store"), str(tmp_path / "site")
+    code = (
+        "import sys\n"
+        "from sitegen.cli import main\n"
+        "def build():\n"
+        "    try:\n"
+        f"        main(['build', '-q', '--store', {uri!r}, '--out', {out!r}])\n"
+        "    except SystemExit as e:\n"
+        "        assert not e.code, e.code\n"
+        "build() if sys.argv[1] == 'cold' else None\n"
+        "if sys.argv[1] == 'again':\n"
+        "    build()\n"
+        "    print(' '.join(sorted(sys.modules)))\n"
+    )
+    for step in ("cold", "again"):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, step], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr
+    return set(proc.stdout.split())
+
+
+@pytest.mark.parametrize("name", ["3.17.2-file", "3.17.2-sqlite"])
+def test_a_build_that_finds_nothing_changed_stays_light(tmp_path, name):
+    loaded = _no_change_build_modules(tmp_path, name)
+    assert "sitegen.builder.pipeline" in loaded  # it did build
+    heavy = sorted(m for m in loaded if m.split(".")[0] in NOT_FOR_NO_CHANGE)
+    assert heavy == [], f"a no-change build loads {heavy}"
+    if name.endswith("sqlite"):
+        assert "yaml" not in loaded  # no meta.yaml to parse
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the index and registry pages are rendered on every build (pipeline._render); "
+    "remove this mark once a build that changed nothing renders no page",
+)
+def test_a_build_that_finds_nothing_changed_renders_no_page(tmp_path):
+    loaded = _no_change_build_modules(tmp_path, "3.17.2-sqlite")
+    assert not {"jinja2", "sitegen.render.pages", "sitegen.builder.worker", "sitegen.charts.svg"} & loaded
