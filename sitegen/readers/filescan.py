@@ -47,27 +47,29 @@ class RunScanner:
         parts: list[str] = []
         top: tuple[list[str], list[str]] = ([], [])
         stack = [""]
+        stat, settled_before = os.stat, self._now - SETTLED_NS  # called ~25 times a run: kept local
         while stack:
             rel = stack.pop()
             folder = f"{run_dir}/{rel[:-1]}" if rel else run_dir
             try:
-                st = os.stat(folder)
+                st = stat(folder)
             except OSError:
                 continue
             mtime, ctime = st.st_mtime_ns, st.st_ctime_ns
             entry = old.get(rel)
             if (
-                isinstance(entry, list)
+                type(entry) is list
                 and len(entry) == 4
                 and entry[0] == mtime
                 and entry[1] == ctime
-                and isinstance(entry[2], list)
-                and isinstance(entry[3], list)
+                and type(entry[2]) is list
+                and type(entry[3]) is list
             ):
                 files, dirs = entry[2], entry[3]
+                prefix = f"{folder}/"
                 for f in files:
                     try:
-                        fst = os.stat(f"{folder}/{f}")
+                        fst = stat(prefix + f)
                     except (OSError, TypeError, ValueError):
                         continue
                     parts.append(f"{rel}{f}:{fst.st_size}:{fst.st_mtime_ns}")
@@ -77,7 +79,7 @@ class RunScanner:
                     continue
             if not rel:
                 top = (files, dirs)
-            if self._now - max(mtime, ctime) > SETTLED_NS:
+            if max(mtime, ctime) < settled_before:
                 new[rel] = [mtime, ctime, files, dirs]
             if rel.count("/") < MAX_DEPTH:
                 stack.extend(f"{rel}{d}/" for d in dirs if rel or d != "artifacts")
