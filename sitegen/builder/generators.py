@@ -4,7 +4,9 @@ an experiment's page with its comparison charts, and the registry's pages."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+import copy
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Callable
 
 from sitegen import artifacts, charts
 from sitegen.builder import topruns, worker
@@ -12,12 +14,16 @@ from sitegen.builder.result import BuildResult
 from sitegen.builder.tree import groups
 from sitegen.charts import compare
 from sitegen.entities import Experiment, Run, Store
+from sitegen.entities.budget import DEFAULT_POINTS, HistoryBudget, points
 from sitegen.render import rundata, series, urls
 from sitegen.render.pages import Pages, RunRows
 from sitegen.writer import SiteWriter
 
 # The static runs table (no JavaScript) shows this many runs; the live table shows them all.
 STATIC_RUNS = 100
+CHUNK_RUNS = 32  # runs whose histories are read at a time, when they must be read for drawing
+# Points that runs handed to workers but not drawn yet may hold (their jobs keep them alive)
+IN_FLIGHT_POINTS = DEFAULT_POINTS // 4
 
 
 def remove_stale(writer: SiteWriter, store: Store) -> None:
@@ -93,7 +99,8 @@ def run_page(
     result.pages += 1
     parent, children = rel[run.run_id]
     job = worker.RunJob(
-        run,
+        # a copy for the pool, which sends it later: the pipeline may sum this run up meanwhile
+        copy.copy(run) if pool is not None else run,
         worker.experiment_stub(exp),
         worker.stub(parent) if parent else None,
         [worker.stub(c) for c in children],
@@ -108,6 +115,30 @@ def run_page(
         done.set_result(worker.render_run(job, pages))
         return [done]
     return [pool.submit(worker.render_run, job)]
+
+
+def run_pages(runs: list[Run], work, reader, budget: HistoryBudget, page: Callable[[Run], list]) -> list[Future]:
+    """Each run to redo (``page``: :func:`run_page` for one run), a chunk at a time: its
+    histories read (unless held since the store was read), the run handed to a worker, then
+    its histories kept or summed up as the history budget allows. Waits while runs handed over
+    but not drawn yet hold too many points. Returns the runs' futures (also in ``work.futures``)."""
+    futures: list[Future] = []
+    in_flight: dict[Future, int] = {}
+    for i in range(0, len(runs), CHUNK_RUNS):
+        chunk = runs[i : i + CHUNK_RUNS]
+        reader.load_metrics([r for r in chunk if not r.metrics_complete])
+        for run in chunk:
+            made = page(run)
+            futures += made
+            work.futures += made
+            in_flight[made[0]] = points(run)
+            budget.hold(run)
+        for f in [f for f in in_flight if f.done()]:
+            del in_flight[f]
+        while sum(in_flight.values()) > IN_FLIGHT_POINTS:
+            for f in wait(in_flight, return_when=FIRST_COMPLETED)[0]:
+                del in_flight[f]
+    return futures
 
 
 def experiment_page(

@@ -34,6 +34,7 @@ from sitegen.builder.tree import relations
 from sitegen.config import BuildOptions
 from sitegen.digests import digest
 from sitegen.entities import Run, Store, mark_stale_runs
+from sitegen.entities.budget import DEFAULT_POINTS, HistoryBudget
 from sitegen.errors import ConfigError
 from sitegen.process import BuildLock, checkpoint
 from sitegen.readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
@@ -48,8 +49,6 @@ from sitegen.version import __version__
 from sitegen.writer import MARKER, SiteWriter
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from sitegen.builder.dryrun import DryRun
     from sitegen.builder.plan import Plan
     from sitegen.builder.tree import Relations
@@ -77,6 +76,7 @@ class _Work:
     comparisons: dict[str, list] = field(default_factory=dict)  # experiment id → its charts
     rows: dict[str, RunRows] = field(default_factory=dict)  # experiment id → runs-table rows
     prunes: list[str] = field(default_factory=list)  # folders to clear of an older build's leftovers
+    futures: list = field(default_factory=list)  # work handed to the worker pool
 
 
 class SiteBuilder:
@@ -100,6 +100,8 @@ class SiteBuilder:
         self._runs_kept: dict[str, Run] = {}  # run_id → the run as last read
         self.artifact_roots: set[Path] = set()  # local folders artifacts are logged into (for watch)
         self._scanner = Scanner()  # values already scanned for credentials, and what was found
+        self.history_budget: int | None = DEFAULT_POINTS  # metric points held as full histories
+        self._budget = HistoryBudget(self.history_budget)
         self.home_paths = 0
 
     @property
@@ -179,14 +181,12 @@ class SiteBuilder:
             time.perf_counter() - t0,
         )
         work = self._plan(store, previous)
-        reader.load_metrics(self._histories_to_read(work))
-        futures: list[Future] = []
         try:
-            futures = self._render(work, result, progress)
+            self._render(work, reader, result, progress)
             checkpoint("rendered")
             work.writer.commit(self._marker(work))
         except BaseException:
-            for f in futures:
+            for f in work.futures:
                 f.cancel()
             work.writer.abort()
             raise
@@ -208,6 +208,8 @@ class SiteBuilder:
 
     def _read(self, reader, previous: dict | None) -> Store:
         options = self.options
+        self._budget = HistoryBudget(self.history_budget)
+        reader.budget = self._budget  # full histories held while reading; summaries beyond
         store = reader.read(manifest.ManifestReuse(previous, self._memory, self._runs_kept))
         settle_ids(store)
         select(store, options.experiment, options.exclude_experiment, options.filter)  # the rest is not read on
@@ -289,23 +291,13 @@ class SiteBuilder:
         }
         return work
 
-    @staticmethod
-    def _histories_to_read(work: _Work) -> list[Run]:
-        """Full histories for what is drawn: re-rendered runs, and the compared runs of the
-        comparison charts that cannot be kept from the last build."""
-        needed = list(work.plan.render_runs)
-        if work.comparisons:
-            from sitegen.charts import compare
-        for comps in work.comparisons.values():
-            needed += compare.runs_to_read(comps)
-        return list({r.run_id: r for r in needed if not r.metrics_complete}.values())
-
     # ---- 3. render ----
 
-    def _render(self, work: _Work, result: BuildResult, progress) -> list[Future]:
+    def _render(self, work: _Work, reader, result: BuildResult, progress) -> None:
         from concurrent.futures import as_completed
 
         from sitegen.builder import generators
+        from sitegen.charts import compare
         from sitegen.render.pages import RunRows
 
         store, writer, plan, options = work.store, work.writer, work.plan, self.options
@@ -313,9 +305,12 @@ class SiteBuilder:
         pool = self._pool or (self.pool() if len(plan.render_runs) > INLINE_RUNS else None)
         generators.remove_stale(writer, store)
         loggedmodels.remove_stale(writer, store)
-        run_futures: list[Future] = []
-        for run in plan.render_runs:
-            run_futures += generators.run_page(
+        run_futures = generators.run_pages(
+            plan.render_runs,
+            work,
+            reader,
+            self._budget,
+            lambda run: generators.run_page(
                 run,
                 store,
                 work.rel,
@@ -328,14 +323,15 @@ class SiteBuilder:
                 work.models_by_run.get(run.run_id, []),
                 options.chart_format,
                 options.history_csv,
-            )
-        futures = list(run_futures)
+            ),
+        )
         old_rows = manifest.kept_section(work.previous, plan.full, "rows")
         for exp in store.experiments:  # those where something their page shows changed
             eid = exp.experiment_id
             if eid in work.comparisons:
                 work.rows[eid] = RunRows(plan.run_keys, old_rows.get(eid))
-                futures += generators.experiment_page(
+                reader.load_metrics(compare.runs_to_read(work.comparisons[eid]))  # charts to draw
+                work.futures += generators.experiment_page(
                     exp,
                     work.rel,
                     writer,
@@ -366,11 +362,10 @@ class SiteBuilder:
             f.result()
             if progress:
                 progress(i, len(run_futures))
-        for f in futures:
+        for f in work.futures:
             result.charts += f.result()
         for rel_dir in work.prunes:
             writer.prune(rel_dir)
-        return futures
 
     # ---- 4. write ----
 

@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 
 from sitegen.entities import DatasetInput, Experiment, MetricHistory, Run, Store
+from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
 from sitegen.readers.codes import SOURCE_TYPE_BY_CODE, STATUS_BY_CODE
 from sitegen.readers.filemeta import (
@@ -72,6 +73,8 @@ class FileStoreReader:
         self._run_dirs: dict[str, Path] = {}
         self._scanner = RunScanner()
         self._warnings: list[str] = []
+        # Full histories held while read() goes; beyond it, summaries (load_metrics reads again)
+        self.budget = HistoryBudget(None)
 
     def read(self, reuse=None) -> Store:
         root = self.root
@@ -156,6 +159,7 @@ class FileStoreReader:
             if run.deleted and not self.include_deleted:
                 continue
             self._run_dirs[run.run_id] = run_dir
+            self.budget.hold(run)
             if "inputs" in dirs:
                 if datasets is None:
                     datasets = _read_datasets(exp_dir / "datasets", warn)

@@ -115,7 +115,7 @@ class RestStoreReader:
         jobs = []
         for run in todo:  # an incomplete run has the run search's latest point of each key
             for key, h in run.metrics.items():
-                latest = (h.steps[-1], h.timestamps[-1], h.values[-1]) if not run.metrics_complete else None
+                latest = (h.steps[-1], h.timestamps[-1], h.values[-1]) if not run.metrics_complete and len(h) else None
                 jobs.append((run, key, latest))
         if jobs and self.histories is None:
             self.histories = Histories(self.http, self._pool, bulk_orders_like_client(self.http))
