@@ -267,6 +267,8 @@ SHAPES = {
     "PypiTokenDetector": "pypi-AgEIcHlwaS5vcmc" + "Zq7Lm2Nx4Pw8Rt6Yv1Bc" * 4,
     "SendGridDetector": "SG." + "ngeVfQFYQlKU0ufo8x5d1A" + "." + "TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr",
     "SlackDetector": SLACK,
+    "SlackDetector (upper case)": SLACK.upper(),
+    "AWSKeyDetector (secret, upper case)": 'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
     "SlackDetector (webhook)": "https://hooks.slack.com/services/" + "T024BE7LD/B0BTN5Q3D/Zq7Lm2Nx4Pw8Rt6Yv1Bc3Dk5",
     "SoftlayerDetector": "softlayer_api_key = " + "a1b2c3d4" * 8,
     "SquareOAuthDetector": "sq0csp-" + "0p9h7g6f4s3s3s3-4a3ardgwa6ADRDJDDKUFYDYDYDY",

@@ -89,7 +89,7 @@ DETECTORS = (
 # A value can hold a credential only if it is this long, is a URI, or has a key block.
 _MAYBE = re.compile(r"\S{16,}|://|-----BEGIN")
 # In text files over FULL_SCAN_BYTES only lines with these shapes go to detect-secrets.
-_SHAPES = re.compile(
+_SHAPES = (
     r"A[KS]IA[0-9A-Z]{12}|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|[sr]k_live_|sk-[A-Za-z0-9]"
     r"|eyJ[A-Za-z0-9_-]{8,}\.|-----BEGIN|://[^/\s:@]+:[^@\s]+@|npm_[A-Za-z0-9]{20}|pypi-|SG\.|"
     r"AccountKey=|sq0csp-|\d{8,10}:[A-Za-z0-9_-]{30,}"
@@ -101,15 +101,22 @@ _SHAPES = re.compile(
 # (Cloudant, IBM, SoftLayer, AWS secret keys) need key/pass/pwd/pw/token or the service's
 # name; the rest need their fixed prefix. Adding a detector means adding its shape here
 # (tests/test_redaction.py checks a sample of each).
-_DETECTABLE = re.compile(
+_DETECTABLE = (
     r"key|pass|pwd|pw|token|aws|cloudant|softlayer|ibm|"  # keyword and assignment detectors
     r"(?-i:A3T|ABIA|ACCA|AKIA|ASIA|AKC[a-zA-Z0-9]{10}|AP[\dA-F][a-zA-Z0-9]{8}|AC[a-z0-9]{32}|SK[a-z0-9]{32}|"
     r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.)|"  # AWS ids, Artifactory, Twilio, Discord
     r"://\S*:\S*@|gh[pousr]_|gl[a-z]+-|GR1348941|xox[abposr]-|hooks\.slack\.com|[sr]k_live_|sk-|eyJ|"
-    r"PRIVATE KEY|PuTTY-User-Key|pypi-|SG\.|sq0csp-|-us\d|\d{8}:|_authToken",
-    re.IGNORECASE,
-)
+    r"PRIVATE KEY|PuTTY-User-Key|pypi-|SG\.|sq0csp-|-us\d|\d{8}:|_authToken"
+)  # matched ignoring case, but for the (?-i:…) group
 FULL_SCAN_BYTES = 1024 * 1024
+
+
+@lru_cache(maxsize=None)
+def _pattern(source: str, flags: int = 0) -> re.Pattern:
+    """_SHAPES and _DETECTABLE compiled at first use (a build that scans nothing compiles neither)."""
+    return re.compile(source, flags)
+
+
 TEXT_KINDS = frozenset({"text", "json", "csv", "markdown", "html"})
 _SPLIT = re.compile(r"[._\-/\s:]+|(?<=[a-z0-9])(?=[A-Z])")
 
@@ -178,7 +185,7 @@ class Scanner:
                     text = f.read().decode("utf-8", "replace")
             except OSError:
                 return None
-            pick = _MAYBE if size <= FULL_SCAN_BYTES else _SHAPES
+            pick = _MAYBE if size <= FULL_SCAN_BYTES else _pattern(_SHAPES)
             lines = [line for line in text.splitlines() if pick.search(line)]
             found = self._scan("\n".join(lines)) if lines else ""
         self.used[key] = found
@@ -192,7 +199,8 @@ class Scanner:
             self._configured = None
 
     def _scan(self, value: str) -> str:
-        lines = [line for line in value.splitlines() or [value] if _MAYBE.search(line) and _DETECTABLE.search(line)]
+        detectable = _pattern(_DETECTABLE, re.IGNORECASE).search
+        lines = [line for line in value.splitlines() or [value] if _MAYBE.search(line) and detectable(line)]
         if not lines:
             return ""  # nothing any detector could flag: detect-secrets is not needed
         if self._scan_line is None:
