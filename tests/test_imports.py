@@ -146,11 +146,6 @@ def test_a_build_that_finds_nothing_changed_stays_light(tmp_path, name):
         assert "yaml" not in loaded  # no meta.yaml to parse
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the index and registry pages are rendered on every build (pipeline._render); "
-    "remove this mark once a build that changed nothing renders no page",
-)
 def test_a_build_that_finds_nothing_changed_renders_no_page(tmp_path):
     loaded = _no_change_build_modules(tmp_path, "3.17.2-sqlite")
     assert not {"jinja2", "sitegen.render.pages", "sitegen.builder.worker", "sitegen.charts.svg"} & loaded

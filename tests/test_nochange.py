@@ -1,0 +1,44 @@
+"""A build that finds nothing changed makes no page and writes nothing (not even the marker,
+when the reader's state is the same); a change only the listing pages show (the model
+registry) is still published."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from sitegen import BuildOptions, build
+from sitegen.writer import MARKER
+
+HERE = Path(__file__).parent
+
+
+def _state(site: Path) -> dict[str, int]:
+    return {str(p.relative_to(site)): p.stat().st_mtime_ns for p in site.rglob("*")}
+
+
+def test_nothing_changed_writes_nothing(tmp_path):
+    shutil.copytree(HERE.parent / "sample_mlruns", tmp_path / "store")
+    out = tmp_path / "site"
+    options = BuildOptions(store=str(tmp_path / "store"), out=str(out), jobs=1)
+    build(options)
+    before = _state(out)
+    result = build(options)
+    assert result.runs_rendered == 0 and result.pages == 0
+    assert _state(out) == before  # no page, no marker, no folder touched
+    assert MARKER in before
+
+
+def test_a_change_only_the_registry_shows_is_published(tmp_path):
+    shutil.copytree(HERE / "stores" / "registry-3.17.2", tmp_path / "store")
+    out = tmp_path / "site"
+    options = BuildOptions(store=str(tmp_path / "store" / "mlruns"), out=str(out), jobs=1)
+    build(options)
+    meta = tmp_path / "store" / "mlruns" / "models" / "reg" / "meta.yaml"
+    meta.write_text(meta.read_text().replace("'**desc**'", "'**a new description**'"))
+    os.utime(meta.parent)  # as a rename into place would
+    result = build(options)
+    assert result.runs_rendered == 0
+    pages = [p for p in out.rglob("*.html") if "a new description" in p.read_text(encoding="utf-8")]
+    assert pages, "the registered model's page was not made again"
