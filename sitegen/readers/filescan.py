@@ -37,7 +37,7 @@ class RunScanner:
         # run folder name → {folder relative to the run ('' or 'a/b/'): [mtime, ctime, files, dirs]}
         self.kept = kept if isinstance(kept, dict) else {}
         self.listings: dict[str, dict] = {}
-        self._now = time.time_ns()
+        self.now = time.time_ns()
 
     def scan(self, run_dir: str, name: str) -> RunFolder:
         """The run folder's fingerprint, and what is directly in it."""
@@ -47,7 +47,7 @@ class RunScanner:
         parts: list[str] = []
         top: tuple[list[str], list[str]] = ([], [])
         stack = [""]
-        stat, settled_before = os.stat, self._now - SETTLED_NS  # called ~25 times a run: kept local
+        stat, settled_before = os.stat, self.now - SETTLED_NS  # called ~25 times a run: kept local
         while stack:
             rel = stack.pop()
             folder = f"{run_dir}/{rel[:-1]}" if rel else run_dir

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from sitegen.digests import digest
 from sitegen.entities import DatasetInput, Experiment, MetricHistory, Run, Store
 from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
@@ -37,7 +38,7 @@ from sitegen.readers.filemeta import (
     read_kv_folder,
 )
 from sitegen.readers.filemodels import read_logged_models, read_registry
-from sitegen.readers.filescan import RunScanner
+from sitegen.readers.filescan import SETTLED_NS, RunScanner
 from sitegen.readers.filetraces import read_traces
 
 # Folders inside an experiment that are not runs.
@@ -86,6 +87,9 @@ class FileStoreReader:
         state = getattr(reuse, "reader_state", None)
         kept = state.get("listings") if isinstance(state, dict) and state.get("root") == store.base_dir else None
         self._scanner = RunScanner(kept)
+        kept_exps = state.get("experiments") if kept is not None else None
+        kept_exps = kept_exps if isinstance(kept_exps, dict) else {}
+        self._experiments: dict[str, list] = {}  # folder → [state key, fields]: reader state
         self._run_dirs = {}
         self._warnings = store.warnings
         warn = Warn(store.warnings)
@@ -104,7 +108,7 @@ class FileStoreReader:
                     warn(exp_dir, "not an experiment (no meta.yaml); left out")
                 continue
             found_any = True
-            exp = _read_experiment(exp_dir, warn, in_trash=exp_dir.parent.name == ".trash")
+            exp = self._experiment(exp_dir, warn, kept_exps, store.warnings)
             if exp is None or (exp.deleted and not self.include_deleted):
                 continue
             if exp.experiment_id in seen:
@@ -124,8 +128,32 @@ class FileStoreReader:
         if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
         store.registered_models = read_registry(root / "models", warn)
-        store.reader_state = {"root": store.base_dir, "listings": self._scanner.listings}
+        store.reader_state = {
+            "root": store.base_dir,
+            "listings": self._scanner.listings,
+            "experiments": self._experiments,
+        }
         return store
+
+    def _experiment(self, exp_dir: Path, warn: Warn, kept: dict, warnings: list[str]) -> Experiment | None:
+        """The experiment as its folder describes it: as the last build read it when its
+        meta.yaml and tags are unchanged (no YAML to parse), else read again."""
+        name = os.path.relpath(exp_dir, self.root)
+        key, settled = _experiment_state(str(exp_dir), self._scanner.now)
+        old = kept.get(name)
+        if type(old) is list and len(old) == 2 and old[0] == key and type(old[1]) is dict:
+            try:
+                exp = Experiment(**old[1])
+            except TypeError:  # a manifest from elsewhere
+                exp = None
+            if exp is not None:
+                self._experiments[name] = old
+                return exp
+        before = len(warnings)
+        exp = _read_experiment(exp_dir, warn, in_trash=exp_dir.parent.name == ".trash")
+        if exp is not None and settled and len(warnings) == before:
+            self._experiments[name] = [key, {f: getattr(exp, f) for f in _EXPERIMENT_FIELDS}]
+        return exp
 
     def load_metrics(self, runs: list[Run]) -> None:
         warn = Warn(self._warnings)
@@ -178,6 +206,40 @@ def _misplaced(run: Run, folder_name: str, exp_id: str) -> str | None:
             f"experiment folder '{exp_id}' (moved by hand?)"
         )
     return None
+
+
+_EXPERIMENT_FIELDS = (
+    "experiment_id",
+    "name",
+    "artifact_location",
+    "lifecycle_stage",
+    "creation_time",
+    "last_update_time",
+    "tags",
+)
+
+
+def _experiment_state(exp_dir: str, now_ns: int) -> tuple[str, bool]:
+    """A key of the experiment's meta.yaml and tags (sizes and times), and whether all of them
+    have been still for SETTLED_NS (only then may what was read of them be kept)."""
+    parts, newest = [], 0
+    for dirpath, _dirs, files in os.walk(exp_dir + "/tags"):
+        files.append("")  # the folder itself: a key added or removed changes its times
+        for name in files:
+            try:
+                st = os.stat(f"{dirpath}/{name}" if name else dirpath)
+            except OSError:
+                continue
+            parts.append(f"{dirpath}/{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+    try:
+        st = os.stat(exp_dir + "/meta.yaml")
+        parts.append(f"meta.yaml:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        pass
+    parts.sort()
+    return digest(parts), newest < now_ns - SETTLED_NS
 
 
 def _read_experiment(exp_dir: Path, warn: Warn, in_trash: bool) -> Experiment | None:
