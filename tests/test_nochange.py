@@ -44,28 +44,31 @@ def test_a_change_only_the_registry_shows_is_published(tmp_path):
     assert pages, "the registered model's page was not made again"
 
 
-def _age(root: Path, seconds: int = 60) -> None:
-    """Make every file and folder look written ``seconds`` ago (settled, as in a real store)."""
-    t = os.stat(root).st_mtime - seconds
-    for p in [root, *root.rglob("*")]:
-        os.utime(p, (t, t))
+def test_an_experiment_renamed_or_tagged_after_a_build_is_read_again(tmp_path, monkeypatch):
+    from sitegen.readers import filestore
 
-
-def test_an_experiment_renamed_or_tagged_after_a_build_is_read_again(tmp_path):
+    monkeypatch.setattr(filestore, "SETTLED_NS", 0)  # a copied store's ctimes are new: all settled
+    reads = []
+    read_experiment = filestore._read_experiment
+    monkeypatch.setattr(
+        filestore, "_read_experiment", lambda d, *a, **k: reads.append(d.name) or read_experiment(d, *a, **k)
+    )
     shutil.copytree(HERE.parent / "sample_mlruns", tmp_path / "store")
     store = tmp_path / "store"
-    _age(store)
     out = tmp_path / "site"
     options = BuildOptions(store=str(store), out=str(out), jobs=1)
     build(options)
-    build(options)  # the experiments' folders kept as read (settled): no meta.yaml parsed
-    meta = next(p for p in store.glob("*/meta.yaml") if "name:" in p.read_text())
+    assert len(reads) == 3
+    build(options)
+    assert len(reads) == 3  # kept as read: no meta.yaml parsed
+    meta = next(p for p in sorted(store.glob("*/meta.yaml")) if "name: " in p.read_text())
     old_name = next(line.split(":", 1)[1].strip() for line in meta.read_text().splitlines() if line.startswith("name:"))
     meta.write_text(meta.read_text().replace(f"name: {old_name}", "name: renamed-by-hand"))
-    tags = meta.parent / "tags"
-    tags.mkdir(exist_ok=True)
-    (tags / "mlflow.note.content").write_text("a description added later")
-    _age(meta.parent, 30)  # settled again, with other times
     build(options)
+    assert reads[3:] == [meta.parent.name]
+    (meta.parent / "tags").mkdir(exist_ok=True)
+    (meta.parent / "tags" / "mlflow.note.content").write_text("a description added later")
+    build(options)
+    assert reads[4:] == [meta.parent.name]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "renamed-by-hand" in index and "a description added later" in index
