@@ -13,7 +13,7 @@ import pytest
 from sitecheck import site_files
 
 from sitegen import BuildOptions, build
-from sitegen.readers import filestore
+from sitegen.readers import filemetrics
 from sitegen.render.pages import RunRows
 from sitegen.render.text import when
 
@@ -54,9 +54,9 @@ def _same_as_clean_build(root: Path, out: Path, tmp_path: Path) -> None:
 def _histories_read(monkeypatch) -> list[str]:
     """Run ids whose metric files are read in full."""
     seen: list[str] = []
-    real = filestore._read_metrics
+    real = filemetrics.read_metrics
     monkeypatch.setattr(
-        filestore, "_read_metrics", lambda folder, warn: seen.append(folder.parent.name) or real(folder, warn)
+        filemetrics, "read_metrics", lambda folder, warn: seen.append(folder.parent.name) or real(folder, warn)
     )
     return seen
 

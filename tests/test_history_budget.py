@@ -88,3 +88,20 @@ def test_a_run_held_once_is_counted_once():
     assert budget.hold(run) and budget.hold(run) and budget.left == 1
     other = Run(run_id="s", experiment_id="0", metrics={"m": MetricHistory.from_points("m", [(0, 1, 1.0)] * 2)})
     assert not budget.hold(other) and not other.metrics_complete and len(other.metrics["m"]) == 1
+
+
+def test_metric_files_parsed_by_the_workers_give_the_same_site_and_warnings(tmp_path):
+    """A first build with worker processes parses metric files in them (filemetrics.MetricFiles):
+    same histories, same warnings (a damaged line) as parsing in the building process."""
+    store = tmp_path / "store"
+    shutil.copytree(HERE.parent / "sample_mlruns", store)
+    metric = next(p for p in sorted(store.glob("*/*/metrics/*")) if p.is_file())
+    with open(metric, "ab") as f:
+        f.write(b"not a point\n")
+    results = {}
+    for jobs in (1, 2):
+        with SiteBuilder(BuildOptions(store=str(store), out=str(tmp_path / f"site-{jobs}"), jobs=jobs)) as builder:
+            results[jobs] = builder.build()
+    assert any("not a metric point" in w for w in results[1].warnings)
+    assert sorted(results[1].warnings) == sorted(results[2].warnings)
+    assert _files(tmp_path / "site-1") == _files(tmp_path / "site-2")

@@ -217,6 +217,8 @@ class SiteBuilder:
         options = self.options
         self._budget = HistoryBudget(self.history_budget)
         reader.budget = self._budget  # full histories held while reading; summaries beyond
+        if hasattr(reader, "pool"):  # a first build's workers parse metric files meanwhile
+            reader.pool = self._pool
         store = reader.read(manifest.ManifestReuse(previous, self._memory, self._runs_kept))
         settle_ids(store)
         select(store, options.experiment, options.exclude_experiment, options.filter)  # the rest is not read on

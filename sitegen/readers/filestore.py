@@ -27,16 +27,16 @@ from sitegen.digests import digest
 from sitegen.entities import DatasetInput, Experiment, MetricHistory, Run, Store
 from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
+from sitegen.readers import filemetrics
 from sitegen.readers.codes import SOURCE_TYPE_BY_CODE, STATUS_BY_CODE
 from sitegen.readers.filemeta import (
     Warn,
-    complete_lines,
     int_or_none,
     load_yaml,
     meta_folders,
-    metric_files,
     read_kv_folder,
 )
+from sitegen.readers.filemetrics import MetricFiles, parse_metric_lines  # noqa: F401  (its old home)
 from sitegen.readers.filemodels import read_logged_models, read_registry
 from sitegen.readers.filescan import SETTLED_NS, RunScanner
 from sitegen.readers.filetraces import read_traces
@@ -76,6 +76,7 @@ class FileStoreReader:
         self._warnings: list[str] = []
         # Full histories held while read() goes; beyond it, summaries (load_metrics reads again)
         self.budget = HistoryBudget(None)
+        self.pool = None  # worker processes a first build lends for parsing metric files
 
     def read(self, reuse=None) -> Store:
         root = self.root
@@ -93,6 +94,7 @@ class FileStoreReader:
         self._run_dirs = {}
         self._warnings = store.warnings
         warn = Warn(store.warnings)
+        self._metrics = MetricFiles(self.pool, self._parsed)
         exp_dirs = [
             Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".") and e.name not in _ROOT_CHILDREN
         ]
@@ -125,6 +127,7 @@ class FileStoreReader:
                 exp_dir / "models", exp.experiment_id, warn, self.include_deleted, store.unreadable_logged_models
             )
             store.experiments.append(exp)
+        self._metrics.finish()
         if not found_any and not (root / ".trash").is_dir() and not (root / "models").is_dir():
             raise StoreError(f"not an MLflow file store (no <experiment>/meta.yaml): {root}")
         store.registered_models = read_registry(root / "models", warn)
@@ -159,8 +162,13 @@ class FileStoreReader:
         warn = Warn(self._warnings)
         for run in runs:
             if not run.metrics_complete and run.run_id in self._run_dirs:
-                run.metrics = _read_metrics(self._run_dirs[run.run_id] / "metrics", warn)
+                run.metrics = filemetrics.read_metrics(self._run_dirs[run.run_id] / "metrics", warn)
                 run.metrics_complete = True
+
+    def _parsed(self, run: Run, metrics: dict[str, MetricHistory], warnings: list[str]) -> None:
+        run.metrics, run.metrics_complete = metrics, True
+        self._warnings.extend(warnings)
+        self.budget.hold(run)
 
     def close(self) -> None:
         pass
@@ -176,7 +184,7 @@ class FileStoreReader:
             if "meta.yaml" not in files:
                 warn(run_dir, "no meta.yaml (a damaged or half-written run?); run left out")
                 continue
-            run = _read_run(run_dir, exp, warn, reuse, fingerprint)
+            run, parse = _read_run(run_dir, exp, warn, reuse, fingerprint)
             if run is None:
                 unreadable.add(run_dir.name)
                 continue
@@ -187,7 +195,10 @@ class FileStoreReader:
             if run.deleted and not self.include_deleted:
                 continue
             self._run_dirs[run.run_id] = run_dir
-            self.budget.hold(run)
+            if parse:  # parsed here or by the pool; held (or summed up) once parsed
+                self._metrics.read(run, run_dir / "metrics")
+            else:
+                self.budget.hold(run)
             if "inputs" in dirs:
                 if datasets is None:
                     datasets = _read_datasets(exp_dir / "datasets", warn)
@@ -266,14 +277,15 @@ def _read_experiment(exp_dir: Path, warn: Warn, in_trash: bool) -> Experiment | 
     )
 
 
-def _read_run(run_dir: Path, exp: Experiment, warn: Warn, reuse, fingerprint: str) -> Run | None:
+def _read_run(run_dir: Path, exp: Experiment, warn: Warn, reuse, fingerprint: str) -> tuple[Run | None, bool]:
+    """The run (None if it cannot be read), and whether its metric files are to be parsed."""
     kept = getattr(reuse, "get_run", None)
     kept = kept(run_dir.name, fingerprint) if kept is not None else None
     if kept is not None:  # nothing in the run's folder changed since the last build
-        return kept
+        return kept, False
     meta = _load_yaml(run_dir / "meta.yaml", warn, "run left out")
     if meta is None:
-        return None
+        return None, False
     run_id = str(meta.get("run_id") or meta.get("run_uuid") or run_dir.name)
     status = meta.get("status", 1)  # MLflow's client: no status recorded means RUNNING
     if isinstance(status, int):
@@ -307,51 +319,9 @@ def _read_run(run_dir: Path, exp: Experiment, warn: Warn, reuse, fingerprint: st
     reused = reuse.get(run.run_id, run.fingerprint) if reuse is not None else None
     if reused is not None:
         run.metrics, run.metrics_complete = reused
-    else:
-        run.metrics = _read_metrics(run_dir / "metrics", warn)
-    return run
-
-
-def _read_metrics(folder: Path, warn: Warn) -> dict[str, MetricHistory]:
-    out = {key: parse_metric_lines(key, data, path, warn) for key, data, path in metric_files(folder, warn)}
-    return dict(sorted(out.items()))
-
-
-def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) -> MetricHistory:
-    """Parse "<timestamp> <value> [<step>]" lines; a trailing partial line is ignored."""
-    hist = MetricHistory(key)
-    if not data:
-        return hist
-    data = complete_lines(data)  # being appended to right now: only complete lines count
-    lines = data.splitlines()
-    fields = data.split()
-    if len(fields) == 3 * len(lines):
-        try:  # fast path: every line has three fields
-            hist.timestamps = list(map(int, fields[0::3]))
-            hist.values = list(map(float, fields[1::3]))
-            hist.steps = list(map(int, fields[2::3]))
-            return hist.compact()
-        except ValueError:
-            hist = MetricHistory(key)
-    for lineno, line in enumerate(lines, 1):
-        parts = line.split()
-        if not parts:
-            continue
-        try:
-            if len(parts) >= 3:  # 3.x may add the dataset (name, digest) after the step
-                ts, value, step = int(parts[0]), float(parts[1]), int(parts[2])
-            elif len(parts) == 2:  # very old files: no step
-                ts, value, step = int(parts[0]), float(parts[1]), 0
-            else:
-                raise ValueError("expected 'timestamp value step'")
-        except ValueError:
-            if warn:
-                warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); this point is left out")
-            continue
-        hist.timestamps.append(ts)
-        hist.values.append(value)
-        hist.steps.append(step)
-    return hist.compact()
+        return run, False
+    run.metrics, run.metrics_complete = {}, False
+    return run, True
 
 
 def _read_datasets(folder: Path, warn: Warn) -> dict[str, dict | None]:

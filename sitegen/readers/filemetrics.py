@@ -1,0 +1,101 @@
+"""A file store's metric files: ``<run>/metrics/<key>`` (keys with '/' are nested folders), one
+"<timestamp ms> <value> <step>" line per point, as MLflow's ``FileStore`` appends them (older
+files have no step; 3.x may add the dataset's name and digest after it).
+
+A first build parses every run's files: :class:`MetricFiles` can hand that to a worker pool the
+pipeline lends (a run folder a task), so that parsing runs beside the rest of the reading
+instead of before it; histories come back as typed arrays, cheap to send.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Callable
+
+from sitegen.entities import MetricHistory, Run
+from sitegen.readers.filemeta import Warn, complete_lines, metric_files
+
+# Run folders handed to the pool and not yet collected: bounds the histories in transit.
+MAX_PENDING = 64
+
+
+def read_metrics(folder: Path, warn: Warn) -> dict[str, MetricHistory]:
+    """Every metric history in a run's ``metrics`` folder, by key (sorted)."""
+    out = {key: parse_metric_lines(key, data, path, warn) for key, data, path in metric_files(folder, warn)}
+    return dict(sorted(out.items()))
+
+
+def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) -> MetricHistory:
+    """Parse "<timestamp> <value> [<step>]" lines; a trailing partial line is ignored."""
+    hist = MetricHistory(key)
+    if not data:
+        return hist
+    data = complete_lines(data)  # being appended to right now: only complete lines count
+    lines = data.splitlines()
+    fields = data.split()
+    if len(fields) == 3 * len(lines):
+        try:  # fast path: every line has three fields
+            hist.timestamps = list(map(int, fields[0::3]))
+            hist.values = list(map(float, fields[1::3]))
+            hist.steps = list(map(int, fields[2::3]))
+            return hist.compact()
+        except ValueError:
+            hist = MetricHistory(key)
+    for lineno, line in enumerate(lines, 1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            if len(parts) >= 3:  # 3.x may add the dataset (name, digest) after the step
+                ts, value, step = int(parts[0]), float(parts[1]), int(parts[2])
+            elif len(parts) == 2:  # very old files: no step
+                ts, value, step = int(parts[0]), float(parts[1]), 0
+            else:
+                raise ValueError("expected 'timestamp value step'")
+        except ValueError:
+            if warn:
+                warn(path, f"line {lineno} is not a metric point ({line[:60]!r}); this point is left out")
+            continue
+        hist.timestamps.append(ts)
+        hist.values.append(value)
+        hist.steps.append(step)
+    return hist.compact()
+
+
+def _task(folder: str) -> tuple[dict[str, MetricHistory], list[str]]:
+    """In a worker process: one run folder's histories and the warnings they raised."""
+    warnings: list[str] = []
+    return read_metrics(Path(folder), Warn(warnings)), warnings
+
+
+class MetricFiles:
+    """Parses runs' metric folders, in this process or in ``pool``; ``done(run, metrics,
+    warnings)`` gets each run's histories, in the order the runs were handed over."""
+
+    def __init__(self, pool, done: Callable[[Run, dict, list[str]], None]):
+        self.pool, self.done = pool, done
+        self._pending: deque = deque()
+
+    def read(self, run: Run, folder: Path) -> None:
+        if self.pool is None:
+            warnings: list[str] = []
+            self.done(run, read_metrics(folder, Warn(warnings)), warnings)
+            return
+        if len(self._pending) >= MAX_PENDING:
+            self._collect()
+        self._pending.append((run, folder, self.pool.submit(_task, str(folder))))
+
+    def finish(self) -> None:
+        """Wait for every run handed to the pool."""
+        while self._pending:
+            self._collect()
+
+    def _collect(self) -> None:
+        run, folder, future = self._pending.popleft()
+        try:
+            metrics, warnings = future.result()
+        except Exception:  # the pool broke (a worker killed?): parse it here  # noqa: BLE001
+            warnings = []
+            metrics = read_metrics(folder, Warn(warnings))
+        self.done(run, metrics, warnings)
