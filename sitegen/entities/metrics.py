@@ -83,11 +83,15 @@ class MetricHistory:
     def latest(self) -> MetricPoint | None:
         """The point MLflow calls "latest": the max of (step, timestamp, value)."""
         if self._latest is None and self.values:
-            top = max(self.steps)
-            i = max(
-                (j for j, s in enumerate(self.steps) if s == top),
-                key=lambda j: (self.timestamps[j], sort_value(self.values[j])),
-            )
+            steps = self.steps
+            top = max(steps)
+            if steps.count(top) == 1:  # the usual case, found without a Python loop
+                i = steps.index(top)
+            else:
+                i = max(
+                    (j for j, s in enumerate(steps) if s == top),
+                    key=lambda j: (self.timestamps[j], sort_value(self.values[j])),
+                )
             self._latest = MetricPoint(self.steps[i], self.timestamps[i], self.values[i])
         return self._latest
 
