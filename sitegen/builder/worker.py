@@ -24,13 +24,12 @@ from sitegen.writer import write_file
 _pages: Pages | None = None
 
 
-def run_chart_specs(run: Run, out_dir: Path, fmt: str = "svg") -> dict[str, charts.ChartSpec]:
+def run_chart_specs(run: Run, out_dir: str | Path, fmt: str = "svg") -> dict[str, charts.ChartSpec]:
     specs = {}
     for key, hist in run.metrics.items():
         if len(hist):
             series, axis = charts.metric_series([(key, hist.steps, hist.timestamps, hist.values, charts.PALETTE[0])])
-            path = str(out_dir / "charts" / urls.chart_name(key, fmt))
-            specs[key] = charts.layout(path, series, x_axis=axis)
+            specs[key] = charts.layout(f"{out_dir}/charts/{urls.chart_name(key, fmt)}", series, x_axis=axis)
     return specs
 
 
@@ -61,16 +60,16 @@ class RunJob:
     history_csv: bool = False  # also write each metric's history as CSV (--history-csv)
 
 
-def write_series(run: Run, out: Path, points: dict | None = None) -> str | None:
+def write_series(run: Run, out: str | Path, points: dict | None = None) -> str | None:
     """Write the run's series.js and history files into its folder ``out``; returns series.js's
     path relative to the run's page, None when the run has no metric points (nothing written).
     ``points`` receives run.json's points texts (series.series_payload)."""
     if not any(map(len, run.metrics.values())):
         return None
     text, histories = series.series_payload(run, points)
-    write_file(out / urls.SERIES, text.encode("utf-8"))
+    write_file(f"{out}/{urls.SERIES}", text.encode("utf-8"))
     for rel, hist_text in histories.items():
-        write_file(out / rel, hist_text.encode("utf-8"))
+        write_file(f"{out}/{rel}", hist_text.encode("utf-8"))
     return urls.SERIES
 
 
@@ -78,11 +77,11 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
     """Draw the run's charts and write its page, run.json, series.js and history files;
     returns the number of charts."""
     pages = pages or _pages
-    out = Path(job.out_dir)
+    out = job.out_dir
     specs = run_chart_specs(job.run, out, job.chart_format)
     for spec in specs.values():
         charts.render_chart(spec)
-    chart_ctx = {k: {"src": f"charts/{Path(s.out_path).name}", "spec": s} for k, s in specs.items()}
+    chart_ctx = {k: {"src": f"charts/{os.path.basename(s.out_path)}", "spec": s} for k, s in specs.items()}
     points: dict[str, str] = {}
     series_src = write_series(job.run, out, points)
     csvs = {}
@@ -90,12 +89,12 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
         for key, hist in job.run.metrics.items():
             if len(hist):
                 csvs[key] = urls.run_history_csv_rel(key)
-                write_file(out / csvs[key], history_csv(hist).encode("utf-8"))
+                write_file(f"{out}/{csvs[key]}", history_csv(hist).encode("utf-8"))
     html = pages.run(
         job.run, job.exp, job.parent, job.children, chart_ctx, job.model_versions, job.logged_models, series_src, csvs
     )
-    write_file(out / "index.html", html.encode("utf-8"))
-    write_file(out / "run.json", run_json(job.run, points).encode("utf-8"))
+    write_file(f"{out}/index.html", html.encode("utf-8"))
+    write_file(f"{out}/run.json", run_json(job.run, points).encode("utf-8"))
     return len(specs)
 
 

@@ -43,6 +43,10 @@ class Tick:
     value: float
     frac: float  # 0..1 from the left (x) or bottom (y) of the plot area
     label: str
+    pos: str = field(init=False)  # frac in percent, as the page writes it: "12.50"
+
+    def __post_init__(self) -> None:
+        self.pos = "%.2f" % (self.frac * 100)
 
 
 @dataclass(slots=True)
@@ -77,7 +81,8 @@ def make_series(label: str, steps, values, color: str = PALETTE[0]) -> Series:
     if x != sorted(x):  # logged out of order: stable sort by step
         order = sorted(range(len(x)), key=x.__getitem__)
         x, y = [x[i] for i in order], [y[i] for i in order]
-    if y and all(map(math.isfinite, y)) and -INF_LIMIT < min(y) and max(y) < INF_LIMIT:
+    # sum: NaN or ±inf when any value is (or when the sum overflows: then the slow way below)
+    if y and math.isfinite(sum(y)) and -INF_LIMIT < min(y) and max(y) < INF_LIMIT:
         return Series(label, x, y, color)
     fx, fy, marks = [], [], {}
     for step, v in zip(x, y):

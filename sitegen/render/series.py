@@ -89,8 +89,11 @@ def _whole_text(hist: MetricHistory, finite: bool) -> str:
 
 
 def _points_text(texts: tuple[list[str], list[str], list[str]]) -> str:
-    """run.json's ``[[step,timestamp,value],…]`` of a metric from the texts series.js uses."""
-    return "[" + ",".join(map("[{},{},{}]".format, *texts)) + "]"
+    """run.json's ``[[step,timestamp,value],…]`` of a metric from the texts series.js uses
+    (joins in C: a format call per point cost three times as much)."""
+    if not texts[0]:
+        return "[]"
+    return "[[" + "],[".join(map(",".join, zip(*texts))) + "]]"
 
 
 def _finite(v: float) -> bool:

@@ -255,7 +255,10 @@ def excerpt(text: str | None, limit: int = 160) -> str:
     return cut.rstrip(" ,;:") + "…"
 
 
-_BREAK_AFTER = re.compile(r"([/_.:\-=]+)(?=[^\s/_.:\-=])")
+# Between a separator and a character that is neither one nor a space: the place after each
+# run of separators. No group in the replacement, so re substitutes in C (a template such as
+# r"\1<wbr>" is expanded in Python at every match: four times as slow).
+_BREAK_AFTER = re.compile(r"(?<=[/_.:\-=])(?=[^\s/_.:\-=])")
 
 
 def breaks(text) -> str:
@@ -265,4 +268,4 @@ def breaks(text) -> str:
     column to one letter)."""
     if text is None:
         return ""
-    return _BREAK_AFTER.sub(r"\1<wbr>", htmlmod.escape(str(text), quote=True))
+    return _BREAK_AFTER.sub("<wbr>", htmlmod.escape(str(text), quote=True))
