@@ -118,24 +118,29 @@ def test_clean_build_ignores_the_kept_counts(store, tmp_path, monkeypatch):
     assert scans == [1]
 
 
-def test_many_histories_to_read_come_from_a_snapshot(store, tmp_path, monkeypatch):
-    """An incremental build that must read many points does not hold the store's lock for it."""
+def test_many_histories_to_read_are_read_in_short_transactions(store, tmp_path, monkeypatch):
+    """An incremental build that must read many points does not hold the store's lock for it:
+    it reads them in batches, ending its read transaction between two."""
     from sitegen.readers import sqlstore
 
     db = store / "mlflow.db"
     uri = f"sqlite:///{db}"
     out = tmp_path / "site"
     build(BuildOptions(store=uri, out=str(out), jobs=1))
-    mlflow.MlflowClient(tracking_uri=uri).log_metric(_lonely_runs(db)[0], "late_metric", 1.0, step=1)
-    snapshots: list[int] = []
-    real = sqlstore._snapshot
-    monkeypatch.setattr(sqlstore, "_snapshot", lambda path: snapshots.append(1) or real(path))
-    build(BuildOptions(store=uri, out=str(out), jobs=1))
-    assert snapshots == []  # little to read: in place
-    mlflow.MlflowClient(tracking_uri=uri).log_metric(_lonely_runs(db)[0], "late_metric", 2.0, step=2)
-    monkeypatch.setattr(sqlstore, "LARGE_LOAD_ROWS", 0)
-    build(BuildOptions(store=uri, out=str(out), jobs=1))
-    assert snapshots == [1]
+    changed = _lonely_runs(db)
+    for run_id in changed:
+        mlflow.MlflowClient(tracking_uri=uri).log_metric(run_id, "late_metric", 1.0, step=1)
+    monkeypatch.setattr(sqlstore, "BATCH_ROWS", 1)
+    monkeypatch.setattr(sqlstore, "PAUSE_AFTER", 0.0)
+    commits: list[int] = []
+    real = sqlstore.SqliteStoreReader._end_txn
+    monkeypatch.setattr(
+        sqlstore.SqliteStoreReader,
+        "_end_txn",
+        lambda self: (commits.append(1) if self._txn_start is not None else None) or real(self),
+    )
+    result = build(BuildOptions(store=uri, out=str(out), jobs=1))
+    assert len(changed) > 2 and result.runs_rendered >= len(changed) and len(commits) >= len(changed)
     monkeypatch.undo()
     clean = tmp_path / "clean"
     build(BuildOptions(store=uri, out=str(clean), jobs=1))

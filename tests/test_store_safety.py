@@ -90,16 +90,40 @@ def test_concurrent_sqlite_writer_is_not_blocked_or_damaged(corpus_copy, tmp_pat
     assert len(data["metrics"]["live/metric"]) == writes
 
 
-def test_large_database_snapshot_goes_to_a_temporary_file(corpus_copy, tmp_path, monkeypatch):
-    """Stores above the in-memory limit are copied to a temporary file, removed afterwards."""
-    import glob
+def test_a_writer_commits_between_batches_and_nothing_is_copied(corpus_copy, tmp_path, monkeypatch):
+    """The store is read in place, in short read transactions: between two batches of
+    histories a writer commits at once (no lock left held), and no copy is made."""
     import tempfile
 
     from sitegen.readers import sqlstore
 
-    monkeypatch.setattr(sqlstore, "_MEMORY_SNAPSHOT_LIMIT", 0)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    db = corpus_copy / "3.17.2" / "sqlite" / "mlflow.db"
+    db = tmp_path / "live.db"
+    db.write_bytes((corpus_copy / "3.17.2" / "sqlite" / "mlflow.db").read_bytes())
+    writer = sqlite3.connect(db, timeout=0, isolation_level=None)
+    run = writer.execute("SELECT run_uuid FROM runs LIMIT 1").fetchone()[0]
+    commits: list[int] = []
+    real = sqlstore.SqliteStoreReader._pause
+
+    def pause(self):
+        real(self)
+        writer.execute("BEGIN IMMEDIATE")  # timeout 0: fails if the reader still held a lock
+        writer.execute(
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES ('between', ?, ?, ?, ?, 0)",
+            (len(commits), 1700000000000 + len(commits), run, len(commits)),
+        )
+        writer.execute("COMMIT")
+        commits.append(1)
+
+    monkeypatch.setattr(sqlstore.SqliteStoreReader, "_pause", pause)
+    monkeypatch.setattr(sqlstore, "BATCH_ROWS", 1)
+    monkeypatch.setattr(sqlstore, "PAUSE_AFTER", 0.0)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
     result = build(BuildOptions(store=f"sqlite:///{db}", out=str(tmp_path / "site"), jobs=1))
-    assert result.runs == 11
-    assert glob.glob(str(tmp_path / "trackreport-snapshot-*")) == []
+    assert result.runs == 11 and len(commits) > 5
+    assert list((tmp_path / "tmp").iterdir()) == []
+    monkeypatch.undo()
+    build(BuildOptions(store=f"sqlite:///{db}", out=str(tmp_path / "site"), jobs=1))  # the points logged meanwhile
+    data = json.loads(next((tmp_path / "site").glob(f"experiments/*/runs/{run}/run.json")).read_text())
+    assert len(data["metrics"]["between"]) == len(commits)
+    writer.close()

@@ -1,23 +1,26 @@
 """Reader for MLflow's SQL entity store, SQLite first (every schema revision since 1.x).
 
-The store is never written, locked for long, or given a journal: the database is
-opened read-only. A first (or --clean) build copies it page by page into a private
-snapshot with SQLite's online-backup API (a brief shared lock, like any reader) and
-queries the copy, so a writer logging at the same time only ever waits for the copy.
-An incremental build reads little (the rows added since, see ``sqlitedelta``, and the
-histories it draws), in one short read transaction on the store itself, ended as soon
-as the last history is read. Every table is read in one bulk query, so the number of
-queries does not grow with the number of runs. Columns are read only where the schema
-revision has them.
+The store is never written, locked for long, or given a journal: the database is opened
+read-only and read in place, in short read transactions. Every transaction ends once it
+has lasted ``PAUSE_AFTER`` seconds (at the end of a batch of runs), so a writer logging at
+the same time waits at most about that long; nothing is copied, so reading costs no more
+memory than one batch of rows. A history batch and its row counts are read in one
+transaction, so they always agree; batches read later may show points logged after the
+runs were counted: their runs are drawn anew by the next build (their counts changed).
+Every table is read in bulk (histories in batches of runs through the ``run_uuid`` index),
+so the number of queries does not grow with the number of runs, and a batch costs what
+its rows cost, not a scan of the table. Columns are read only where the schema revision
+has them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-import tempfile
-from collections import defaultdict
+import time
+from array import array
+from itertools import chain, islice
+from operator import le, lt
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,45 +29,20 @@ from sitegen.errors import StoreError
 from sitegen.readers import sqlitedelta, sqlmodels, sqltraces
 from sitegen.readers.sqlrows import fingerprint, guarded, read_inputs, texts, to_int
 
-# An incremental build reads in a transaction on the store itself, unless it must read
-# more metric points than this (about 0.2 s): then from a snapshot, as a first build does.
-LARGE_LOAD_ROWS = 100_000
-# Snapshots larger than this go to a temporary file instead of memory.
-_MEMORY_SNAPSHOT_LIMIT = 512 * 1024 * 1024
+# A read transaction on a SQLite store is ended (and a new one begun) between batches once
+# it has lasted this long: the longest a writer's commit waits for this reader, about.
+PAUSE_AFTER = 0.05
+# Metric points read per query (runs are batched by their counted points; a run with more
+# is read alone), and at most this many run ids per query.
+BATCH_ROWS = 25_000
+BATCH_RUNS = 500
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+    conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA query_only = ON")
     return conn
-
-
-def _snapshot(path: Path) -> tuple[sqlite3.Connection, str | None]:
-    """A private copy of the database: in memory, or in a temporary file (returned, for the
-    caller to delete once closed) when the store is large."""
-    try:
-        src = _connect_readonly(path)
-        src.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-    except sqlite3.DatabaseError as e:
-        raise StoreError(f"cannot open SQLite store {path}: {e}") from e
-    tmp = None
-    try:
-        if path.stat().st_size > _MEMORY_SNAPSHOT_LIMIT:
-            fd, tmp = tempfile.mkstemp(suffix=".db", prefix="trackreport-snapshot-")
-            os.close(fd)
-            dst = sqlite3.connect(tmp, check_same_thread=False)
-            dst.execute("PRAGMA journal_mode=OFF")
-        else:
-            dst = sqlite3.connect(":memory:", check_same_thread=False)
-        src.backup(dst)
-    except sqlite3.DatabaseError as e:
-        if tmp:
-            os.unlink(tmp)
-        raise StoreError(f"cannot read SQLite store {path}: {e}") from e
-    finally:
-        src.close()
-    return dst, tmp
 
 
 class _Schema:
@@ -105,34 +83,25 @@ class SqliteStoreReader:
             raise StoreError(f"store not found: {path}")
         self.path, self.uri, self.include_deleted = path, uri, include_deleted
         self.conn: sqlite3.Connection | None = None
-        self._tmp: str | None = None
-        self._in_txn = False
-        self._direct: sqlite3.Connection | None = None
+        self._txn_start: float | None = None  # when the open read transaction began
 
     def read(self, reuse=None) -> Store:
         self.close()
         state = getattr(reuse, "reader_state", None)
         state = state if isinstance(state, dict) and state.get("db") == str(self.path.resolve()) else None
-        if state is not None:
-            # An incremental build reads little: a short read transaction on the store itself
-            # costs the writer less than copying the whole database would.
-            try:
-                self.conn = _connect_readonly(self.path)
-                self.conn.execute("BEGIN")
-            except sqlite3.DatabaseError as e:
-                raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
-            self._in_txn = True
-        else:
-            self.conn, self._tmp = _snapshot(self.path)
         try:
+            self.conn = _connect_readonly(self.path)
+            self._begin()
             schema = _Schema.of_sqlite(self.conn)
+        except sqlite3.DatabaseError as e:
+            self.close()
+            raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
+        try:
             missing = {"experiments", "runs"} - schema.tables
             if missing:
                 raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): {self.path}")
             store = Store(uri=self.uri, kind="sqlite", base_dir=str(self.path.resolve().parent))
-            self._sql = SqlReader(
-                self.conn, schema, rowid_state=state or {}, on_large_load=self._to_snapshot if self._in_txn else None
-            )
+            self._sql = SqlReader(self.conn, schema, rowid_state=state or {}, pause=self._pause)
             self._sql.read(store, self.include_deleted, reuse)
             if store.reader_state is not None:
                 store.reader_state["db"] = str(self.path.resolve())
@@ -140,50 +109,56 @@ class SqliteStoreReader:
         except sqlite3.DatabaseError as e:
             self.close()
             raise StoreError(f"cannot read SQLite store {self.path}: {e}") from e
+        finally:
+            self._end_txn()  # no lock is held between the reader's calls
 
     def load_metrics(self, runs: list[Run]) -> None:
+        runs = [r for r in runs if not r.metrics_complete]
+        if not runs:
+            return
+        self._begin()
         try:
-            self._sql.load_metrics([r for r in runs if not r.metrics_complete])
+            self._sql.load_metrics(runs)
         finally:
-            self._end_txn()  # the build reads nothing more: let writers go on
+            self._end_txn()
 
-    def _to_snapshot(self) -> sqlite3.Connection:
-        """Many histories to read after all: from a snapshot, not holding the store's lock for
-        that long. (Points logged meanwhile may show; their runs are redone next build.)"""
-        self._end_txn()
-        self._direct = self.conn  # kept open until close(): the schema reads through it
-        self.conn, self._tmp = _snapshot(self.path)
-        return self.conn
+    def _begin(self) -> None:
+        if self._txn_start is None and self.conn is not None:
+            self.conn.execute("BEGIN")
+            self._txn_start = time.monotonic()
+
+    def _pause(self) -> None:
+        """Between two batches: let a waiting writer in if this transaction has lasted long."""
+        if self._txn_start is not None and time.monotonic() - self._txn_start > PAUSE_AFTER:
+            self._end_txn()
+            self._begin()
 
     def _end_txn(self) -> None:
-        if self._in_txn and self.conn is not None:
+        if self._txn_start is not None and self.conn is not None:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self.conn.execute("COMMIT")
-        self._in_txn = False
+        self._txn_start = None
 
     def close(self) -> None:
         self._end_txn()
-        for conn in (self.conn, self._direct):
-            if conn is not None:
-                conn.close()
-        self.conn = self._direct = None
-        if self._tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._tmp)
-            self._tmp = None
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
 
 
 class SqlReader:
     """MLflow's tables read with dialect-neutral SQL over a DB-API connection."""
 
-    def __init__(self, conn, schema: _Schema, rowid_state: dict | None = None, on_large_load=None):
+    def __init__(self, conn, schema: _Schema, rowid_state: dict | None = None, pause=None):
         self.conn, self.s = conn, schema
         self.warnings: list[str] = []  # the store's, once read() starts
         self.counts: dict[str, list] = {}
-        # Called (and its connection used) before reading more than LARGE_LOAD_ROWS points
-        self.on_large_load = on_large_load
         # SQLite only: the last build's metric counts ({} for none yet), see sqlitedelta
         self.rowid_state = rowid_state
+        # SQLite only: called between batches of rows (it may end the read transaction and
+        # begin another). It also selects the faster history read, which relies on SQLite's
+        # ordering and grouping agreeing (see _read_batch).
+        self.pause = pause
 
     def read(self, store: Store, include_deleted: bool, reuse=None) -> None:
         conn, s = self.conn, self.s
@@ -281,23 +256,30 @@ class SqlReader:
             read_inputs(conn, s, runs)
 
         counts: dict[str, list] = {}
+        for run in runs.values():
+            run.metrics_complete = False
         if "metrics" in s.tables:
             if self.rowid_state is not None:  # SQLite: count only what was added since
-                counts, store.reader_state = sqlitedelta.count_since(conn, q, self.rowid_state or None, list(runs))
+                # With no state from a last build every history is read: counted as read
+                every = (lambda ids: self._load([runs[r] for r in ids], True)) if not self.rowid_state else None
+                counts, store.reader_state = sqlitedelta.count_since(
+                    conn, q, self.rowid_state or None, list(runs), self.pause, every
+                )
             else:
                 counts = sqlitedelta.count_all(conn, q)
         self.counts = counts
         need = []
         for run in runs.values():
             run.fingerprint = fingerprint(run, sorted(counts.get(run.run_id, [])))
+            exps[run.experiment_id].runs.append(run)
+            if run.metrics_complete:  # read while counting
+                continue
             reused = reuse.get(run.run_id, run.fingerprint) if reuse is not None else None
             if reused is not None:
                 run.metrics, run.metrics_complete = reused
             else:
-                run.metrics_complete = False
                 need.append(run)
-            exps[run.experiment_id].runs.append(run)
-        self.load_metrics(need, everything=len(need) == len(runs))
+        self.load_metrics(need)
         store.experiments.extend(exps.values())
         if "registered_models" in s.tables:
             store.registered_models = (
@@ -309,63 +291,189 @@ class SqlReader:
             )
         sqltraces.read_traces(conn, s, store, exps)
 
-    def load_metrics(self, runs: list[Run], everything: bool = False) -> None:
-        """Full histories, in one query (all runs) or in batches of run ids."""
+    def load_metrics(self, runs: list[Run]) -> None:
+        """Full histories of ``runs``, in batches of runs (about ``BATCH_ROWS`` points by the
+        counts read, at most ``BATCH_RUNS`` runs): each batch is read through the run_uuid
+        index, never by a scan of the whole table."""
+        self._load(runs)
+
+    def _load(self, runs: list[Run], count: bool = False) -> dict[str, list]:
+        """Read histories; with ``count``, also return each run's metric counts as
+        ``sqlitedelta`` counts them (points, last timestamp), taken from the rows read."""
+        counts: dict[str, list] = {}
         if not runs or "metrics" not in self.s.tables:
             for run in runs:
                 run.metrics_complete = True
-            return
-        if (
-            self.on_large_load is not None
-            and sum(n for rid in {r.run_id for r in runs} for _k, n, _t in self.counts.get(rid, ())) > LARGE_LOAD_ROWS
-        ):
-            self.conn, self.on_large_load = self.on_large_load(), None
-        q = self.s.q
+            return counts
         by_id = {r.run_id: r for r in runs}
-        is_nan = self.s.col("metrics", "is_nan", "0")
+        seen = [0, 0]  # points and runs read so far: the size of a run not counted yet
+        for i, ids in enumerate(self._batches(sorted(by_id), seen)):
+            if i:
+                self._pause()
+            parts = self._read_batch(ids) if self.pause is not None else self._read_rows(ids)
+            hist: dict[str, dict[str, MetricHistory]] = {}
+            for (rid, key), cells in parts.items():  # typed arrays, batch by batch: little memory
+                if count:  # the rows are in timestamp order: the last one has the latest
+                    counts.setdefault(rid, []).append((key, len(cells) // 4, sqlitedelta.as_int(cells[-3])))
+                seen[0] += len(cells) // 4
+                h, bad = _history(key, cells)
+                hist.setdefault(rid, {})[key] = h
+                if bad:
+                    self.warnings.append(
+                        f"metrics table: run {rid}, metric {key!r}: {len(bad)} row"
+                        f"{' is' if len(bad) == 1 else 's are'} not a point (step, timestamp, "
+                        f"value = {', '.join(map(repr, bad[0]))}); left out"
+                    )
+            seen[1] += len(ids)
+            for rid in ids:
+                by_key = hist.get(rid, {})
+                by_id[rid].metrics = {k: by_key[k] for k in sorted(by_key)}
+                by_id[rid].metrics_complete = True
+        return counts
+
+    def _pause(self) -> None:
+        if self.pause is not None:
+            self.pause()
+
+    def _batches(self, ids: list[str], seen: list[int]):
+        """Run ids (in index order) in batches of about BATCH_ROWS points: by the counts read,
+        else by the points per run read so far (``seen``, updated by the caller)."""
+        i = 0
+        while i < len(ids):
+            guess = seen[0] / seen[1] if seen[1] else BATCH_ROWS / 4
+            batch: list[str] = []
+            rows = 0.0
+            for rid in ids[i : i + BATCH_RUNS]:
+                known = self.counts.get(rid)
+                n = guess if known is None else sum(c[1] for c in known if isinstance(c[1], int))
+                if batch and rows + n > BATCH_ROWS:
+                    break
+                batch.append(rid)
+                rows += n
+            i += len(batch)
+            yield batch
+
+    def _columns(self) -> tuple[str, str, str]:
+        """(point columns, the order of a history's points, in-batch condition) of a history
+        query: points in MLflow's order, (timestamp, step, value)."""
+        q = self.s.q
         step = self.s.col("metrics", "step", "0")
-        select = (
-            f"SELECT {q('run_uuid')}, {q('key')}, {step}, {q('timestamp')}, {q('value')}, {is_nan} FROM {q('metrics')}"
-        )
-        order = f" ORDER BY {q('run_uuid')}, {q('key')}, {q('timestamp')}, {step}, {q('value')}"
-        if everything:
-            batches = [(select + order, ())]
-        else:
-            ids = list(by_id)
-            batches = [
-                (
-                    select + f" WHERE {q('run_uuid')} IN ({','.join('?' * len(ids[i : i + 500]))})" + order,
-                    tuple(ids[i : i + 500]),
-                )
-                for i in range(0, len(ids), 500)
-            ]
-        hist: dict[str, dict[str, MetricHistory]] = defaultdict(dict)
-        nan = float("nan")
-        bad: dict[tuple[str, str], list] = {}
-        for sql, args in batches:
-            current, h = (None, None), None
-            for rid, key, st, ts, val, is_nan_ in self.conn.execute(sql, args):
-                if isinstance(key, bytes):  # SQLite keeps a BLOB anywhere
-                    key = key.decode("utf-8", "replace")
-                if (rid, key) != current:
-                    current = (rid, key)
-                    h = hist[rid][key] = MetricHistory(key) if rid in by_id else None
-                if h is not None:
-                    try:
-                        point = (int(st or 0), int(ts), nan if is_nan_ else float(val))
-                    except (TypeError, ValueError, OverflowError):  # SQLite keeps any value in any column
-                        bad.setdefault((rid, key), []).append((st, ts, val))
-                        continue
-                    h.steps.append(point[0])
-                    h.timestamps.append(point[1])
-                    h.values.append(point[2])
-        for (rid, key), rows in bad.items():
-            self.warnings.append(
-                f"metrics table: run {rid}, metric {key!r}: {len(rows)} row"
-                f"{' is' if len(rows) == 1 else 's are'} not a point (step, timestamp, "
-                f"value = {', '.join(map(repr, rows[0]))}); left out"
+        is_nan = self.s.col("metrics", "is_nan", "0")
+        order = f"{q('timestamp')}, {'' if step == '0' else step + ', '}{q('value')}"
+        return f"{step}, {q('timestamp')}, {q('value')}, {is_nan}", order, f"{q('run_uuid')} IN ({{}})"
+
+    def _read_batch(self, ids: list[str]) -> dict[tuple, list]:
+        """SQLite: each history's points as flat cells [step, timestamp, value, is_nan, ...].
+
+        Python's sqlite3 spends most of a row's cost making its cells' objects, so the run
+        id and key (two strings) are not read per point: the points come numbers only, in
+        the order of the (run_uuid, key, step) index (no sort), and a second query in the
+        same transaction counts each (run, key) group in the same order (SQLite groups and
+        orders by the same comparison). A history is in MLflow's order if its timestamps
+        rise (or stay, while steps rise), as they do when points are logged in order; any
+        other is read again sorted by SQLite. Should the counts and the points ever
+        disagree, the batch is read the plain way."""
+        q = self.s.q
+        points, order, where = self._columns()
+        where = where.format(",".join("?" * len(ids)))
+        step = self.s.col("metrics", "step", "")
+        groups = self.conn.execute(
+            f"SELECT {q('run_uuid')}, {q('key')}, count(*) FROM {q('metrics')} WHERE {where}"
+            f" GROUP BY {q('run_uuid')}, {q('key')} ORDER BY {q('run_uuid')}, {q('key')}",
+            ids,
+        ).fetchall()
+        cells = chain.from_iterable(
+            self.conn.execute(
+                f"SELECT {points} FROM {q('metrics')} WHERE {where}"
+                f" ORDER BY {q('run_uuid')}, {q('key')}{', ' + step if step else ''}",
+                ids,
             )
-        for rid, run in by_id.items():
-            by_key = hist.get(rid, {})
-            run.metrics = {k: by_key[k].compact() for k in sorted(by_key)}
-            run.metrics_complete = True
+        )
+        parts: dict[tuple, list] = {}
+        current, part = None, []
+        for rid, raw_key, n in groups:
+            got = list(islice(cells, 4 * n))
+            if len(got) != 4 * n:
+                return self._read_rows(ids)
+            if not _in_order(got):
+                got = list(
+                    chain.from_iterable(
+                        self.conn.execute(
+                            f"SELECT {points} FROM {q('metrics')} WHERE {q('run_uuid')} = ? AND {q('key')} = ?"
+                            f" ORDER BY {order}",
+                            (rid, raw_key),
+                        )
+                    )
+                )
+                if len(got) != 4 * n:
+                    return self._read_rows(ids)
+            key = raw_key  # SQLite keeps a BLOB anywhere
+            if isinstance(key, bytes):
+                key = key.decode("utf-8", "replace")
+            if (rid, key) == current:  # a key that is text in one row, a BLOB in the next
+                part += got
+            else:
+                current, part = (rid, key), got
+                parts[current] = part
+        if next(cells, None) is not None:
+            return self._read_rows(ids)
+        return parts
+
+    def _read_rows(self, ids: list[str]) -> dict[tuple, list]:
+        """The plain way (any DB-API connection): run id and key read with every point."""
+        q = self.s.q
+        points, order, where = self._columns()
+        where = where.format(",".join("?" * len(ids)))
+        parts: dict[tuple, list] = {}
+        current, part = None, []
+        for rid, key, *point in self.conn.execute(
+            f"SELECT {q('run_uuid')}, {q('key')}, {points} FROM {q('metrics')} WHERE {where}"
+            f" ORDER BY {q('run_uuid')}, {q('key')}, {order}",
+            tuple(ids),
+        ):
+            if isinstance(key, bytes):  # SQLite keeps a BLOB anywhere
+                key = key.decode("utf-8", "replace")
+            if (rid, key) != current:
+                current, part = (rid, key), []
+                parts[current] = part
+            part += point
+        return parts
+
+
+_NAN = float("nan")
+
+
+def _in_order(cells: list) -> bool:
+    """Whether flat cells [step, timestamp, value, is_nan, ...] with steps that never fall
+    are in (timestamp, step, value) order: timestamps rise, or never fall while steps rise."""
+    stamps = cells[1::4]
+    try:
+        if all(map(lt, stamps, islice(stamps, 1, None))):
+            return True
+        steps = cells[0::4]
+        return all(map(le, stamps, islice(stamps, 1, None))) and all(map(lt, steps, islice(steps, 1, None)))
+    except TypeError:  # text where a number belongs: let SQLite order it
+        return False
+
+
+def _history(key: str, cells: list) -> tuple[MetricHistory, list]:
+    """A history from flat cells [step, timestamp, value, is_nan, ...] in order, and the rows
+    that are not a point. Typed arrays straight from the cells when every cell is what
+    MLflow writes (C loops); else point by point, as MLflow's columns mean them."""
+    steps, stamps, values, nans = cells[0::4], cells[1::4], cells[2::4], cells[3::4]
+    if not any(nans):
+        try:
+            return MetricHistory(key, array("q", steps), array("q", stamps), array("d", values)), []
+        except (TypeError, ValueError, OverflowError):
+            pass  # SQLite keeps any value in any column (or a number beyond 64 bits)
+    h, bad = MetricHistory(key), []
+    for st, ts, val, is_nan in zip(steps, stamps, values, nans):
+        try:
+            point = (int(st or 0), int(ts), _NAN if is_nan else float(val))
+        except (TypeError, ValueError, OverflowError):
+            bad.append((st, ts, val))
+            continue
+        h.steps.append(point[0])
+        h.timestamps.append(point[1])
+        h.values.append(point[2])
+    return h.compact(), bad
