@@ -129,9 +129,21 @@ def nice_ticks(lo: float, hi: float, n: int, integer: bool = False) -> list[floa
     return ticks
 
 
+_TICKS: dict[tuple, list[tuple]] = {}  # (lo, hi, n, integer, signs) → (value, frac, label) of each tick
+
+
 def _ticks(lo: float, hi: float, n: int, integer: bool) -> list[Tick]:
-    span = (hi - lo) or 1.0
-    return [Tick(v, (v - lo) / span, fmt_tick(v, span)) for v in nice_ticks(lo, hi, n, integer)]
+    """New Tick objects (callers change labels) from texts made once per range: the x axis of
+    every chart on the same steps, the whole run and most of a sweep, shares them."""
+    key = (lo, hi, n, integer, math.copysign(1.0, lo), math.copysign(1.0, hi))  # -0.0 apart from 0.0
+    made = _TICKS.get(key)
+    if made is None:
+        span = (hi - lo) or 1.0
+        made = [(v, (v - lo) / span, fmt_tick(v, span)) for v in nice_ticks(lo, hi, n, integer)]
+        if len(_TICKS) >= 256:
+            _TICKS.clear()
+        _TICKS[key] = made
+    return [Tick(*t) for t in made]
 
 
 def _shared(xs) -> int:

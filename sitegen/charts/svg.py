@@ -3,9 +3,11 @@ dots on short series, red marks for NaN/±inf. Data only: no text, no scripts.""
 
 from __future__ import annotations
 
+import math
+
 from sitegen.charts.layout import FEW_POINTS, FLAG_COLOR, ChartSpec, decimate, edge_markers
 
-# (xlo, sx, n) → (x values, "x0,%.1f x1,%.1f …"): the x texts of a polyline, kept for the next
+# (xlo, sx, n, sign) → (x values, "x0,%.1f x1,%.1f …"): the x texts of a polyline, kept for the next
 # chart on the same x values and range (every metric of a run logged at the same steps, and
 # most runs of a sweep), which then formats only its y values.
 _X_FORMATS: dict[tuple, tuple[list[float], str]] = {}
@@ -14,7 +16,7 @@ _X_FORMATS: dict[tuple, tuple[list[float], str]] = {}
 def _points(xf: list[float], yf: list[float], xlo: float, sx: float, yhi: float, sy: float) -> str:
     """The polyline's points, "x,y x,y …" in pixels with one decimal, made by one %-format
     call (twice as fast as a join of f-strings)."""
-    key = (xlo, sx, len(xf))
+    key = (xlo, sx, len(xf), math.copysign(1.0, xlo))  # -0.0 apart from 0.0
     kept = _X_FORMATS.get(key)
     if kept is None or kept[0] != xf:
         texts = ("%.1f " * len(xf) % tuple([(v - xlo) * sx for v in xf])).split(" ")
