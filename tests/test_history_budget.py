@@ -54,16 +54,19 @@ def test_a_tiny_budget_builds_the_same_site(tmp_path, name):
         assert [k for k in expected if got[k] != expected[k]] == []
 
 
-def test_the_file_reader_holds_no_more_than_its_budget(tmp_path):
-    shutil.copytree(HERE.parent / "sample_mlruns", tmp_path / "store")
-    reader = get_reader(str(tmp_path / "store"))
-    budget = reader.budget = HistoryBudget(100)
+@pytest.mark.parametrize("name", ["sample", "sqlite-3.17.2"])
+def test_a_reader_holds_no_more_than_its_budget(tmp_path, name):
+    src, uri = STORES[name]
+    shutil.copytree(src, tmp_path / "store")
+    reader = get_reader(uri.format(d=tmp_path / "store"))
+    limit = 100 if name == "sample" else 20
+    budget = reader.budget = HistoryBudget(limit)
     store = reader.read()
     runs = [r for e in store.experiments for r in e.runs]
     held = [r for r in runs if r.metrics_complete]
     summed = [r for r in runs if not r.metrics_complete]
-    assert held and summed  # the sample holds more than 100 points
-    assert sum(len(h) for r in held for h in r.metrics.values()) == 100 - budget.left
+    assert held and summed  # the store holds more points than the budget
+    assert sum(len(h) for r in held for h in r.metrics.values()) == limit - budget.left
     assert all(len(h) <= 1 for r in summed for h in r.metrics.values())
     full = {r.run_id: {k: list(h.points) for k, h in r.metrics.items()} for r in summed}
     latest = {r.run_id: {k: h.latest for k, h in r.metrics.items()} for r in summed}

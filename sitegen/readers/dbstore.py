@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from sitegen.entities import Run, Store
+from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
 from sitegen.readers.sqlstore import SqlReader, _Schema
 from sitegen.readers.uri import redact
@@ -62,6 +63,7 @@ class DatabaseStoreReader:
 
     def __init__(self, uri: str, *, include_deleted: bool = False):
         self.uri, self.include_deleted = uri, include_deleted
+        self.budget = HistoryBudget(None)  # see sitegen.entities.budget
         dialect = (
             uri.split("://", 1)[0].split("+")[0].replace("postgres", "postgresql").replace("postgresqlql", "postgresql")
         )
@@ -124,6 +126,7 @@ class DatabaseStoreReader:
             raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): {redact(self.uri)}")
         store = Store(uri=redact(self.uri), kind="database", base_dir=None)
         self._sql = SqlReader(_Adapter(conn), schema)
+        self._sql.budget = self.budget
         try:
             self._sql.read(store, self.include_deleted, reuse)
         except SQLAlchemyError as e:

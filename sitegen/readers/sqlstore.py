@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sitegen.entities import Experiment, MetricHistory, Run, Store
+from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
 from sitegen.readers import sqlitedelta, sqlmodels, sqltraces
 from sitegen.readers.sqlrows import fingerprint, guarded, read_inputs, texts, to_int
@@ -84,6 +85,7 @@ class SqliteStoreReader:
         self.path, self.uri, self.include_deleted = path, uri, include_deleted
         self.conn: sqlite3.Connection | None = None
         self._txn_start: float | None = None  # when the open read transaction began
+        self.budget = HistoryBudget(None)  # see sitegen.entities.budget
 
     def read(self, reuse=None) -> Store:
         self.close()
@@ -102,6 +104,7 @@ class SqliteStoreReader:
                 raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): {self.path}")
             store = Store(uri=self.uri, kind="sqlite", base_dir=str(self.path.resolve().parent))
             self._sql = SqlReader(self.conn, schema, rowid_state=state or {}, pause=self._pause)
+            self._sql.budget = self.budget
             self._sql.read(store, self.include_deleted, reuse)
             if store.reader_state is not None:
                 store.reader_state["db"] = str(self.path.resolve())
@@ -159,6 +162,7 @@ class SqlReader:
         # begin another). It also selects the faster history read, which relies on SQLite's
         # ordering and grouping agreeing (see _read_batch).
         self.pause = pause
+        self.budget = HistoryBudget(None)  # full histories held while read() goes; summaries beyond
 
     def read(self, store: Store, include_deleted: bool, reuse=None) -> None:
         conn, s = self.conn, self.s
@@ -261,7 +265,7 @@ class SqlReader:
         if "metrics" in s.tables:
             if self.rowid_state is not None:  # SQLite: count only what was added since
                 # With no state from a last build every history is read: counted as read
-                every = (lambda ids: self._load([runs[r] for r in ids], True)) if not self.rowid_state else None
+                every = (lambda ids: self._load([runs[r] for r in ids], True, True)) if not self.rowid_state else None
                 counts, store.reader_state = sqlitedelta.count_since(
                     conn, q, self.rowid_state or None, list(runs), self.pause, every
                 )
@@ -279,7 +283,9 @@ class SqlReader:
                 run.metrics, run.metrics_complete = reused
             else:
                 need.append(run)
-        self.load_metrics(need)
+        self._load(need, hold=True)
+        for run in runs.values():  # reused full histories (watch) count as held too
+            self.budget.hold(run)
         store.experiments.extend(exps.values())
         if "registered_models" in s.tables:
             store.registered_models = (
@@ -297,9 +303,10 @@ class SqlReader:
         index, never by a scan of the whole table."""
         self._load(runs)
 
-    def _load(self, runs: list[Run], count: bool = False) -> dict[str, list]:
+    def _load(self, runs: list[Run], count: bool = False, hold: bool = False) -> dict[str, list]:
         """Read histories; with ``count``, also return each run's metric counts as
-        ``sqlitedelta`` counts them (points, last timestamp), taken from the rows read."""
+        ``sqlitedelta`` counts them (points, last timestamp), taken from the rows read; with
+        ``hold``, keep them only as the history budget allows (else their summaries)."""
         counts: dict[str, list] = {}
         if not runs or "metrics" not in self.s.tables:
             for run in runs:
@@ -329,6 +336,8 @@ class SqlReader:
                 by_key = hist.get(rid, {})
                 by_id[rid].metrics = {k: by_key[k] for k in sorted(by_key)}
                 by_id[rid].metrics_complete = True
+                if hold:
+                    self.budget.hold(by_id[rid])
         return counts
 
     def _pause(self) -> None:
