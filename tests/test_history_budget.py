@@ -93,18 +93,35 @@ def test_a_run_held_once_is_counted_once():
     assert not budget.hold(other) and not other.metrics_complete and len(other.metrics["m"]) == 1
 
 
-def test_metric_files_parsed_by_the_workers_give_the_same_site_and_warnings(tmp_path):
-    """A first build with worker processes parses metric files in them (filemetrics.MetricFiles):
-    same histories, same warnings (a damaged line) as parsing in the building process."""
+@pytest.mark.parametrize("name", ["sample", "sqlite-3.17.2"])
+def test_histories_read_by_the_workers_give_the_same_site_and_warnings(tmp_path, name):
+    """A first build with worker processes has them parse metric files (filemetrics) or read
+    SQLite histories (sqlpool): same histories, same warnings (a damaged point) and the same
+    fingerprints (the next build finds nothing changed) as reading in the building process."""
+    src, uri = STORES[name]
     store = tmp_path / "store"
-    shutil.copytree(HERE.parent / "sample_mlruns", store)
-    metric = next(p for p in sorted(store.glob("*/*/metrics/*")) if p.is_file())
-    with open(metric, "ab") as f:
-        f.write(b"not a point\n")
+    shutil.copytree(src, store)
+    if name == "sample":
+        metric = next(p for p in sorted(store.glob("*/*/metrics/*")) if p.is_file())
+        with open(metric, "ab") as f:
+            f.write(b"not a point\n")
+    else:
+        import sqlite3
+
+        with sqlite3.connect(store / "mlflow.db") as conn:
+            run_id, key = conn.execute("SELECT run_uuid, key FROM metrics LIMIT 1").fetchone()
+            conn.execute(
+                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, 'x', 5, ?, 9, 0)",
+                (key, run_id),
+            )
+        conn.close()
     results = {}
     for jobs in (1, 2):
-        with SiteBuilder(BuildOptions(store=str(store), out=str(tmp_path / f"site-{jobs}"), jobs=jobs)) as builder:
+        options = BuildOptions(store=uri.format(d=store), out=str(tmp_path / f"site-{jobs}"), jobs=jobs)
+        with SiteBuilder(options) as builder:
             results[jobs] = builder.build()
-    assert any("not a metric point" in w for w in results[1].warnings)
+        with SiteBuilder(options) as builder:
+            assert builder.build().runs_rendered == 0
+    assert any("not a point" in w for w in results[1].warnings)
     assert sorted(results[1].warnings) == sorted(results[2].warnings)
     assert _files(tmp_path / "site-1") == _files(tmp_path / "site-2")

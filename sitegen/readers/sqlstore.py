@@ -27,7 +27,7 @@ from urllib.parse import quote
 from sitegen.entities import Experiment, MetricHistory, Run, Store
 from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
-from sitegen.readers import sqlitedelta, sqlmodels, sqltraces
+from sitegen.readers import sqlitedelta, sqlmodels, sqlpool, sqltraces
 from sitegen.readers.sqlrows import fingerprint, guarded, read_inputs, texts, to_int
 
 # A read transaction on a SQLite store is ended (and a new one begun) between batches once
@@ -86,6 +86,7 @@ class SqliteStoreReader:
         self.conn: sqlite3.Connection | None = None
         self._txn_start: float | None = None  # when the open read transaction began
         self.budget = HistoryBudget(None)  # see sitegen.entities.budget
+        self.pool = None  # worker processes a first build lends for reading histories
 
     def read(self, reuse=None) -> Store:
         self.close()
@@ -105,6 +106,8 @@ class SqliteStoreReader:
             store = Store(uri=self.uri, kind="sqlite", base_dir=str(self.path.resolve().parent))
             self._sql = SqlReader(self.conn, schema, rowid_state=state or {}, pause=self._pause)
             self._sql.budget = self.budget
+            self._sql.pool, self._sql.path = self.pool, str(self.path.resolve())
+            self._sql.release, self._sql.resume = self._end_txn, self._begin
             self._sql.read(store, self.include_deleted, reuse)
             if store.reader_state is not None:
                 store.reader_state["db"] = str(self.path.resolve())
@@ -163,6 +166,10 @@ class SqlReader:
         # ordering and grouping agreeing (see _read_batch).
         self.pause = pause
         self.budget = HistoryBudget(None)  # full histories held while read() goes; summaries beyond
+        # SQLite only: worker processes a first build lends, and the store's path for them
+        self.pool: object | None = None
+        self.path: str | None = None
+        self.release = self.resume = None  # end / begin the read transaction
 
     def read(self, store: Store, include_deleted: bool, reuse=None) -> None:
         conn, s = self.conn, self.s
@@ -265,7 +272,9 @@ class SqlReader:
         if "metrics" in s.tables:
             if self.rowid_state is not None:  # SQLite: count only what was added since
                 # With no state from a last build every history is read: counted as read
-                every = (lambda ids: self._load([runs[r] for r in ids], True, True)) if not self.rowid_state else None
+                every = None
+                if not self.rowid_state:  # (by the workers when lent a pool)
+                    every = lambda ids: self._load([runs[r] for r in ids], True, True, self.pool is not None)  # noqa: E731
                 counts, store.reader_state = sqlitedelta.count_since(
                     conn, q, self.rowid_state or None, list(runs), self.pause, every
                 )
@@ -283,7 +292,7 @@ class SqlReader:
                 run.metrics, run.metrics_complete = reused
             else:
                 need.append(run)
-        self._load(need, hold=True)
+        self._load(need, hold=True, pooled=self.pool is not None)
         for run in runs.values():  # reused full histories (watch) count as held too
             self.budget.hold(run)
         store.experiments.extend(exps.values())
@@ -303,10 +312,11 @@ class SqlReader:
         index, never by a scan of the whole table."""
         self._load(runs)
 
-    def _load(self, runs: list[Run], count: bool = False, hold: bool = False) -> dict[str, list]:
+    def _load(self, runs: list[Run], count: bool = False, hold: bool = False, pooled: bool = False) -> dict:
         """Read histories; with ``count``, also return each run's metric counts as
         ``sqlitedelta`` counts them (points, last timestamp), taken from the rows read; with
-        ``hold``, keep them only as the history budget allows (else their summaries)."""
+        ``hold``, keep them only as the history budget allows (else their summaries); with
+        ``pooled``, batches are read by the worker pool (``sqlpool``)."""
         counts: dict[str, list] = {}
         if not runs or "metrics" not in self.s.tables:
             for run in runs:
@@ -314,6 +324,8 @@ class SqlReader:
             return counts
         by_id = {r.run_id: r for r in runs}
         seen = [0, 0]  # points and runs read so far: the size of a run not counted yet
+        if pooled:
+            return self._load_pooled(by_id, count, hold, seen)
         for i, ids in enumerate(self._batches(sorted(by_id), seen)):
             if i:
                 self._pause()
@@ -338,6 +350,36 @@ class SqlReader:
                 by_id[rid].metrics_complete = True
                 if hold:
                     self.budget.hold(by_id[rid])
+        return counts
+
+    def _load_pooled(self, by_id: dict[str, Run], count: bool, hold: bool, seen: list[int]) -> dict[str, list]:
+        """``_load`` by the worker pool (``sqlpool``): the same histories, warnings and counts."""
+        counts: dict[str, list] = {}
+
+        def done(ids: list[str], histories: dict, warnings: list[str], counted: dict) -> None:
+            self.warnings.extend(warnings)
+            counts.update(counted)
+            for rid in ids:
+                run = by_id[rid]
+                run.metrics, run.metrics_complete = histories.get(rid, {}), True
+                seen[0] += sum(map(len, run.metrics.values()))
+                if hold:
+                    self.budget.hold(run)
+            seen[1] += len(ids)
+
+        def fallback(ids: list[str]) -> None:
+            counts.update(self._load([by_id[r] for r in ids], count, hold))
+
+        batches = sqlpool.PooledBatches(self.pool, self.path, done, fallback)
+        if self.release is not None:  # the workers read in their own transactions: hold no lock meanwhile
+            self.release()
+        try:
+            for ids in self._batches(sorted(by_id), seen):
+                batches.add(ids, {rid: self.counts[rid] for rid in ids if rid in self.counts})
+            batches.finish()
+        finally:
+            if self.resume is not None:
+                self.resume()
         return counts
 
     def _pause(self) -> None:
