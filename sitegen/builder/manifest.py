@@ -15,7 +15,8 @@ A build leaves in the site's marker file (``.trackreport-site``, written by the 
         "rows": {experiment_id: {row key: the row's HTML}},                  # runs tables
         "markdown": {text digest: sanitized HTML},                           # conversions
         "secrets": {value digest: kind of credential found, or ""},          # values scanned
-        "reader": the reader's own state (file listings, SQLite row counts)}}
+        "reader": the reader's own state (file listings and experiments, SQLite row counts),
+        "pages": key of what the listing pages show (plan.pages_key)}}
 
 The next build reads it back (:func:`load`); readers get what they may reuse through
 :class:`ManifestReuse`; the plan compares keys (``sitegen.builder.plan``); :func:`assemble`

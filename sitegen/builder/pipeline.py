@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable
 # incremental build in a new process does not pay for it.
 from sitegen import artifacts
 from sitegen.builder import loggedmodels, manifest, traces
-from sitegen.builder.plan import make_plan
+from sitegen.builder.plan import make_plan, nothing_to_make, pages_key
 from sitegen.builder.result import BuildResult
 from sitegen.builder.tree import relations
 from sitegen.config import BuildOptions
@@ -77,7 +77,7 @@ class _Work:
     rows: dict[str, RunRows] = field(default_factory=dict)  # experiment id → runs-table rows
     prunes: list[str] = field(default_factory=list)  # folders to clear of an older build's leftovers
     futures: list = field(default_factory=list)  # work handed to the worker pool
-    pages_key: str = ""  # what the pages listing everything show (SiteBuilder._pages_key)
+    pages_key: str = ""  # what the pages listing everything show (plan.pages_key)
 
 
 class SiteBuilder:
@@ -183,7 +183,7 @@ class SiteBuilder:
         )
         work = self._plan(store, previous)
         try:
-            if self._unchanged(work):  # no page to make: at most the reader's state to keep
+            if nothing_to_make(work.plan, previous, work.pages_key):  # at most the reader's state to keep
                 if store.reader_state != previous.get("reader") or self._scanner.used != previous.get("secrets"):
                     work.writer.commit(self._marker(work))
                 else:
@@ -285,7 +285,7 @@ class SiteBuilder:
 
             fmt.seed_markdown(previous.get("markdown"))
         work = _Work(store, rel, plan, writer, previous, versions_by_run, models_by_run, versions_by_model)
-        work.pages_key = self._pages_key(store, plan)
+        work.pages_key = pages_key(store, plan)
         old_charts = manifest.kept_section(previous, plan.full, "charts")
         if plan.render_experiments:
             from sitegen.charts import compare
@@ -378,32 +378,6 @@ class SiteBuilder:
             writer.prune(rel_dir)
 
     # ---- 4. write ----
-
-    @staticmethod
-    def _pages_key(store: Store, plan: Plan) -> str:
-        """What the pages that list everything show (the index, the registry, lists of logged
-        models and traces) beyond what the plan's keys cover."""
-        return digest(
-            sorted(plan.experiment_keys.items()),
-            [(e.experiment_id, e.creation_time, e.last_update_time) for e in store.experiments],
-            sorted(plan.logged_model_keys.items()),
-            sorted(plan.trace_keys),
-            repr(store.registered_models),
-        )
-
-    @staticmethod
-    def _unchanged(work: _Work) -> bool:
-        """Whether no page of the site would change: none of a run, experiment, logged model or
-        trace, nor any page listing them (``pages_key``)."""
-        plan = work.plan
-        return not (
-            plan.full
-            or plan.render_runs
-            or plan.render_experiments
-            or plan.render_logged_models
-            or plan.render_traces
-            or (work.previous or {}).get("pages") != work.pages_key
-        )
 
     def _marker(self, work: _Work) -> dict:
         """The site's marker file: what made it, and the manifest for the next build."""

@@ -135,3 +135,28 @@ def make_plan(
             if not (old and [old.get("exp"), old.get("key")] == list(logged_model_keys[m.model_id])):
                 plan.render_logged_models.append(m)
     return plan
+
+
+def pages_key(store: Store, plan: Plan) -> str:
+    """What the pages that list everything show (the index, the registry, lists of logged
+    models and traces) beyond what the plan's keys cover."""
+    return digest(
+        sorted(plan.experiment_keys.items()),
+        [(e.experiment_id, e.creation_time, e.last_update_time) for e in store.experiments],
+        sorted(plan.logged_model_keys.items()),
+        sorted(plan.trace_keys),
+        repr(store.registered_models),
+    )
+
+
+def nothing_to_make(plan: Plan, previous: dict | None, key: str) -> bool:
+    """Whether no page of the site would change: none of a run, experiment, logged model or
+    trace, nor any page listing them (``key``: this build's :func:`pages_key`)."""
+    return not (
+        plan.full
+        or plan.render_runs
+        or plan.render_experiments
+        or plan.render_logged_models
+        or plan.render_traces
+        or (previous or {}).get("pages") != key
+    )

@@ -370,7 +370,7 @@ class SqlReader:
         def fallback(ids: list[str]) -> None:
             counts.update(self._load([by_id[r] for r in ids], count, hold))
 
-        batches = sqlpool.PooledBatches(self.pool, self.path, done, fallback)
+        batches = sqlpool.PooledBatches(self.pool, read_batch, self.path, done, fallback)
         if self.release is not None:  # the workers read in their own transactions: hold no lock meanwhile
             self.release()
         try:
@@ -528,3 +528,22 @@ def _history(key: str, cells: list) -> tuple[MetricHistory, list]:
         h.timestamps.append(point[1])
         h.values.append(point[2])
     return h.compact(), bad
+
+
+Histories = dict[str, dict[str, MetricHistory]]  # run id → key → history
+
+
+def read_batch(path: str, ids: list[str], counts: dict[str, list]) -> tuple[Histories, list[str], dict]:
+    """In a worker process: the histories of runs ``ids``, the warnings they raised, and each
+    run's metric counts as ``sqlitedelta`` counts them, from the rows read (``counts``: what
+    the reader counted of these runs already, if anything, to size its query)."""
+    conn = _connect_readonly(Path(path))
+    try:
+        conn.execute("BEGIN")
+        reader = SqlReader(conn, _Schema.of_sqlite(conn), pause=lambda: None)
+        reader.counts = counts
+        runs = [Run(run_id=rid, experiment_id="") for rid in ids]
+        counted = reader._load(runs, count=True)
+        return {r.run_id: r.metrics for r in runs}, reader.warnings, counted
+    finally:
+        conn.close()
