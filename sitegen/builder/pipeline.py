@@ -252,8 +252,8 @@ class SiteBuilder:
         result.home_paths = self.home_paths
         with_uri = [r for r in runs if r.artifact_uri]
         found_any = any(r.artifact_dir for r in with_uri) or any(m.artifact_dir for m in store.logged_models())
-        unclear = [r for r in with_uri if not artifacts.logged_nothing(r, store.base_dir)]
-        if unclear and not found_any:  # MLflow 3 runs often log only models, found apart
+        if not found_any and any(not artifacts.logged_nothing(r, store.base_dir) for r in with_uri):
+            # MLflow 3 runs often log only models, found apart
             result.warnings.append(
                 f"no artifact folder was found for any of the {len(with_uri)} runs: "
                 "none were logged, or the store was moved (then pass --artifacts DIR)"
