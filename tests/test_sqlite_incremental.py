@@ -121,7 +121,7 @@ def test_clean_build_ignores_the_kept_counts(store, tmp_path, monkeypatch):
 def test_many_histories_to_read_are_read_in_short_transactions(store, tmp_path, monkeypatch):
     """An incremental build that must read many points does not hold the store's lock for it:
     it reads them in batches, ending its read transaction between two."""
-    from sitegen.readers import sqlstore
+    from sitegen.readers import sqlhistories, sqlstore
 
     db = store / "mlflow.db"
     uri = f"sqlite:///{db}"
@@ -130,7 +130,7 @@ def test_many_histories_to_read_are_read_in_short_transactions(store, tmp_path, 
     changed = _lonely_runs(db)
     for run_id in changed:
         mlflow.MlflowClient(tracking_uri=uri).log_metric(run_id, "late_metric", 1.0, step=1)
-    monkeypatch.setattr(sqlstore, "BATCH_ROWS", 1)
+    monkeypatch.setattr(sqlhistories, "BATCH_ROWS", 1)
     monkeypatch.setattr(sqlstore, "PAUSE_AFTER", 0.0)
     commits: list[int] = []
     real = sqlstore.SqliteStoreReader._end_txn

@@ -11,7 +11,7 @@ import struct
 
 import pytest
 
-from sitegen.readers import get_reader, sqlitedelta, sqlstore
+from sitegen.readers import get_reader, sqlhistories, sqlitedelta, sqlstore
 from sitegen.readers.sqlstore import SqlReader
 
 DBL_MAX = 1.7976931348623157e308
@@ -135,7 +135,7 @@ def test_chunked_loads_equal_a_first_read(db, monkeypatch):
     """load_metrics for a few runs at a time (as the pipeline may call it), each call in
     batches of one run with a pause between: the same histories as a first build's read."""
     _store, first = _read(db)
-    monkeypatch.setattr(sqlstore, "BATCH_ROWS", 1)
+    monkeypatch.setattr(sqlhistories, "BATCH_ROWS", 1)
     monkeypatch.setattr(sqlstore, "PAUSE_AFTER", 0.0)
     reader = get_reader(f"sqlite:///{db}")
     try:

@@ -95,7 +95,7 @@ def test_a_writer_commits_between_batches_and_nothing_is_copied(corpus_copy, tmp
     histories a writer commits at once (no lock left held), and no copy is made."""
     import tempfile
 
-    from sitegen.readers import sqlstore
+    from sitegen.readers import sqlhistories, sqlstore
 
     db = tmp_path / "live.db"
     db.write_bytes((corpus_copy / "3.17.2" / "sqlite" / "mlflow.db").read_bytes())
@@ -115,7 +115,7 @@ def test_a_writer_commits_between_batches_and_nothing_is_copied(corpus_copy, tmp
         commits.append(1)
 
     monkeypatch.setattr(sqlstore.SqliteStoreReader, "_pause", pause)
-    monkeypatch.setattr(sqlstore, "BATCH_ROWS", 1)
+    monkeypatch.setattr(sqlhistories, "BATCH_ROWS", 1)
     monkeypatch.setattr(sqlstore, "PAUSE_AFTER", 0.0)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from sitegen.entities import Run, Store
 from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
-from sitegen.readers.sqlstore import SqlReader, _Schema
+from sitegen.readers.sqlschema import _Schema
+from sitegen.readers.sqlstore import SqlReader
 from sitegen.readers.uri import redact
 
 # Drivers to use when the URI names none and SQLAlchemy's default driver is not installed.

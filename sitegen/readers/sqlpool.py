@@ -1,5 +1,5 @@
 """A first build's SQLite histories read by the worker pool the pipeline lends (as the file
-store's metric files are, ``filemetrics``): each task (``sqlstore.read_batch``) opens the
+store's metric files are, ``filemetrics``): each task (``sqlhistories.read_batch``) opens the
 store read-only on its own connection, reads one batch of runs' histories in one short read
 transaction and returns them as typed arrays with their warnings and counts. The reader
 collects them in order, at most ``MAX_PENDING`` batches in transit."""
