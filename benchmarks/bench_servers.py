@@ -37,6 +37,8 @@ from dbservers import Postgres, free_port  # noqa: E402
 
 from sitegen.readers import get_reader, rest  # noqa: E402
 
+# MLflow's command beside this interpreter (a venv's bin/ need not be on PATH)
+MLFLOW = str(Path(sys.executable).with_name("mlflow"))
 TABLES = ["experiments", "experiment_tags", "runs", "params", "tags", "metrics", "latest_metrics"]
 
 
@@ -126,14 +128,14 @@ def main() -> int:
         server = None
         try:
             uri = pg.create_db("bench")
-            subprocess.run(["mlflow", "db", "upgrade", uri], check=True, capture_output=True)
+            subprocess.run([MLFLOW, "db", "upgrade", uri], check=True, capture_output=True)
             copy_to_postgres(tmp / "store" / "sqlite" / "mlflow.db", uri)
             t, n, _ = trackreport_read(uri)
             rows.append(("PostgreSQL", t, mlflow_read(uri), n))
             port = free_port()
             server = subprocess.Popen(
                 [
-                    "mlflow",
+                    MLFLOW,
                     "server",
                     "--host",
                     "127.0.0.1",

@@ -5,7 +5,7 @@ Tables (MLflow's ``mlflow/store/tracking/dbmodels/models.py`` and
 ``logged_model_params``, ``logged_model_tags``, ``logged_model_metrics``;
 ``registered_models``, ``registered_model_tags``, ``registered_model_aliases``,
 ``model_versions``, ``model_version_tags``. Columns are read where the schema revision has
-them (``s`` is the reader's schema, see ``sqlstore._Schema``); ``conn`` is a DB-API
+them (``s`` is the reader's schema, see ``sqlschema._Schema``); ``conn`` is a DB-API
 connection (SQLite, or SQLAlchemy through ``dbstore``'s adapter).
 """
 
