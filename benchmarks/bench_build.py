@@ -101,7 +101,7 @@ def _client_read(kind: str, store: dict, wdir: Path, args, r: dict, problems: li
         problems.append(f"{kind}: MLflow client read FAILED: {e.last_line}")
 
 
-def _turns(kind: str, uri: str, site: Path, manifest: dict, args, r: dict) -> None:
+def _turns(kind: str, uri: str, sites: Path, manifest: dict, args, r: dict) -> None:
     """``--repeat`` turns of: cold build, (no-change build), build after one run changed, and
     the same as CLI processes with the bare interpreter."""
     colds, touched, cli = [], [], []
@@ -114,6 +114,7 @@ def _turns(kind: str, uri: str, site: Path, manifest: dict, args, r: dict) -> No
 
     for n in range(1, args.repeat + 1):
         r["phase"] = "cold"
+        site = sites / f"turn-{n}"  # a new folder: see benchlib.empty
         colds.append(lib.measure_build(uri, site, clean=True, jobs=args.jobs))
         if n == 1:
             r["phase"] = "nochange"
@@ -124,6 +125,7 @@ def _turns(kind: str, uri: str, site: Path, manifest: dict, args, r: dict) -> No
         if args.cli:
             r["phase"] = "CLI"
             turn = {"bare": lib.bare_interpreter()}
+            site = sites / f"cli-{n}"
             turn["cold"] = lib.cli_build(uri, site, cold=True, jobs=args.jobs)
             turn["nochange"] = lib.cli_build(uri, site, cold=False, jobs=args.jobs)
             touch()
@@ -169,7 +171,7 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
                     f"{kind}: MLflow read {m['runs']} runs / {m['points']} points, "
                     f"expected {runs} / {manifest['points']}"
                 )
-        site = wdir / f"site-{kind}"
+        site = wdir / f"sites-{kind}"  # one folder per cold build, deleted at the end
         print(f"[{label}] {kind}: {args.repeat} turns of builds ...", file=sys.stderr, flush=True)
         try:
             _turns(kind, uri, site, manifest, args, r)
@@ -179,7 +181,7 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
             r["error"] = {"phase": r.pop("phase", "?"), "error": e.last_line}
             problems.append(f"{kind}: {r['error']['phase']} build FAILED: {e.last_line}")
             continue
-        r["site_bytes"] = lib.disk_usage(site)
+        r["site_bytes"] = lib.disk_usage(site / "turn-1")
         if r["cold"]["runs"] != runs:
             problems.append(f"{kind}: the build saw {r['cold']['runs']} runs, expected {runs}")
         if r["nochange"]["max_rendered"] != 0:

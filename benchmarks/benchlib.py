@@ -138,8 +138,10 @@ def sitegen_env() -> dict:
 
 
 def empty(out: Path) -> None:
-    """A cold build writes into an empty folder: the previous site is removed before the
-    clock starts (deleting 40 MB of old pages is not building)."""
+    """A cold build writes into a folder that does not exist yet. (bench_build gives every cold
+    build a new folder and deletes the sites only at the end: right after thousands of files
+    were deleted, ext4 avoids their freed inodes for a minute or more, and creating files costs
+    up to twice the kernel time — a first build does not pay that.)"""
     shutil.rmtree(out, ignore_errors=True)
 
 
