@@ -125,3 +125,33 @@ def test_histories_read_by_the_workers_give_the_same_site_and_warnings(tmp_path,
     assert any("not a point" in w for w in results[1].warnings)
     assert sorted(results[1].warnings) == sorted(results[2].warnings)
     assert _files(tmp_path / "site-1") == _files(tmp_path / "site-2")
+
+
+@pytest.mark.parametrize("name", ["sample", "sqlite-3.17.2"])
+def test_a_tiny_budget_reports_each_damaged_point_once(tmp_path, name):
+    """Runs summed up by the budget are read again only to be drawn: their warnings are not
+    repeated (SQLite read them twice while counting, before)."""
+    src, uri = STORES[name]
+    store = tmp_path / "store"
+    shutil.copytree(src, store)
+    if name == "sample":
+        metric = next(p for p in sorted(store.glob("*/*/metrics/*")) if p.is_file())
+        with open(metric, "ab") as f:
+            f.write(b"not a point\n")
+    else:
+        import sqlite3
+
+        with sqlite3.connect(store / "mlflow.db") as conn:
+            run_id, key = conn.execute("SELECT run_uuid, key FROM metrics LIMIT 1").fetchone()
+            conn.execute(
+                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, 'x', 5, ?, 9, 0)",
+                (key, run_id),
+            )
+        conn.close()
+    warnings = {}
+    for budget in (None, 1):
+        with SiteBuilder(BuildOptions(store=uri.format(d=store), out=str(tmp_path / f"s{budget}"), jobs=1)) as b:
+            b.history_budget = budget
+            warnings[budget] = b.build().warnings
+    assert sum("not a point" in w for w in warnings[None]) == 1
+    assert sorted(warnings[1]) == sorted(warnings[None])

@@ -216,12 +216,17 @@ class SqlReader(SqlHistories):
         counts: dict[str, list] = {}
         for run in runs.values():
             run.metrics_complete = False
+        read_counting: set[str] = set()  # runs whose histories were read while counting
         if "metrics" in s.tables:
             if self.rowid_state is not None:  # SQLite: count only what was added since
                 # With no state from a last build every history is read: counted as read
                 every = None
                 if not self.rowid_state:  # (by the workers when lent a pool)
-                    every = lambda ids: self._load([runs[r] for r in ids], True, True, self.pool is not None)  # noqa: E731
+
+                    def every(ids: list[str]) -> dict:
+                        read_counting.update(ids)
+                        return self._load([runs[r] for r in ids], True, True, self.pool is not None)
+
                 counts, store.reader_state = sqlitedelta.count_since(
                     conn, q, self.rowid_state or None, list(runs), self.pause, every
                 )
@@ -232,7 +237,7 @@ class SqlReader(SqlHistories):
         for run in runs.values():
             run.fingerprint = fingerprint(run, sorted(counts.get(run.run_id, [])))
             exps[run.experiment_id].runs.append(run)
-            if run.metrics_complete:  # read while counting
+            if run.metrics_complete or run.run_id in read_counting:  # (kept, or summed up by the budget)
                 continue
             reused = reuse.get(run.run_id, run.fingerprint) if reuse is not None else None
             if reused is not None:
