@@ -7,9 +7,12 @@ rowid, so the rows added since the last build are ``rowid > last_max`` (an index
 and only the runs they belong to need counting again. The counts of the last build are
 kept in the site's manifest as this reader's state.
 
-The shortcut is taken only when it is provably complete: the table's row count must equal
-the last count plus the new rows (no row was deleted, so no rowid was reused); else every
-run is counted again, as on a first build. A first build reads every history anyway: it
+The shortcut is taken only when it is complete: the table's row count must equal the last
+count plus the new rows, and every run of the last build must still be in the ``runs`` table
+(deleted or not). MLflow removes metric rows only with their runs (``mlflow gc``), and new
+rows may then reuse the freed rowids at the top of the table, with the count restored: so a
+run gone from the table means rows were deleted. Else every run is counted again, as on a
+first build. A first build reads every history anyway: it
 counts them from the rows it reads (``count_all``'s ``every``), not with a scan of its own.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2  # 2: the run ids of the runs table
 
 Counts = dict[str, list[tuple[str, int, int | None]]]  # run id → [(key, points, last timestamp)]
 
@@ -93,8 +96,19 @@ def count_since(conn, q, state: dict | None, run_ids, pause=None, every=None) ->
     the mark (and its run counted again next time); counts only grow (or, once rows are
     deleted, the next build counts everything)."""
     mark = table_mark(conn)
+    in_table = _runs_in_table(conn, q)
+    if isinstance(state, dict) and in_table is not None and not set(state.get("runs") or ()) <= in_table:
+        state = None  # a run was removed (mlflow gc): its rows with it; rowids may be reused
     counts = _count_since(conn, q, state, list(run_ids), mark, pause, every)
-    return counts, _new_state(mark, counts)
+    return counts, _new_state(mark if in_table is not None else None, counts, in_table or set())
+
+
+def _runs_in_table(conn, q) -> set[str] | None:
+    """Every run id of the ``runs`` table, deleted runs too (None if it cannot be read)."""
+    try:
+        return {str(r[0]) for r in conn.execute(f"SELECT {q('run_uuid')} FROM {q('runs')}")}
+    except sqlite3.DatabaseError:
+        return None
 
 
 def _count_since(conn, q, state: dict | None, run_ids, mark, pause, every) -> Counts:
@@ -119,13 +133,14 @@ def _count_since(conn, q, state: dict | None, run_ids, mark, pause, every) -> Co
     return counts
 
 
-def _new_state(mark: tuple[int, int] | None, counts: Counts) -> dict | None:
-    """What the next build needs: the table's mark and every run's counts."""
+def _new_state(mark: tuple[int, int] | None, counts: Counts, in_table: set[str]) -> dict | None:
+    """What the next build needs: the table's mark, the runs in the table and every run's counts."""
     if mark is None:
         return None
     return {
         "format": STATE_FORMAT,
         "max_rowid": mark[0],
         "total": mark[1],
+        "runs": sorted(in_table),
         "counts": {rid: [list(c) for c in sorted(v)] for rid, v in counts.items()},
     }
