@@ -40,6 +40,7 @@ def test_a_change_only_the_registry_shows_is_published(tmp_path):
     os.utime(meta.parent)  # as a rename into place would
     result = build(options)
     assert result.runs_rendered == 0
+    assert not result.unchanged and "site unchanged" not in result.summary()  # pages were made
     pages = [p for p in out.rglob("*.html") if "a new description" in p.read_text(encoding="utf-8")]
     assert pages, "the registered model's page was not made again"
 

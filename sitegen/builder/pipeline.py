@@ -199,7 +199,9 @@ class SiteBuilder:
             raise
         self._remember(store)
         result.runs_rendered = len(work.plan.render_runs)
-        result.unchanged = manifest.unchanged(work.plan, previous)
+        result.unchanged = manifest.unchanged(work.plan, previous) and nothing_to_make(
+            work.plan, previous, work.pages_key
+        )
         for run in (r for e in store.experiments for r in e.runs):
             result.warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
         for m in store.logged_models():
