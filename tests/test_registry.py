@@ -79,3 +79,17 @@ def test_logged_models_shown_on_run_and_experiment(kind, tmp_path):
     assert page in link_targets(site, run_file)
     assert page in link_targets(site, site / "experiments" / exp_id / "index.html")
     assert broken_links(site) == []
+
+
+def test_a_deleted_model_version_is_not_shown(registry, tmp_path):
+    """MLflow keeps a deleted version with the stage Deleted_Internal and never returns it
+    (found by a fresh-eyes tester: the model page listed it)."""
+    uri, _exp, _rid = registry
+    c = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    c.create_model_version("digits <cls>", "runs:/x/model3")
+    c.delete_model_version("digits <cls>", "3")
+    assert sorted(int(v.version) for v in c.search_model_versions("name='digits <cls>'")) == [1, 2]
+    site = tmp_path / "site"
+    build(BuildOptions(store=uri, out=str(site), jobs=1))
+    page = next((site / "models").glob("*/index.html")).read_text()
+    assert 'id="v2"' in page and 'id="v3"' not in page

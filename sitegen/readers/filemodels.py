@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sitegen.entities import LoggedModel, ModelMetric, ModelVersion, RegisteredModel
-from sitegen.readers.codes import LOGGED_MODEL_STATUS
+from sitegen.readers.codes import DELETED_VERSION_STAGE, LOGGED_MODEL_STATUS
 from sitegen.readers.filemeta import Warn, complete_lines, int_or_none, meta_folders, metric_files, read_kv_folder
 
 
@@ -108,6 +108,8 @@ def read_registry(folder: Path, warn: Warn) -> list[RegisteredModel]:
             if v is not None:
                 model.aliases[alias] = v
         for vdir, vm in meta_folders(entry, warn, "model version", prefix="version-"):
+            if vm.get("current_stage") == DELETED_VERSION_STAGE:  # deleted: as MLflow, left out
+                continue
             if int_or_none(vm.get("version")) is None:
                 warn(vdir / "meta.yaml", f"no version number ({vm.get('version')!r}); this model version is left out")
                 continue

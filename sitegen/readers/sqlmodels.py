@@ -12,7 +12,7 @@ connection (SQLite, or SQLAlchemy through ``dbstore``'s adapter).
 from __future__ import annotations
 
 from sitegen.entities import Experiment, LoggedModel, ModelMetric, ModelVersion, RegisteredModel
-from sitegen.readers.codes import LOGGED_MODEL_STATUS
+from sitegen.readers.codes import DELETED_VERSION_STAGE, LOGGED_MODEL_STATUS
 from sitegen.readers.sqlrows import to_int
 
 
@@ -131,7 +131,7 @@ def read_registry(conn, s) -> list[RegisteredModel]:
             + ", ".join(c('model_versions', x) for x in cols)
             + f" FROM {q('model_versions')}"
         ):
-            if row[0] not in models:
+            if row[0] not in models or row[6] == DELETED_VERSION_STAGE:  # deleted: as MLflow, left out
                 continue
             mv = ModelVersion(row[0], int(row[1]), to_int(row[2]), to_int(row[3]), *[v or None for v in row[4:]])
             versions[(mv.name, mv.version)] = mv
