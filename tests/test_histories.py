@@ -39,3 +39,14 @@ def test_numbers_beyond_64_bits_stay_lists():
     h = parse_metric_lines("k", data)
     assert isinstance(h.steps, list) and h.steps[-1] == 2**65
     assert h.latest.value == 0.25
+
+
+def test_a_last_line_without_line_end_waits_with_a_warning():
+    """A line still being written is left out until complete, but never silently (found by a
+    fresh-eyes tester: it was dropped without a word)."""
+    said: list[tuple[str, str]] = []
+    h = parse_metric_lines("k", b"1700000000000 0.5 0\n1700000000001 0.6", "m/k", lambda p, m: said.append((p, m)))
+    assert list(h.values) == [0.5]
+    assert len(said) == 1 and said[0][0] == "m/k" and "no line end" in said[0][1] and "0.6" in said[0][1]
+    assert parse_metric_lines("k", b"1700000000000 0.5 0\n", "m/k", lambda p, m: said.append((p, m))).count == 1
+    assert len(said) == 1  # a complete file: nothing to say

@@ -31,7 +31,14 @@ def parse_metric_lines(key: str, data: bytes, path: Path | str = "", warn=None) 
     hist = MetricHistory(key)
     if not data:
         return hist
-    data = complete_lines(data)  # being appended to right now: only complete lines count
+    complete = complete_lines(data)  # being appended to right now: only complete lines count
+    if len(complete) != len(data) and warn:
+        warn(
+            path,
+            f"the last line has no line end ({data[len(complete) :][:60]!r}: being written?); "
+            "left out until it is complete",
+        )
+    data = complete
     lines = data.splitlines()
     fields = data.split()
     if len(fields) == 3 * len(lines):
