@@ -96,7 +96,7 @@ def test_a_run_held_once_is_counted_once():
 @pytest.mark.parametrize("name", ["sample", "sqlite-3.17.2"])
 def test_histories_read_by_the_workers_give_the_same_site_and_warnings(tmp_path, name):
     """A first build with worker processes has them parse metric files (filemetrics) or read
-    SQLite histories (sqlpool): same histories, same warnings (a damaged point) and the same
+    SQLite histories (readers.pooled): same histories, same warnings (a damaged point) and the same
     fingerprints (the next build finds nothing changed) as reading in the building process."""
     src, uri = STORES[name]
     store = tmp_path / "store"

@@ -9,12 +9,12 @@ instead of before it; histories come back as typed arrays, cheap to send.
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 from typing import Callable
 
 from sitegen.entities import MetricHistory, Run
 from sitegen.readers.filemeta import Warn, complete_lines, metric_files
+from sitegen.readers.pooled import InOrder
 
 # Run folders handed to the pool and not yet collected: bounds the histories in transit.
 MAX_PENDING = 64
@@ -81,28 +81,23 @@ class MetricFiles:
     warnings)`` gets each run's histories, in the order the runs were handed over."""
 
     def __init__(self, pool, done: Callable[[Run, dict, list[str]], None]):
-        self.pool, self.done = pool, done
-        self._pending: deque = deque()
+        self.done = done
+        self._pooled = None if pool is None else InOrder(pool, MAX_PENDING, self._done, self._here)
 
     def read(self, run: Run, folder: Path) -> None:
-        if self.pool is None:
-            warnings: list[str] = []
-            self.done(run, read_metrics(folder, Warn(warnings)), warnings)
-            return
-        if len(self._pending) >= MAX_PENDING:
-            self._collect()
-        self._pending.append((run, folder, self.pool.submit(_task, str(folder))))
+        if self._pooled is None:
+            self._here((run, folder))
+        else:
+            self._pooled.add((run, folder), _task, str(folder))
 
     def finish(self) -> None:
         """Wait for every run handed to the pool."""
-        while self._pending:
-            self._collect()
+        if self._pooled is not None:
+            self._pooled.finish()
 
-    def _collect(self) -> None:
-        run, folder, future = self._pending.popleft()
-        try:
-            metrics, warnings = future.result()
-        except Exception:  # the pool broke (a worker killed?): parse it here  # noqa: BLE001
-            warnings = []
-            metrics = read_metrics(folder, Warn(warnings))
-        self.done(run, metrics, warnings)
+    def _done(self, key: tuple[Run, Path], result: tuple[dict, list[str]]) -> None:
+        self.done(key[0], *result)
+
+    def _here(self, key: tuple[Run, Path]) -> None:
+        warnings: list[str] = []
+        self.done(key[0], read_metrics(key[1], Warn(warnings)), warnings)

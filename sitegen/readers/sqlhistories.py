@@ -3,7 +3,7 @@
 number of queries does not grow with the number of runs and a batch costs what its rows
 cost, not a scan of the table. A history batch and its row counts are read in one
 transaction, so they always agree. A first build's batches may be read by worker processes
-(``sqlpool``), each running ``read_batch``."""
+(``pooled``), each running ``read_batch``."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from pathlib import Path
 
 from sitegen.entities import MetricHistory, Run
 from sitegen.entities.budget import HistoryBudget
-from sitegen.readers import sqlitedelta, sqlpool
+from sitegen.readers import sqlitedelta
+from sitegen.readers.pooled import InOrder
 from sitegen.readers.sqlschema import _connect_readonly, _Schema
 
 # Metric points read per query (runs are batched by their counted points; a run with more
 # is read alone), and at most this many run ids per query.
 BATCH_ROWS = 25_000
 BATCH_RUNS = 500
+POOLED_BATCHES = 8  # batches handed to the worker pool and not collected yet
 
 
 class SqlHistories:
@@ -51,7 +53,7 @@ class SqlHistories:
         """Read histories; with ``count``, also return each run's metric counts as
         ``sqlitedelta`` counts them (points, last timestamp), taken from the rows read; with
         ``hold``, keep them only as the history budget allows (else their summaries); with
-        ``pooled``, batches are read by the worker pool (``sqlpool``)."""
+        ``pooled``, batches are read by the worker pool (``pooled``)."""
         counts: dict[str, list] = {}
         if not runs or "metrics" not in self.s.tables:
             for run in runs:
@@ -88,7 +90,7 @@ class SqlHistories:
         return counts
 
     def _load_pooled(self, by_id: dict[str, Run], count: bool, hold: bool, seen: list[int]) -> dict[str, list]:
-        """``_load`` by the worker pool (``sqlpool``): the same histories, warnings and counts."""
+        """``_load`` by the worker pool (``pooled``): the same histories, warnings and counts."""
         counts: dict[str, list] = {}
 
         def done(ids: list[str], histories: dict, warnings: list[str], counted: dict) -> None:
@@ -105,12 +107,12 @@ class SqlHistories:
         def fallback(ids: list[str]) -> None:
             counts.update(self._load([by_id[r] for r in ids], count, hold))
 
-        batches = sqlpool.PooledBatches(self.pool, read_batch, self.path, done, fallback)
+        batches = InOrder(self.pool, POOLED_BATCHES, lambda ids, result: done(ids, *result), fallback)
         if self.release is not None:  # the workers read in their own transactions: hold no lock meanwhile
             self.release()
         try:
             for ids in self._batches(sorted(by_id), seen):
-                batches.add(ids, {rid: self.counts[rid] for rid in ids if rid in self.counts})
+                batches.add(ids, read_batch, self.path, ids, {r: self.counts[r] for r in ids if r in self.counts})
             batches.finish()
         finally:
             if self.resume is not None:
