@@ -93,11 +93,9 @@ def test_a_run_held_once_is_counted_once():
     assert not budget.hold(other) and not other.metrics_complete and len(other.metrics["m"]) == 1
 
 
-@pytest.mark.parametrize("name", ["sample", "sqlite-3.17.2"])
-def test_histories_read_by_the_workers_give_the_same_site_and_warnings(tmp_path, name):
-    """A first build with worker processes has them parse metric files (filemetrics) or read
-    SQLite histories (readers.pooled): same histories, same warnings (a damaged point) and the same
-    fingerprints (the next build finds nothing changed) as reading in the building process."""
+def _with_a_damaged_point(tmp_path: Path, name: str) -> str:
+    """A copy of store ``name`` with one metric point that is not a point (a garbage line in a
+    metric file; text in a metrics row's value): the copy's URI."""
     src, uri = STORES[name]
     store = tmp_path / "store"
     shutil.copytree(src, store)
@@ -115,9 +113,18 @@ def test_histories_read_by_the_workers_give_the_same_site_and_warnings(tmp_path,
                 (key, run_id),
             )
         conn.close()
+    return uri.format(d=store)
+
+
+@pytest.mark.parametrize("name", ["sample", "sqlite-3.17.2"])
+def test_histories_read_by_the_workers_give_the_same_site_and_warnings(tmp_path, name):
+    """A first build with worker processes has them parse metric files (filemetrics) or read
+    SQLite histories (readers.pooled): same histories, same warnings (a damaged point) and the same
+    fingerprints (the next build finds nothing changed) as reading in the building process."""
+    uri = _with_a_damaged_point(tmp_path, name)
     results = {}
     for jobs in (1, 2):
-        options = BuildOptions(store=uri.format(d=store), out=str(tmp_path / f"site-{jobs}"), jobs=jobs)
+        options = BuildOptions(store=uri, out=str(tmp_path / f"site-{jobs}"), jobs=jobs)
         with SiteBuilder(options) as builder:
             results[jobs] = builder.build()
         with SiteBuilder(options) as builder:
@@ -131,26 +138,10 @@ def test_histories_read_by_the_workers_give_the_same_site_and_warnings(tmp_path,
 def test_a_tiny_budget_reports_each_damaged_point_once(tmp_path, name):
     """Runs summed up by the budget are read again only to be drawn: their warnings are not
     repeated (SQLite read them twice while counting, before)."""
-    src, uri = STORES[name]
-    store = tmp_path / "store"
-    shutil.copytree(src, store)
-    if name == "sample":
-        metric = next(p for p in sorted(store.glob("*/*/metrics/*")) if p.is_file())
-        with open(metric, "ab") as f:
-            f.write(b"not a point\n")
-    else:
-        import sqlite3
-
-        with sqlite3.connect(store / "mlflow.db") as conn:
-            run_id, key = conn.execute("SELECT run_uuid, key FROM metrics LIMIT 1").fetchone()
-            conn.execute(
-                "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, 'x', 5, ?, 9, 0)",
-                (key, run_id),
-            )
-        conn.close()
+    uri = _with_a_damaged_point(tmp_path, name)
     warnings = {}
     for budget in (None, 1):
-        with SiteBuilder(BuildOptions(store=uri.format(d=store), out=str(tmp_path / f"s{budget}"), jobs=1)) as b:
+        with SiteBuilder(BuildOptions(store=uri, out=str(tmp_path / f"s{budget}"), jobs=1)) as b:
             b.history_budget = budget
             warnings[budget] = b.build().warnings
     assert sum("not a point" in w for w in warnings[None]) == 1

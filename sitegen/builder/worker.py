@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen import charts
-from sitegen.entities import Experiment, MetricHistory, Run
+from sitegen.entities import Experiment, Run
+from sitegen.entities.budget import summaries
 from sitegen.render import series, urls
 from sitegen.render.export import history_csv, run_json
 from sitegen.render.pages import Pages, make_env
@@ -35,11 +36,7 @@ def run_chart_specs(run: Run, out_dir: str | Path, fmt: str = "svg") -> dict[str
 
 def stub(run: Run) -> Run:
     """A light copy for pages that only mention a run: latest metric values, no histories."""
-    latest = {}
-    for k, h in run.metrics.items():
-        p = h.latest
-        if p is not None:
-            latest[k] = MetricHistory.latest_only(k, p.step, p.timestamp, p.value, h.last_timestamp, h.count)
+    latest = {k: h for k, h in summaries(run.metrics).items() if len(h)}
     return dataclasses.replace(run, metrics=latest, artifacts=[], inputs=[], warnings=[])
 
 
