@@ -208,17 +208,3 @@ def assemble(
     if store.reader_state is not None:
         manifest["reader"] = store.reader_state
     return manifest
-
-
-def unchanged(plan, previous: dict | None) -> bool:
-    """True when this build redid nothing the site shows (every page kept as it was)."""
-    return (
-        not plan.full
-        and not plan.render_runs
-        and not plan.render_experiments
-        and not plan.render_logged_models
-        and not plan.render_traces
-        and set((previous or {}).get("traces", {})) == set(plan.trace_keys)
-        and set((previous or {}).get("experiments", {})) == set(plan.experiment_keys)
-        and set((previous or {}).get("models", {})) == set(plan.logged_model_keys)
-    )

@@ -182,8 +182,9 @@ class SiteBuilder:
             time.perf_counter() - t0,
         )
         work = self._plan(store, previous)
+        unchanged = nothing_to_make(work.plan, previous, work.pages_key)
         try:
-            if nothing_to_make(work.plan, previous, work.pages_key):  # at most the reader's state to keep
+            if unchanged:  # no page to make: at most the reader's state to keep
                 if store.reader_state != previous.get("reader") or self._scanner.used != previous.get("secrets"):
                     work.writer.commit(self._marker(work))
                 else:
@@ -199,9 +200,7 @@ class SiteBuilder:
             raise
         self._remember(store)
         result.runs_rendered = len(work.plan.render_runs)
-        result.unchanged = manifest.unchanged(work.plan, previous) and nothing_to_make(
-            work.plan, previous, work.pages_key
-        )
+        result.unchanged = unchanged
         for run in (r for e in store.experiments for r in e.runs):
             result.warnings.extend(f"run {run.run_id}: {w}" for w in run.warnings)
         for m in store.logged_models():
