@@ -122,3 +122,28 @@ def test_watch_and_serve_end_on_sigterm(big_store, tmp_path):
     assert proc.returncode == 130
     assert _wait(lambda: not any(_alive(w) for w in workers), 10), "workers outlived watch"
     assert (site / "index.html").is_file()
+
+
+def test_a_worker_whose_build_ended_before_it_started_ends_too(tmp_path):
+    """A build stopped while its pool was still starting has already handed the worker to init
+    when the worker's initializer runs: the worker watches the pid the build passed, so it ends
+    instead of waiting on its task queue for ever (CI once hung 60 s on such a worker's stderr)."""
+    code = """
+import os, sys, time
+build = os.getpid()
+worker = os.fork()
+if worker:
+    print(worker, flush=True)
+    os._exit(0)  # the build ends before its worker has started
+while os.getppid() == build:
+    time.sleep(0.01)
+from sitegen.builder.worker import _init_worker
+from sitegen.theme import theme_chain
+_init_worker(theme_chain(None), "t", "svg", False, build)
+time.sleep(60)  # waiting on its task queue
+os._exit(3)
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    worker = int(out.stdout)
+    assert _wait(lambda: not _alive(worker), 30), "the worker outlived the build that started it"

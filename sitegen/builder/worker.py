@@ -95,9 +95,9 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
     return len(specs)
 
 
-def _init_worker(chain: list[Path], title: str, chart_format: str, noindex: bool = False) -> None:
+def _init_worker(chain: list[Path], title: str, chart_format: str, noindex: bool, parent: int) -> None:
     global _pages
-    _watch_parent(os.getppid())
+    _watch_parent(parent)
     _pages = Pages(make_env(chain, noindex=noindex), title)
     if chart_format == "png":
         from sitegen.charts.png import warm
@@ -106,8 +106,11 @@ def _init_worker(chain: list[Path], title: str, chart_format: str, noindex: bool
 
 
 def _watch_parent(parent: int, every: float = 0.5) -> None:
-    """End this worker when the build that started it is gone (killed with -9, say): a worker
-    blocked on its task queue would otherwise live on, orphaned, holding memory."""
+    """End this worker when the build that started it (pid ``parent``) is gone (killed with -9,
+    say): a worker blocked on its task queue would otherwise live on, orphaned, holding memory
+    and the build's stderr. ``parent`` is the pid the build passed, not ``os.getppid()`` read
+    here: a build stopped while this worker was still starting has already handed it to init,
+    and watching init would keep it forever (seen in CI: SIGTERM right after the pool started)."""
     import threading
     import time
 
@@ -129,7 +132,7 @@ def make_pool(
     from concurrent.futures import ProcessPoolExecutor  # not needed by small incremental builds
 
     pool = ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init_worker, initargs=(chain, title, chart_format, noindex)
+        max_workers=jobs, initializer=_init_worker, initargs=(chain, title, chart_format, noindex, os.getpid())
     )
     # The first task starts the workers now (small, before the store is read), so their
     # imports and figure set-up overlap with reading instead of delaying the first chart.
