@@ -9,7 +9,9 @@ model, model version — missing, empty, corrupt or of a format this reader does
 
 import json
 import os
+import re
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -180,6 +182,35 @@ def model_version_missing_meta(root, ids):
     return path.parent, None, None
 
 
+def _pipe(path: Path) -> Path:
+    """Replace ``path`` by a named pipe nobody writes to: opening it to read would block for ever."""
+    if path.exists():
+        path.unlink()
+    os.mkfifo(path)
+    return path
+
+
+def metric_is_a_pipe(root, ids):
+    return _pipe(root / ids["a"] / ids["r1"] / "metrics" / "acc"), None, ("metrics", "acc")
+
+
+def param_is_a_pipe(root, ids):
+    return _pipe(root / ids["a"] / ids["r1"] / "params" / "batch"), None, ("params", "batch")
+
+
+def run_meta_is_a_pipe(root, ids):
+    return _pipe(root / ids["a"] / ids["r1"] / "meta.yaml"), "r1", None
+
+
+def artifact_is_a_pipe(root, ids):
+    folder = root / ids["a"] / ids["r1"] / "artifacts"
+    folder.mkdir(exist_ok=True)
+    _pipe(folder / "stream")
+    meta = folder.parent / "meta.yaml"  # its artifact URI names the intact store's folder: this one instead
+    meta.write_text(re.sub(r"(?m)^artifact_uri: .*$", f"artifact_uri: {folder.as_uri()}", meta.read_text()))
+    return f"run {ids['r1']}: artifact stream is not a file", None, None
+
+
 CASES = [
     exp_meta_missing,
     exp_meta_empty,
@@ -199,7 +230,19 @@ CASES = [
     logged_model_corrupt,
     registered_model_corrupt,
     model_version_missing_meta,
+    metric_is_a_pipe,
+    param_is_a_pipe,
+    run_meta_is_a_pipe,
+    artifact_is_a_pipe,
 ]
+
+
+class Hung(BaseException):  # not an OSError (as TimeoutError is), which the build would catch as unreadable
+    pass
+
+
+def _hung(signum, frame):
+    raise Hung("the build hung (blocked reading a named pipe?)")
 
 
 @pytest.mark.parametrize("damage", CASES, ids=[c.__name__ for c in CASES])
@@ -208,7 +251,12 @@ def test_one_warning_names_the_damage_and_the_rest_is_exact(intact, damage, tmp_
     store = tmp_path / "mlruns"
     shutil.copytree(root, store)
     named, left_out, lost = damage(store, ids)
-    result = build(BuildOptions(store=str(store), out=str(tmp_path / "site"), jobs=1))
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(60)  # a build blocked on a named pipe fails here instead of hanging the suite
+    try:
+        result = build(BuildOptions(store=str(store), out=str(tmp_path / "site"), jobs=1))
+    finally:
+        signal.alarm(0)
     new = [w.replace(str(store), str(root)) for w in result.warnings]
     new = [w for w in new if w not in base.warnings]
     assert len(new) == 1, new
@@ -236,6 +284,10 @@ def test_one_warning_names_the_damage_and_the_rest_is_exact(intact, damage, tmp_
             assert got == want
         elif rid == ids["r1"] and damage is run_status_unknown:
             assert json.loads(text)["status"] == "42"
+        elif rid == ids["r1"] and damage is artifact_is_a_pipe:
+            got, want = json.loads(text), json.loads(base_runs[rid])
+            assert got.pop("artifact_uri") != want.pop("artifact_uri")  # moved to the copy's folder
+            assert got == want  # the pipe is not listed
         elif rid == ids["r1"] and damage in (dataset_corrupt, dataset_input_missing_meta):
             assert text == base_runs[rid]  # run.json holds no datasets; the page drops it
         else:

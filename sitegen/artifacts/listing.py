@@ -10,6 +10,8 @@ from sitegen.artifacts.kinds import classify
 from sitegen.artifacts.locate import local_path, resolve_artifact_dir
 from sitegen.entities import ArtifactFile, Run
 
+MAX_DEPTH = 64  # artifact folders deeper than this are not listed (a symlink loop inside the run)
+
 
 def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[ArtifactFile]:
     """Files under ``root``, sorted by path. Symlinks that leave ``root`` are never followed."""
@@ -37,11 +39,15 @@ def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[Artifa
                 continue
             try:
                 if entry.is_dir():
-                    if depth < 64:
+                    if depth < MAX_DEPTH:
                         walk(entry.path, relpath + "/", depth + 1)
+                    elif warnings is not None:
+                        warnings.append(f"artifact folder {relpath} is {MAX_DEPTH} folders deep; its content left out")
                 elif entry.is_file():
                     st = entry.stat()
                     out.append(ArtifactFile(relpath, st.st_size, classify(relpath), mtime_ns=st.st_mtime_ns))
+                elif warnings is not None:  # a named pipe, socket or device: reading it would block or never end
+                    warnings.append(f"artifact {relpath} is not a file (a named pipe, socket or device); left out")
             except OSError as e:
                 if warnings is not None:
                     warnings.append(f"artifact {relpath}: unreadable ({e.strerror})")

@@ -41,13 +41,37 @@ def short(e: Exception) -> str:
     return text[0] if text else type(e).__name__
 
 
+_READ = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """The content of the store's file ``path``. Raises OSError if it cannot be read or is not a
+    regular file: a named pipe, socket or device in a store (left by a tool, or a mistake)
+    would otherwise block the build for ever or read without end. (Opened without blocking, so
+    opening a pipe returns at once; MLflow's own reader would hang there.)"""
+    import stat
+
+    fd = os.open(path, _READ)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            mode = st.st_mode
+            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise OSError(f"{kind}, not a file")
+        chunks = []
+        while chunk := os.read(fd, max(st.st_size + 1, 65536)):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_yaml(path: Path, warn: Warn, left_out: str = "skipped") -> dict | None:
     """``path`` parsed as a YAML mapping, or None after a warning naming the file, why it
     could not be read and ``left_out`` (what is therefore missing from the site)."""
     yaml, loader = _yaml_loader()
     try:
-        with open(path, "rb") as f:
-            data = yaml.load(f, Loader=loader)
+        data = yaml.load(read_bytes(path), Loader=loader)
     except (OSError, yaml.YAMLError) as e:
         warn(path, f"unreadable ({short(e)}); {left_out}")
         return None
@@ -78,8 +102,7 @@ def read_kv_folder(folder: Path, warn: Warn) -> dict[str, str]:
         for name in files:
             path = os.path.join(dirpath, name)
             try:
-                with open(path, "rb") as f:
-                    out[prefix + name] = f.read().decode("utf-8")
+                out[prefix + name] = read_bytes(path).decode("utf-8")
             except (OSError, UnicodeDecodeError) as e:
                 warn(path, f"unreadable ({short(e)}); this key is left out")
     return out
@@ -93,8 +116,7 @@ def metric_files(folder: Path, warn: Warn):
         for name in files:
             path = Path(dirpath, name)
             try:
-                with open(path, "rb") as f:
-                    data = f.read()
+                data = read_bytes(path)
             except OSError as e:
                 warn(path, f"unreadable ({short(e)}); this metric is left out")
                 continue
