@@ -12,7 +12,9 @@ each figure is compared with the cold build of the same turn, and medians are sh
   ``latest_metrics`` updated, as MLflow does);
 * the same three as whole ``trackreport build`` processes (wall time, start-up and imports
   included), with the bare interpreter (``python -c pass``) timed in the same turn: an
-  incremental CLI build's share of a cold one is (incremental - bare) / (cold - bare);
+  incremental CLI build's share of a cold one is (incremental - bare) / (cold - bare); the
+  CLI's imports alone (``python -c "import sitegen.cli"``: click and the pipeline's first
+  modules, nothing read) are timed likewise, the floor under any build process;
 * if a Python with ``mlflow`` is available (``--mlflow-python``), how long MLflow's own client
   takes to read the file store: ``search_runs`` over all experiments, then
   ``get_metric_history`` for every metric of every run (import time excluded); the store is
@@ -124,13 +126,13 @@ def _turns(kind: str, uri: str, sites: Path, manifest: dict, args, r: dict) -> N
         touched.append(lib.measure_build(uri, site, clean=False, jobs=args.jobs))
         if args.cli:
             r["phase"] = "CLI"
-            turn = {"bare": lib.bare_interpreter()}
+            turn = {"bare": lib.bare_interpreter(), "imports": lib.cli_imports()}
             site = sites / f"cli-{n}"
             turn["cold"] = lib.cli_build(uri, site, cold=True, jobs=args.jobs)
             turn["nochange"] = lib.cli_build(uri, site, cold=False, jobs=args.jobs)
             touch()
             turn["touched"] = lib.cli_build(uri, site, cold=False, jobs=args.jobs)
-            for what in ("nochange", "touched"):
+            for what in ("imports", "nochange", "touched"):
                 turn[what + "_share"] = (turn[what] - turn["bare"]) / (turn["cold"] - turn["bare"])
             cli.append(turn)
     r.pop("phase")
@@ -230,7 +232,8 @@ def _store_table(res: dict) -> str:
 
 
 def _cli_table(res: dict) -> str:
-    header = ["store", "python -c pass", "CLI cold", "CLI no change", "share", "CLI 1 run changed", "share"]
+    header = ["store", "python -c pass", "CLI imports", "share", "CLI cold", "CLI no change", "share"]
+    header += ["CLI 1 run changed", "share"]
     rows = []
     for kind, r in res["stores"].items():
         c = r.get("cli")
@@ -239,6 +242,8 @@ def _cli_table(res: dict) -> str:
                 [
                     kind,
                     f"{c['bare'] * 1000:.0f} ms",
+                    f"{c['imports'] * 1000:.0f} ms",
+                    f"{c['imports_share']:.1%}",
                     f"{c['cold']:.2f} s",
                     f"{c['nochange'] * 1000:.0f} ms",
                     f"{c['nochange_share']:.1%}",
@@ -274,7 +279,8 @@ def targets(res: dict) -> list[str]:
                 ("nochange", CLI_NOCHANGE, "with nothing changed"),
             ):
                 share = c[what + "_share"]
-                line(share <= limit, f"{kind}: CLI build {text}: {share:.1%} of a cold one (<= {limit:.0%})")
+                floor = f"; the CLI's imports alone: {c['imports_share']:.1%}"
+                line(share <= limit, f"{kind}: CLI build {text}: {share:.1%} of a cold one (<= {limit:.0%}{floor})")
         if (w["runs"], w["metrics"], w["steps"]) == LARGE_WORKLOAD and "cold" in r:
             peak = r["cold"]["max_rss_self_kb"] / 1024
             line(peak <= PEAK_RSS_MB, f"{kind}: peak memory of the building process {peak:.0f} MB (<= {PEAK_RSS_MB})")
@@ -315,7 +321,8 @@ def report(res: dict) -> str:
                 details.append(f"  {kind}: {what}, in order: {times} s")
         for t in r.get("cli", {}).get("turns", []):
             details.append(
-                f"  {kind}: CLI turn: bare {t['bare'] * 1000:.0f} ms, cold {t['cold']:.2f} s, "
+                f"  {kind}: CLI turn: bare {t['bare'] * 1000:.0f} ms, imports {t['imports'] * 1000:.0f} ms, "
+                f"cold {t['cold']:.2f} s, "
                 f"no change {t['nochange'] * 1000:.0f} ms, 1 run changed {t['touched'] * 1000:.0f} ms"
             )
     lines += ["", "Details:"] + details

@@ -172,6 +172,13 @@ def bare_interpreter() -> float:
     return min(_wall([sys.executable, "-c", "pass"]) for _ in range(3))
 
 
+def cli_imports() -> float:
+    """Wall time of ``python -c "import sitegen.cli"``, best of three: the interpreter and the
+    command line's own imports (click, the options, the build pipeline's first modules), nothing
+    read or written — the floor under any ``trackreport build`` process."""
+    return min(_wall([sys.executable, "-c", "import sitegen.cli"]) for _ in range(3))
+
+
 def cli_build(store_uri: str, out: Path, *, cold: bool, jobs: int | None) -> float:
     """Wall time of ``trackreport build`` in a new process: start-up, imports and all."""
     if cold:
