@@ -11,6 +11,9 @@ A build leaves in the site's marker file (``.trackreport-site``, written by the 
         "experiments": {experiment_id: key of its page},
         "models": {model_id: {"exp": experiment_id, "key": render key}},   # logged models
         "traces": {trace_id: [experiment_id, render key]},                   # MLflow 3 traces
+        "trace_data": {trace_id: {"exp": experiment_id, "fp": the reader's fingerprint,
+                                  "info": doc["info"] as published (redacted, hidden),
+                                  "redacted": Trace.redacted, "spans": SpanSummary}},
         "charts": {experiment_id: kept comparison charts (charts.compare)},
         "rows": {experiment_id: {row key: the row's HTML}},                  # runs tables
         "markdown": {text digest: sanitized HTML},                           # conversions
@@ -22,6 +25,12 @@ The next build reads it back (:func:`load`); readers get what they may reuse thr
 :class:`ManifestReuse`; the plan compares keys (``sitegen.builder.plan``); :func:`assemble`
 makes the next one. Values of ``latest`` that JSON cannot hold (NaN, ±inf) are their repr().
 A manifest of another format or version is not used: the build starts afresh.
+
+``trace_data`` keeps what pages list of each published trace whose reader gave it a
+fingerprint (its files or rows, as they were, settled): a next build with the same site key
+(so the same selection, redaction and hiding options) makes an unchanged trace from it
+without reading it (:meth:`ManifestReuse.get_trace`). It holds only published values, as
+``runs`` does.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ import math
 from pathlib import Path
 
 from sitegen.entities import DatasetInput, MetricHistory, Run, Store
+from sitegen.entities.traces import SpanSummary, Trace, from_doc
 from sitegen.version import __version__
 
 MANIFEST_FORMAT = 3
@@ -134,6 +144,7 @@ class ManifestReuse:
     def __init__(self, previous: dict | None, memory: dict | None = None, runs_kept: dict | None = None):
         self.runs = (previous or {}).get("runs", {})
         self.reader_state = (previous or {}).get("reader")
+        self.trace_data = (previous or {}).get("trace_data") or {}
         self.memory = memory or {}
         self.runs_kept = runs_kept or {}
 
@@ -161,6 +172,32 @@ class ManifestReuse:
         if old is None or old.get("fp") != fingerprint or "latest" not in old:
             return None
         return _latest(old), False
+
+    def get_trace(self, trace_id: str, experiment_id: str, fingerprint: str) -> Trace | None:
+        """An unchanged trace (same reader fingerprint) as the last build published it,
+        without its spans (``Trace.summary``); None when it changed or was not kept."""
+        entry = self.trace_data.get(trace_id) if fingerprint else None
+        if not isinstance(entry, dict) or entry.get("fp") != fingerprint or entry.get("exp") != experiment_id:
+            return None
+        try:
+            trace = from_doc({"info": entry["info"], "data": {"spans": []}}, fingerprint)
+            count, error, root, key = entry["spans"]
+            trace.summary = SpanSummary(int(count), bool(error), str(root), str(key))
+            trace.redacted = {str(k): str(v) for k, v in entry["redacted"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # a manifest from another version, or edited by hand: read the trace
+        return trace if trace.trace_id == trace_id and trace.experiment_id == experiment_id else None
+
+
+def trace_entry(trace: Trace, spans: SpanSummary) -> dict:
+    """What the next build keeps of a published trace (``trace_data``)."""
+    return {
+        "exp": trace.experiment_id,
+        "fp": trace.fingerprint,
+        "info": trace.doc.get("info"),
+        "redacted": trace.redacted,
+        "spans": list(spans),
+    }
 
 
 def kept_section(previous: dict | None, full: bool, section: str) -> dict:
@@ -194,6 +231,12 @@ def assemble(
         "experiments": dict(sorted(plan.experiment_keys.items())),
         "models": {mid: {"exp": e, "key": k} for mid, (e, k) in sorted(plan.logged_model_keys.items())},
         "traces": dict(sorted(plan.trace_keys.items())),
+        "trace_data": {
+            t.trace_id: trace_entry(t, plan.trace_spans[t.trace_id])
+            for e in store.experiments
+            for t in e.traces
+            if t.fingerprint and t.trace_id in plan.trace_spans and t.trace_id in plan.trace_keys
+        },
     }
     for rid in store.unreadable_runs:
         if previous and rid in previous.get("runs", {}):

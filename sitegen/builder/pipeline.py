@@ -312,6 +312,7 @@ class SiteBuilder:
         from sitegen.render.pages import RunRows
 
         store, writer, plan, options = work.store, work.writer, work.plan, self.options
+        traces.load_kept(store, plan, reader, traces.publisher(options, self._scanner, store.base_dir))
         # A few runs are drawn in-process: starting worker processes would cost more.
         pool = self._pool or (self.pool() if len(plan.render_runs) > INLINE_RUNS else None)
         generators.remove_stale(writer, store)

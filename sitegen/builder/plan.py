@@ -31,6 +31,7 @@ class Plan:
     full: bool = True
     trace_keys: dict[str, list] = field(default_factory=dict)  # trace_id → [exp, key] (builder.traces)
     render_traces: list = field(default_factory=list)  # traces whose pages are made
+    trace_spans: dict = field(default_factory=dict)  # trace_id → SpanSummary (builder.traces)
 
 
 def _logged(m: LoggedModel) -> tuple:
@@ -119,7 +120,7 @@ def make_plan(
             )
     usable = manifest.usable(previous, site_key)
     plan = Plan(site_key, run_keys, exp_keys, logged_model_keys, full=not usable)
-    plan.trace_keys, plan.render_traces = traces.plan_traces(store, previous, usable)
+    plan.trace_keys, plan.render_traces, plan.trace_spans = traces.plan_traces(store, previous, usable)
     old_runs = previous.get("runs", {}) if usable else {}
     old_exps = previous.get("experiments", {}) if usable else {}
     old_models = previous.get("models", {}) if usable else {}

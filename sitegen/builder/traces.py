@@ -7,6 +7,10 @@ trace's row); per trace ``traces/<trace_id>/index.html``, ``trace.json`` (the tr
 ``to_dict()`` document, strict JSON) and ``trace.js`` (the same document as a data file),
 remade only when the trace's key changes (:func:`trace_key`: its document, as redacted, and
 what its page shows around it). Folders of traces that are gone are removed.
+
+A trace kept from the last build (``Trace.loaded`` False: its spans not read) has its key
+from its span summary; when its page must be made all the same (its experiment or run was
+renamed), :func:`load_kept` reads it again whole and publishes it as the read stage does.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from sitegen.digests import digest
 from sitegen.entities import Experiment, Store
-from sitegen.entities.traces import Trace, newest_first
+from sitegen.entities.traces import SpanSummary, Trace, newest_first
 from sitegen.render import urls
 from sitegen.render.rundata import data_script
 from sitegen.writer import SiteWriter
@@ -52,26 +56,102 @@ def _runs(exp: Experiment) -> dict:
     return {r.run_id: r for r in exp.runs}
 
 
-def trace_key(trace: Trace, exp: Experiment, run) -> str:
-    """What a trace's page shows: its document, the experiment's name and its run (or None)."""
+def spans_digest(trace: Trace) -> str:
+    """A key of the trace's spans as published (``doc["data"]["spans"]``); a kept trace's
+    from its summary."""
+    if trace.summary is not None:
+        return trace.summary.digest
+    spans = (trace.doc.get("data") or {}).get("spans") or []
+    return digest(json.dumps(spans, sort_keys=True, allow_nan=True, default=str))
+
+
+def span_summary(trace: Trace) -> SpanSummary:
+    """What the next build keeps of a loaded trace's spans (``Trace.summary``)."""
+    if trace.summary is not None:
+        return trace.summary
+    root = next((s for s in trace.spans if s.parent_id is None), None)
+    return SpanSummary(
+        len(trace.spans),
+        any(s.status_code == "ERROR" for s in trace.spans),
+        root.name if root else "",
+        spans_digest(trace),
+    )
+
+
+def trace_key(trace: Trace, exp: Experiment, run, spans: str | None = None) -> str:
+    """What a trace's page shows: its document (``spans``: its :func:`spans_digest`, if known),
+    the experiment's name and its run (or None)."""
     return digest(
-        json.dumps(trace.doc, sort_keys=True, allow_nan=True, default=str),
+        json.dumps(trace.doc.get("info"), sort_keys=True, allow_nan=True, default=str),
+        spans_digest(trace) if spans is None else spans,
         exp.name,
         (run.run_id, run.display_name) if run else None,
     )
 
 
-def plan_traces(store: Store, previous: dict | None, usable: bool) -> tuple[dict, list[Trace]]:
-    """({trace_id: [experiment_id, key]}, traces whose pages must be made)."""
-    keys, todo = {}, []
+def publisher(options, scanner, store_dir: str | None):
+    """``publish(traces)`` for :func:`load_kept`: redaction and hiding as the read stage
+    applies them (``options``: BuildOptions, ``scanner``: the build's secrets.Scanner)."""
+    from sitegen.safety import privacy
+    from sitegen.safety.redact import Redactor
+
+    def publish(found: list[Trace]) -> list[Trace]:
+        if not options.no_redact:
+            try:
+                found = Redactor(scanner, options.redact_key).traces(found)
+            finally:
+                scanner.close()
+        return privacy.hide_traces(found, store_dir, paths=options.hide_paths, users=options.hide_users)
+
+    return publish
+
+
+def load_kept(store: Store, plan, reader, publish) -> None:
+    """Read again whole the kept traces whose pages ``plan`` makes (the reader's
+    ``load_traces(traces)`` → {trace id: the trace as read}); ``publish(traces)`` → the traces
+    redacted and hidden as the read stage does (:func:`publisher`). They replace the kept ones
+    in their experiment and in the plan (their keys again from what was read); one that cannot
+    be read again (warned about by the reader) gets no page and no key, so the next build
+    reads it again."""
+    kept = [t for t in plan.render_traces if not t.loaded]
+    if not kept:
+        return
+    load = getattr(reader, "load_traces", None)
+    found = load(kept) if load is not None else {}
+    fresh = {t.trace_id: t for t in publish([found[t.trace_id] for t in kept if t.trace_id in found])}
+    for exp in store.experiments:
+        if any(t.trace_id in fresh for t in exp.traces):
+            exp.traces = [fresh.get(t.trace_id, t) for t in exp.traces]
+            runs = _runs(exp)
+            for t in exp.traces:
+                if t.trace_id in fresh:
+                    plan.trace_spans[t.trace_id] = spans = span_summary(t)
+                    key = trace_key(t, exp, runs.get(t.run_id or ""), spans.digest)
+                    plan.trace_keys[t.trace_id] = [exp.experiment_id, key]
+    todo = []
+    for t in plan.render_traces:
+        if t.loaded:
+            todo.append(t)
+        elif t.trace_id in fresh:
+            todo.append(fresh[t.trace_id])
+        else:
+            plan.trace_keys.pop(t.trace_id, None)
+    plan.render_traces = todo
+
+
+def plan_traces(store: Store, previous: dict | None, usable: bool) -> tuple[dict, list[Trace], dict]:
+    """({trace_id: [experiment_id, key]}, traces whose pages must be made, {trace_id:
+    SpanSummary})."""
+    keys, todo, summaries = {}, [], {}
     old = (previous or {}).get("traces", {}) if usable else {}
     for exp in store.experiments:
         runs = _runs(exp)
         for t in exp.traces:
-            keys[t.trace_id] = [exp.experiment_id, trace_key(t, exp, runs.get(t.run_id or ""))]
+            summaries[t.trace_id] = spans = span_summary(t)
+            keys[t.trace_id] = [exp.experiment_id, trace_key(t, exp, runs.get(t.run_id or ""), spans.digest)]
             if old.get(t.trace_id) != keys[t.trace_id]:
                 todo.append(t)
-    return keys, todo
+    return keys, todo, summaries
 
 
 def traces_js(exp: Experiment) -> str:

@@ -26,13 +26,19 @@ derives them again, so ``trace.json`` (the doc) and the pages always agree. Sele
 trace belongs to its experiment (``Experiment.traces``); one logged in a run (metadata
 ``mlflow.sourceRun``) is published only if that run is (``--filter``), and the run lists it
 (``Run.traces``: rows as in ``traces.js``).
+
+A trace unchanged since the last build is *kept*: readers make it from the last build's
+manifest (its ``info`` as published, its redaction records and a :class:`SpanSummary`)
+without its spans (``loaded`` is False, ``doc["data"]["spans"]`` and ``spans`` are empty);
+lists and keys use the summary, and a build that must remake its page reads it again
+(``sitegen.builder.traces.load_kept``).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 SOURCE_RUN = "mlflow.sourceRun"  # trace metadata: the run the trace was logged in
 TRACE_NAME = "mlflow.traceName"  # trace tag: the root span's name
@@ -63,6 +69,15 @@ class Span:
         return round((self.end_time_ns - self.start_time_ns) / 1e6, 3)
 
 
+class SpanSummary(NamedTuple):
+    """What lists and keys need of a kept trace's spans (as published, i.e. redacted)."""
+
+    count: int  # how many spans
+    error: bool  # any span with status ERROR
+    root_name: str  # the first root span's name, "" without one
+    digest: str  # builder.traces.spans_digest of data.spans
+
+
 @dataclass(slots=True)
 class Trace:
     trace_id: str
@@ -82,6 +97,24 @@ class Trace:
     fingerprint: str = ""
     # Set by the redaction stage: "<where>" → why its value was replaced by "[redacted]".
     redacted: dict[str, str] = field(default_factory=dict)
+    # A kept trace (spans not loaded): what is known of its spans; None when loaded.
+    summary: Optional[SpanSummary] = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the spans are here (False for a trace kept from the last build)."""
+        return self.summary is None
+
+    @property
+    def span_count(self) -> int:
+        return len(self.spans) if self.summary is None else self.summary.count
+
+    def again(self) -> "Trace":
+        """The trace made anew from its ``doc`` after an edit of it (redaction, hidden paths),
+        keeping its fingerprint, redaction records and span summary."""
+        out = from_doc(self.doc, self.fingerprint)
+        out.redacted, out.summary = dict(self.redacted), self.summary
+        return out
 
     @property
     def run_id(self) -> Optional[str]:
@@ -90,11 +123,15 @@ class Trace:
     @property
     def name(self) -> str:
         """The root span's name (MLflow's ``mlflow.traceName`` tag), else the trace id."""
+        if self.summary is not None:
+            return self.tags.get(TRACE_NAME) or self.summary.root_name or self.trace_id
         root = next((s for s in self.spans if s.parent_id is None), None)
         return self.tags.get(TRACE_NAME) or (root.name if root else "") or self.trace_id
 
     @property
     def error(self) -> bool:
+        if self.summary is not None:
+            return self.state == "ERROR" or self.summary.error
         return self.state == "ERROR" or any(s.status_code == "ERROR" for s in self.spans)
 
     def tree(self) -> list[dict]:
@@ -120,7 +157,7 @@ class Trace:
             "tags": dict(sorted(self.tags.items())),
             "assessments": [assessment_row(a) for a in self.assessments],
             "run_id": self.run_id,
-            "span_count": len(self.spans),
+            "span_count": self.span_count,
             "error": self.error,
         }
 

@@ -138,6 +138,9 @@ class DatabaseStoreReader:
     def load_metrics(self, runs: list[Run]) -> None:
         self._sql.load_metrics([r for r in runs if not r.metrics_complete])
 
+    def load_traces(self, traces: list) -> dict:
+        return self._sql.load_traces(traces)
+
     def close(self) -> None:
         if self._conn is not None:
             try:

@@ -39,7 +39,7 @@ from sitegen.readers.filemeta import (
 from sitegen.readers.filemetrics import MetricFiles, parse_metric_lines  # noqa: F401  (its old home)
 from sitegen.readers.filemodels import read_logged_models, read_registry
 from sitegen.readers.filescan import SETTLED_NS, RunScanner
-from sitegen.readers.filetraces import read_traces
+from sitegen.readers.filetraces import TraceFolders
 
 # Folders inside an experiment that are not runs.
 _EXPERIMENT_CHILDREN = {"tags", "datasets", "models", "traces", "evaluation_datasets", "scorers"}
@@ -73,6 +73,7 @@ class FileStoreReader:
         self.root, self.uri, self.include_deleted = root, uri, include_deleted
         self._run_dirs: dict[str, Path] = {}
         self._scanner = RunScanner()
+        self._traces = TraceFolders(None, None, 0)
         self._warnings: list[str] = []
         # Full histories held while read() goes; beyond it, summaries (load_metrics reads again)
         self.budget = HistoryBudget(None)
@@ -90,6 +91,7 @@ class FileStoreReader:
         self._scanner = RunScanner(kept)
         kept_exps = state.get("experiments") if kept is not None else None
         kept_exps = kept_exps if isinstance(kept_exps, dict) else {}
+        self._traces = TraceFolders(state.get("traces") if kept is not None else None, reuse, self._scanner.now)
         self._experiments: dict[str, list] = {}  # folder → [state key, fields]: reader state
         self._run_dirs = {}
         self._warnings = store.warnings
@@ -122,7 +124,7 @@ class FileStoreReader:
                 continue
             seen[exp.experiment_id] = exp_dir
             exp.runs = self._read_runs(exp_dir, exp, warn, reuse, store.unreadable_runs)
-            exp.traces = read_traces(exp_dir / "traces", exp.experiment_id, warn)
+            exp.traces = self._traces.read(exp_dir / "traces", exp.experiment_id, warn)
             exp.logged_models = read_logged_models(
                 exp_dir / "models", exp.experiment_id, warn, self.include_deleted, store.unreadable_logged_models
             )
@@ -135,6 +137,7 @@ class FileStoreReader:
             "root": store.base_dir,
             "listings": self._scanner.listings,
             "experiments": self._experiments,
+            "traces": self._traces.state,
         }
         return store
 
@@ -164,6 +167,10 @@ class FileStoreReader:
             if not run.metrics_complete and run.run_id in self._run_dirs:
                 run.metrics = filemetrics.read_metrics(self._run_dirs[run.run_id] / "metrics", warn)
                 run.metrics_complete = True
+
+    def load_traces(self, traces: list) -> dict:
+        """Kept traces (``Trace.loaded`` False) read whole again: {trace id: Trace}."""
+        return self._traces.load(traces, self._warnings)
 
     def _parsed(self, run: Run, metrics: dict[str, MetricHistory], warnings: list[str]) -> None:
         run.metrics, run.metrics_complete = metrics, True

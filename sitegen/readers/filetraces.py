@@ -12,6 +12,7 @@
 The spans document is the trace's artifact (the tag ``mlflow.artifactLocation`` records its
 folder; a moved store has it beside trace_info.yaml). A trace still IN_PROGRESS may have no
 spans yet: it is shown without them. A damaged trace is one warning naming it.
+Unchanged traces are not read again (:class:`TraceFolders`).
 """
 
 from __future__ import annotations
@@ -23,56 +24,141 @@ from sitegen.artifacts.locate import local_path
 from sitegen.digests import digest
 from sitegen.entities.traces import Trace, from_doc, ms_from_rfc3339
 from sitegen.readers.filemeta import Warn, int_or_none, load_yaml, read_kv_folder, short
+from sitegen.readers.filescan import MAX_DEPTH, SETTLED_NS
 from sitegen.readers.tracedoc import TraceDocError, assessment_doc, info_doc, spans_from_json
 
 TRACE_DATA = "traces.json"
 
 
-def read_traces(folder: Path, experiment_id: str, warn: Warn) -> list[Trace]:
-    """Every readable trace under ``<exp>/traces``, in folder-name order."""
-    try:
-        entries = sorted((e for e in os.scandir(folder) if e.is_dir()), key=lambda e: e.name)
-    except OSError:
-        return []
-    out = []
-    for entry in entries:
-        trace = read_trace(Path(entry.path), experiment_id, warn)
-        if trace is not None:
-            out.append(trace)
-    return out
+class TraceFolders:
+    """Reads experiments' ``traces`` folders, keeping unchanged traces from the last build.
 
+    A trace's fingerprint is the size, mtime and ctime of every file and folder in its folder
+    (a folder's times change when an entry is added, removed or renamed), and of its spans
+    file when that lies elsewhere (``mlflow.artifactLocation``; such a file is found by
+    reading, so it joins the fingerprint from the next build on). A trace whose fingerprint
+    is the one the last build published it with (``reuse.get_trace``) is made from the
+    manifest without being read; any other is read whole. A trace is offered for keeping
+    only when every timestamp of it was older than ``SETTLED_NS`` when the build began (a
+    file rewritten in the same clock tick keeps its times), it is not IN_PROGRESS, and it
+    was read without a warning (so a damaged trace is named in every build)."""
 
-def _fingerprint(trace_dir: Path) -> str:
-    stats = []
-    for dirpath, _dirs, files in os.walk(trace_dir):
-        for name in sorted(files):
-            try:
-                st = os.stat(os.path.join(dirpath, name))
-            except OSError:
+    def __init__(self, kept: dict | None, reuse, now_ns: int):
+        # "<experiment folder>/<trace folder>" → [fingerprint or "", spans file elsewhere or None]
+        self.kept = kept if isinstance(kept, dict) else {}
+        self.reuse, self.now = reuse, now_ns
+        self.state: dict[str, list] = {}  # this build's, for the next (reader state)
+        self.dirs: dict[str, tuple[Path, str]] = {}  # trace id → (its folder, experiment id)
+
+    def read(self, folder: Path, experiment_id: str, warn: Warn) -> list[Trace]:
+        """Every readable trace under ``<exp>/traces``, in folder-name order."""
+        try:
+            entries = sorted((e for e in os.scandir(folder) if e.is_dir()), key=lambda e: e.name)
+        except OSError:
+            return []
+        get = getattr(self.reuse, "get_trace", None)
+        out = []
+        for entry in entries:
+            name = f"{folder.parent.name}/{entry.name}"
+            old = self.kept.get(name)
+            elsewhere = old[1] if type(old) is list and len(old) == 2 and isinstance(old[1], str) else None
+            key, settled = trace_state(entry.path, elsewhere, self.now)
+            trace = get(entry.name, experiment_id, key) if get is not None else None
+            if trace is None:
+                trace, elsewhere = self._read(Path(entry.path), experiment_id, warn, key if settled else "", elsewhere)
+            if trace is not None:
+                self.state[name] = [trace.fingerprint, elsewhere]
+                self.dirs[trace.trace_id] = (Path(entry.path), experiment_id)
+                out.append(trace)
+        return out
+
+    def _read(self, trace_dir: Path, experiment_id: str, warn: Warn, key: str, elsewhere: str | None):
+        """(the trace read whole or None, its spans file when elsewhere); the trace's
+        fingerprint is ``key`` if it may be kept, else ""."""
+        before = len(warn.sink)
+        trace, spans = read_trace(trace_dir, experiment_id, warn)
+        if trace is None:
+            return None, None
+        outside = str(spans) if spans is not None and spans.parent.parent != trace_dir else None
+        if len(warn.sink) > before or trace.state == "IN_PROGRESS" or outside != elsewhere:
+            key = ""  # a spans file found elsewhere only now: its times join from the next build
+        trace.fingerprint = key
+        return trace, outside
+
+    def load(self, traces: list[Trace], warnings: list[str]) -> dict[str, Trace]:
+        """The given (kept) traces read whole again: {trace id: trace}; one that cannot be
+        read is left out, with a warning."""
+        out = {}
+        for t in traces:
+            where = self.dirs.get(t.trace_id)
+            if where is None:
                 continue
-            stats.append((os.path.relpath(os.path.join(dirpath, name), trace_dir), st.st_size, st.st_mtime_ns))
-    return digest(sorted(stats))
+            before = len(warnings)
+            trace, _spans = read_trace(where[0], where[1], Warn(warnings))
+            if trace is not None:  # its fingerprint was taken before this read: still its own
+                trace.fingerprint = t.fingerprint if len(warnings) == before else ""
+                out[t.trace_id] = trace
+        return out
 
 
-def read_trace(trace_dir: Path, experiment_id: str, warn: Warn) -> Trace | None:
+def trace_state(trace_dir: str, elsewhere: str | None, now_ns: int) -> tuple[str, bool]:
+    """A key of the trace's files and folders (names, sizes, mtimes, ctimes; and of the spans
+    file ``elsewhere``), and whether all of them were still for SETTLED_NS before ``now_ns``."""
+    parts, newest, stack = [], 0, [trace_dir]
+    cut = len(trace_dir)
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError:
+            parts.append(f"{folder[cut:]}/:?")
+            continue
+        parts.append(f"{folder[cut:]}/:{st.st_mtime_ns}:{st.st_ctime_ns}")
+        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    if folder.count("/") - trace_dir.count("/") < MAX_DEPTH:
+                        stack.append(e.path)
+                    continue
+                st = e.stat()
+            except OSError:
+                parts.append(f"{e.path[cut:]}:?")
+                continue
+            parts.append(f"{e.path[cut:]}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+    if elsewhere is not None:
+        try:
+            st = os.stat(elsewhere)
+            parts.append(f"{elsewhere}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+            newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+        except OSError:
+            parts.append(f"{elsewhere}:?")
+    parts.sort()
+    return digest(parts), newest < now_ns - SETTLED_NS
+
+
+def read_trace(trace_dir: Path, experiment_id: str, warn: Warn) -> tuple[Trace | None, Path | None]:
+    """(the trace in ``trace_dir``, or None with a warning; the spans file it was read from)."""
     info_path = trace_dir / "trace_info.yaml"
     if not info_path.is_file():
         warn(trace_dir, "no trace_info.yaml (a damaged or half-written trace?); trace left out")
-        return None
-    fingerprint = _fingerprint(trace_dir)
+        return None, None
     meta = load_yaml(info_path, warn, "trace left out")
     if meta is None:
-        return None
+        return None, None
     metadata = read_kv_folder(trace_dir / "request_metadata", warn)
     tags = read_kv_folder(trace_dir / "tags", warn)
     try:
         info = _info(meta, trace_dir.name, experiment_id, metadata, tags, _assessments(trace_dir, warn))
     except (TraceDocError, TypeError, ValueError, KeyError) as e:
         warn(info_path, f"not a trace's info ({short(e)}); trace left out")
-        return None
+        return None, None
     if info["trace_id"] != trace_dir.name:
         warn(info_path, f"records trace id {info['trace_id']!r}, not the folder's name; trace left out")
-        return None
+        return None, None
     spans: list = []
     data = _spans_file(trace_dir, tags)
     if data is None:
@@ -83,7 +169,7 @@ def read_trace(trace_dir: Path, experiment_id: str, warn: Warn) -> Trace | None:
             spans = spans_from_json(data.read_bytes())
         except (OSError, TraceDocError) as e:
             warn(data, f"unreadable spans ({short(e)}); the trace is shown without its spans")
-    return from_doc({"info": info, "data": {"spans": spans}}, fingerprint)
+    return from_doc({"info": info, "data": {"spans": spans}}), data
 
 
 def _spans_file(trace_dir: Path, tags: dict[str, str]) -> Path | None:

@@ -85,6 +85,13 @@ class SqliteStoreReader:
         finally:
             self._end_txn()
 
+    def load_traces(self, traces: list) -> dict:
+        self._begin()
+        try:
+            return self._sql.load_traces(traces)
+        finally:
+            self._end_txn()
+
     def _begin(self) -> None:
         if self._txn_start is None and self.conn is not None:
             self.conn.execute("BEGIN")
@@ -117,9 +124,10 @@ class SqlReader(SqlHistories):
         super().__init__(conn, schema, pause)
         # SQLite only: the last build's metric counts ({} for none yet), see sqlitedelta
         self.rowid_state = rowid_state
+        self._traces_of: tuple | None = None  # (store, experiments) the traces were read into
 
     def read(self, store: Store, include_deleted: bool, reuse=None) -> None:
-        conn, s = self.conn, self.s
+        conn, s, now_ns = self.conn, self.s, time.time_ns()
         q = s.q
         stage = s.col("experiments", "lifecycle_stage")
         live = "" if include_deleted or stage == "NULL" else f" WHERE {stage} IS NULL OR {stage} <> 'deleted'"
@@ -256,4 +264,14 @@ class SqlReader(SqlHistories):
             guarded(
                 store, "logged_models", "logged models", sqlmodels.read_logged_models, conn, s, exps, include_deleted
             )
-        sqltraces.read_traces(conn, s, store, exps)
+        kept = sqltraces.read_traces(conn, s, store, exps, reuse, now_ns)
+        if kept:  # a next build's reader state: the traces it may keep
+            store.reader_state = {**(store.reader_state or {}), "traces": kept}
+        self._traces_of = (store, exps)
+
+    def load_traces(self, traces: list) -> dict:
+        """Kept traces (``Trace.loaded`` False) read whole again: {trace id: Trace}."""
+        if self._traces_of is None:
+            return {}
+        store, exps = self._traces_of
+        return sqltraces.load_traces(self.conn, self.s, store, exps, traces)

@@ -15,20 +15,21 @@ way ``SqlAlchemyStore.get_trace`` does, on every schema revision that has ``trac
   store's folder).
 
 A row that cannot be read leaves its trace out (or its spans, or that assessment) with one
-warning naming it.
+warning naming it. Unchanged traces are not parsed again (:func:`read_traces`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from sitegen.artifacts.locate import local_path
-from sitegen.digests import digest
 from sitegen.entities import Experiment, Store
-from sitegen.entities.traces import TRACE_NAME, from_doc
+from sitegen.entities.traces import TRACE_NAME, Trace, from_doc
+from sitegen.readers.filescan import SETTLED_NS
 from sitegen.readers.sqlrows import texts
 from sitegen.readers.tracedoc import TraceDocError, assessment_doc, info_doc, span_doc, spans_from_json
 
@@ -53,12 +54,49 @@ _ASSESSMENT = (
 )
 
 
-def read_traces(conn, s, store: Store, exps: dict[str, Experiment]) -> None:
-    """Attach every readable trace of the experiments in ``exps`` (``Experiment.traces``)."""
+def read_traces(conn, s, store: Store, exps: dict[str, Experiment], reuse=None, now_ns: int = 0) -> dict[str, str]:
+    """Attach every readable trace of the experiments in ``exps`` (``Experiment.traces``);
+    returns {trace id: fingerprint} of the traces a next build may keep (reader state).
+
+    A trace's fingerprint covers all its rows (``trace_info``, tags, metadata, assessments,
+    spans: read, hashed, not parsed) and the size, mtime and ctime of a ``traces.json`` it
+    takes its spans from; one with the fingerprint the last build published it with
+    (``reuse.get_trace``) is made from the manifest without parsing anything. A trace is
+    offered for keeping only when it is not IN_PROGRESS, was read without a warning, and its
+    spans file (if any) was still for ``SETTLED_NS`` (``now_ns``: when the build began)."""
+    get = getattr(reuse, "get_trace", None)
+    state = {}
+    for tid, parts, spans, key in _rows(conn, s, exps, store.base_dir, now_ns, None):
+        trace = get(tid, str(parts["row"][1]), key) if get is not None and key else None
+        if trace is None:
+            trace = _trace(tid, parts, spans, key, s, store)
+        if trace is not None and trace.experiment_id in exps:
+            if trace.fingerprint:
+                state[tid] = trace.fingerprint
+            exps[trace.experiment_id].traces.append(trace)
+    return state
+
+
+def load_traces(conn, s, store: Store, exps: dict[str, Experiment], traces: list) -> dict:
+    """The given (kept) traces read whole again: {trace id: Trace}; the fingerprint of each
+    stays the one it was kept with (taken before this read)."""
+    kept = {t.trace_id: t.fingerprint for t in traces}
+    out = {}
+    for tid, parts, spans, _key in _rows(conn, s, exps, store.base_dir, 0, kept):
+        before = len(store.warnings)
+        trace = _trace(tid, parts, spans, kept[tid], s, store)
+        if trace is not None:
+            trace.fingerprint = kept[tid] if len(store.warnings) == before else ""
+            out[tid] = trace
+    return out
+
+
+def _rows(conn, s, exps: dict, base_dir: str | None, now_ns: int, only: dict | None):
+    """(trace id, its rows, its span rows, its fingerprint or "" if not to be kept) of each
+    trace of ``exps`` (of ``only``'s ids, if given)."""
     if "trace_info" not in s.tables:
         return
     q = s.q
-    warn = store.warnings.append
     cols = [s.col("trace_info", c) for c in _INFO]
     infos: dict[str, dict] = {}
     for row in texts(
@@ -67,7 +105,7 @@ def read_traces(conn, s, store: Store, exps: dict[str, Experiment]) -> None:
             f" FROM {q('trace_info')} ORDER BY {q('timestamp_ms')} DESC, {q('request_id')}"
         )
     ):
-        if str(row[1]) in exps:
+        if str(row[1]) in exps and (only is None or row[0] in only):
             infos[row[0]] = {"row": row, "tags": {}, "metadata": {}, "assessments": []}
     if not infos:
         return
@@ -85,24 +123,50 @@ def read_traces(conn, s, store: Store, exps: dict[str, Experiment]) -> None:
                 infos[row[0]]["assessments"].append(row[1:])
     spans = _span_rows(conn, s, infos) if "spans" in s.tables else {}
     for tid, parts in infos.items():
-        try:
-            doc_info = _info(tid, parts, s, warn)
-        except (TraceDocError, TypeError, ValueError, OverflowError) as e:
-            warn(f"trace_info table: trace {tid} cannot be read ({e}); trace left out")
-            continue
-        span_docs, fp = _spans(tid, doc_info, spans.get(tid), store.base_dir, warn)
-        trace = from_doc(
-            {"info": doc_info, "data": {"spans": span_docs}},
-            digest(
-                repr(parts["row"]),
-                sorted(parts["tags"].items()),
-                sorted(parts["metadata"].items()),
-                [repr(a) for a in parts["assessments"]],
-                fp,
-            ),
-        )
-        if trace.experiment_id in exps:
-            exps[trace.experiment_id].traces.append(trace)
+        rows = spans.get(tid)
+        source, settled = _source(parts["tags"], base_dir, now_ns)
+        text = repr((parts["row"], sorted(parts["tags"].items()), sorted(parts["metadata"].items())))
+        h = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12)
+        h.update(repr((parts["assessments"], rows, source)).encode("utf-8", "surrogatepass"))
+        keep = settled and parts["row"][3] != "IN_PROGRESS"
+        yield tid, parts, rows, h.hexdigest() if keep else ""
+
+
+def _source(tags: dict, base_dir: str | None, now_ns: int) -> tuple[str, bool]:
+    """Where the trace's spans come from, for its fingerprint (the spans file's path, size,
+    mtime and ctime), and whether that file was still for SETTLED_NS before ``now_ns``."""
+    if tags.get("mlflow.trace.spansLocation") in ("TRACKING_STORE", "ARCHIVE_REPO"):
+        return "", True
+    path = _spans_path(tags, base_dir)
+    if path is None:
+        return "", True
+    try:
+        st = path.stat()
+    except OSError:
+        return f"{path}:?", True
+    settled = max(st.st_mtime_ns, st.st_ctime_ns) < now_ns - SETTLED_NS
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}", settled
+
+
+def _spans_path(tags: dict, base_dir: str | None) -> Path | None:
+    folder = local_path(tags.get("mlflow.artifactLocation") or "")
+    if folder is not None and not folder.is_absolute() and base_dir:
+        folder = Path(base_dir) / folder
+    return folder / "traces.json" if folder is not None else None
+
+
+def _trace(tid: str, parts: dict, rows: list | None, key: str, s, store: Store) -> Trace | None:
+    """The trace of its rows, parsed (None, with a warning, if its info cannot be read); its
+    fingerprint is ``key``, or "" when reading it warned."""
+    warn = store.warnings.append
+    before = len(store.warnings)
+    try:
+        doc_info = _info(tid, parts, s, warn)
+    except (TraceDocError, TypeError, ValueError, OverflowError) as e:
+        warn(f"trace_info table: trace {tid} cannot be read ({e}); trace left out")
+        return None
+    span_docs = _spans(tid, doc_info, rows, store.base_dir, warn)
+    return from_doc({"info": doc_info, "data": {"spans": span_docs}}, key if len(store.warnings) == before else "")
 
 
 def _span_rows(conn, s, infos: dict) -> dict[str, list]:
@@ -195,34 +259,30 @@ def _assessment(tid: str, a: dict) -> dict:
     )
 
 
-def _spans(tid: str, info: dict, rows: list | None, base_dir: str | None, warn) -> tuple[list, str]:
-    """(span docs, fingerprint of where they came from)."""
+def _spans(tid: str, info: dict, rows: list | None, base_dir: str | None, warn) -> list:
+    """The trace's span docs (from the spans table's rows, or its traces.json)."""
     tags = info.get("tags") or {}
     where = tags.get("mlflow.trace.spansLocation")
     if where == "TRACKING_STORE":
         rows = sorted(rows or [], key=lambda r: (0 if r[1] is None else 1, int(r[2])))
         try:
-            return [span_doc(json.loads(r[0])) for r in rows if r[0] != ""], repr(rows)
+            return [span_doc(json.loads(r[0])) for r in rows if r[0] != ""]
         except (TraceDocError, ValueError) as e:
             warn(f"spans table: a span of trace {tid} cannot be read ({e}); the trace is shown without its spans")
-            return [], repr(rows)
+            return []
     if where == "ARCHIVE_REPO":
         warn(f"trace {tid}: its spans were archived (mlflow.trace.spansLocation); the trace is shown without them")
-        return [], ""
-    folder = local_path(tags.get("mlflow.artifactLocation") or "")
-    if folder is not None and not folder.is_absolute() and base_dir:
-        folder = Path(base_dir) / folder
-    path = folder / "traces.json" if folder is not None else None
+        return []
+    path = _spans_path(tags, base_dir)
     if path is None or not path.is_file():
         if info.get("state") != "IN_PROGRESS":
             warn(
                 f"trace {tid}: its spans (traces.json in {tags.get('mlflow.artifactLocation')!r}) "
                 "were not found; the trace is shown without them"
             )
-        return [], ""
+        return []
     try:
-        st = path.stat()
-        return spans_from_json(path.read_bytes()), f"{st.st_size}:{st.st_mtime_ns}"
+        return spans_from_json(path.read_bytes())
     except (OSError, TraceDocError) as e:
         warn(f"{path}: unreadable spans of trace {tid} ({e}); the trace is shown without them")
-        return [], ""
+        return []

@@ -78,8 +78,7 @@ def hide(store: Store, *, paths: bool, users: bool) -> None:
                         run.tags[key] = pseudonym(run.tags[key])
         for m in exp.logged_models:
             m.artifact_location = fix_path(m.artifact_location)
-        if paths or users:
-            exp.traces = [_hide_in_trace(t, fix_path, users) for t in exp.traces]
+        exp.traces = hide_traces(exp.traces, base, paths=paths, users=users)
     for model in store.registered_models:
         for v in model.versions:
             v.source = fix_path(v.source)
@@ -103,10 +102,19 @@ TRACE_PATH_METADATA = ("mlflow.source.name",)
 TRACE_USER_METADATA = ("mlflow.user",)
 
 
+def hide_traces(traces: list, store_dir: str | None, *, paths: bool, users: bool) -> list:
+    """The traces with --hide-paths and --hide-users applied (``traces`` itself when neither)."""
+    if not (paths or users):
+        return traces
+
+    def fix_path(v):
+        return hide_path(v, store_dir) if paths else v
+
+    return [_hide_in_trace(t, fix_path, users) for t in traces]
+
+
 def _hide_in_trace(trace, fix_path, users: bool):
     """The trace with its paths and users hidden in its document (so trace.json agrees)."""
-    from sitegen.entities.traces import from_doc
-
     info = trace.doc.get("info") or {}
     tags, metadata = info.get("tags") or {}, info.get("trace_metadata") or {}
     for key in TRACE_PATH_TAGS:
@@ -119,6 +127,4 @@ def _hide_in_trace(trace, fix_path, users: bool):
         for key in TRACE_USER_METADATA:
             if key in metadata:
                 metadata[key] = pseudonym(metadata[key])
-    out = from_doc(trace.doc, trace.fingerprint)
-    out.redacted = trace.redacted
-    return out
+    return trace.again()

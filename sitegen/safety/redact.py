@@ -47,7 +47,7 @@ class Redactor:
                     for name in ("source", "schema", "profile"):
                         self._field(ds, name, record=run.redacted, as_key=f"inputs.{i}.{name}")
                 self._files(run)
-            exp.traces = [redact_trace(t, self._credential, self.key_patterns) for t in exp.traces]
+            exp.traces = self.traces(exp.traces)
             for m in exp.logged_models:
                 self._mapping(m, "params", m.params)
                 self._mapping(m, "tags", m.tags)
@@ -61,6 +61,10 @@ class Redactor:
                 for name in ("description", "source", "run_link"):
                     self._field(v, name)
         return count_redacted(store)
+
+    def traces(self, traces: list) -> list:
+        """The traces with their secrets replaced (``sitegen.safety.redact_traces``)."""
+        return [redact_trace(t, self._credential, self.key_patterns) for t in traces]
 
     def _credential(self, value) -> str | None:
         if not isinstance(value, str) or value == REDACTED:

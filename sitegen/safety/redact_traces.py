@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from sitegen.entities.traces import Trace, from_doc
+from sitegen.entities.traces import Trace
 from sitegen.safety.secrets import REDACTED, secret_key
 
 _JSON_REDACTED = json.dumps(REDACTED)
@@ -60,6 +60,6 @@ def redact_trace(trace: Trace, credential, key_patterns: tuple[str, ...]) -> Tra
                     found[f"{prefix}.{key}"] = w
     if not found:
         return trace
-    out = from_doc(trace.doc, trace.fingerprint)
-    out.redacted = {**trace.redacted, **found}
+    out = trace.again()
+    out.redacted.update(found)
     return out
