@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import js_errors
+from test_traces import forget_experiment
 
 pytestmark = pytest.mark.browser
 
@@ -113,6 +114,7 @@ def _write_traces(uri: str) -> tuple[str, dict]:
         return exp, ids
     finally:
         mlflow.set_tracking_uri(before)
+        forget_experiment()
 
 
 @pytest.fixture(scope="module")

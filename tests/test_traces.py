@@ -21,6 +21,16 @@ from sitegen import BuildOptions, build
 SECRET = "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCD"
 
 
+def forget_experiment() -> None:
+    """Undo ``mlflow.set_experiment``: its experiment (kept in a global and in
+    MLFLOW_EXPERIMENT_ID) is of a test's store, and a later ``start_run`` elsewhere in the
+    same process would look for it there."""
+    import mlflow.tracking.fluent
+
+    mlflow.tracking.fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+
+
 def _write(uri: str, artifacts: Path | None = None) -> dict:
     """Traces logged by MLflow into the store at ``uri``; returns ids."""
     import mlflow
@@ -75,6 +85,7 @@ def _write(uri: str, artifacts: Path | None = None) -> dict:
         mlflow.log_expectation(trace_id=failed, name="expected_answer", value={"answer": 42})
     finally:
         mlflow.set_tracking_uri(None)
+        forget_experiment()
     return {"exp": eid, "run": run.info.run_id, "other": other.info.run_id, "outside": outside, "inside": inside,
             "failed": failed}  # fmt: skip
 
@@ -276,6 +287,7 @@ def test_incremental_build_remakes_only_the_new_trace_and_the_list(stores, tmp_p
         mlflow.flush_trace_async_logging()
     finally:
         mlflow.set_tracking_uri(None)
+        forget_experiment()
     result = build(BuildOptions(store=str(root), out=str(site), jobs=1))
     assert not result.warnings, result.warnings
     after = _stats(traces_dir)
