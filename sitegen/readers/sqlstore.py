@@ -25,6 +25,7 @@ from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
 from sitegen.readers import sqlitedelta, sqlmodels, sqltraces
 from sitegen.readers.sqlhistories import SqlHistories
+from sitegen.readers.sqlitehot import RolledBackCopy, needs_rollback
 from sitegen.readers.sqlrows import fingerprint, guarded, read_inputs, texts, to_int
 from sitegen.readers.sqlschema import _connect_readonly, _Schema
 
@@ -44,26 +45,35 @@ class SqliteStoreReader:
         self._txn_start: float | None = None  # when the open read transaction began
         self.budget = HistoryBudget(None)  # see sitegen.entities.budget
         self.pool = None  # worker processes a first build lends for reading histories
+        self._copy: RolledBackCopy | None = None  # set while a hot journal's store is read from a copy
 
     def read(self, reuse=None) -> Store:
         self.close()
         state = getattr(reuse, "reader_state", None)
         state = state if isinstance(state, dict) and state.get("db") == str(self.path.resolve()) else None
         try:
-            self.conn = _connect_readonly(self.path)
-            self._begin()
-            schema = _Schema.of_sqlite(self.conn)
+            read_path, schema = self._open(self.path)
         except sqlite3.DatabaseError as e:
-            self.close()
-            raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
+            if not needs_rollback(e):
+                self.close()
+                raise StoreError(f"cannot open SQLite store {self.path}: {e}") from e
+            try:  # a hot journal: read a private copy with the interrupted write rolled back
+                self.close()
+                self._copy = RolledBackCopy(self.path)
+                read_path, schema = self._open(self._copy.make())
+            except (OSError, sqlite3.DatabaseError) as e2:
+                self.close()
+                raise StoreError(f"cannot open SQLite store {self.path} (its last write was interrupted): {e2}") from e2
         try:
             missing = {"experiments", "runs"} - schema.tables
             if missing:
                 raise StoreError(f"not an MLflow database (no {', '.join(sorted(missing))} table): {self.path}")
             store = Store(uri=self.uri, kind="sqlite", base_dir=str(self.path.resolve().parent))
+            if self._copy is not None:
+                store.warnings.append(self._copy.warning)
             self._sql = SqlReader(self.conn, schema, rowid_state=state or {}, pause=self._pause)
             self._sql.budget = self.budget
-            self._sql.pool, self._sql.path = self.pool, str(self.path.resolve())
+            self._sql.pool, self._sql.path = self.pool, str(read_path)
             self._sql.release, self._sql.resume = self._end_txn, self._begin
             self._sql.read(store, self.include_deleted, reuse)
             if store.reader_state is not None:
@@ -74,6 +84,12 @@ class SqliteStoreReader:
             raise StoreError(f"cannot read SQLite store {self.path}: {e}") from e
         finally:
             self._end_txn()  # no lock is held between the reader's calls
+
+    def _open(self, path: Path) -> tuple[Path, _Schema]:
+        """Connect read-only to ``path`` and read its schema; raises sqlite3.DatabaseError."""
+        self.conn = _connect_readonly(path)
+        self._begin()
+        return path.resolve(), _Schema.of_sqlite(self.conn)
 
     def load_metrics(self, runs: list[Run]) -> None:
         runs = [r for r in runs if not r.metrics_complete]
@@ -114,6 +130,9 @@ class SqliteStoreReader:
         if self.conn is not None:
             self.conn.close()
         self.conn = None
+        if self._copy is not None:
+            self._copy.remove()
+            self._copy = None
 
 
 class SqlReader(SqlHistories):
