@@ -23,7 +23,7 @@ from pathlib import Path
 from sitegen.artifacts.locate import local_path
 from sitegen.digests import digest
 from sitegen.entities.traces import Trace, from_doc, ms_from_rfc3339
-from sitegen.readers.filemeta import Warn, int_or_none, load_yaml, read_kv_folder, short
+from sitegen.readers.filemeta import Warn, int_or_none, load_yaml, read_bytes, read_kv_folder, short
 from sitegen.readers.filescan import MAX_DEPTH, SETTLED_NS
 from sitegen.readers.tracedoc import TraceDocError, assessment_doc, info_doc, spans_from_json
 
@@ -166,7 +166,7 @@ def read_trace(trace_dir: Path, experiment_id: str, warn: Warn) -> tuple[Trace |
             warn(trace_dir / "artifacts" / TRACE_DATA, "missing; the trace is shown without its spans")
     else:
         try:
-            spans = spans_from_json(data.read_bytes())
+            spans = spans_from_json(read_bytes(data))
         except (OSError, TraceDocError) as e:
             warn(data, f"unreadable spans ({short(e)}); the trace is shown without its spans")
     return from_doc({"info": info, "data": {"spans": spans}}), data

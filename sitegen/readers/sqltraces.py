@@ -29,6 +29,7 @@ from pathlib import Path
 from sitegen.artifacts.locate import local_path
 from sitegen.entities import Experiment, Store
 from sitegen.entities.traces import TRACE_NAME, Trace, from_doc
+from sitegen.readers.filemeta import read_bytes
 from sitegen.readers.filescan import SETTLED_NS
 from sitegen.readers.sqlrows import texts
 from sitegen.readers.tracedoc import TraceDocError, assessment_doc, info_doc, span_doc, spans_from_json
@@ -282,7 +283,7 @@ def _spans(tid: str, info: dict, rows: list | None, base_dir: str | None, warn) 
             )
         return []
     try:
-        return spans_from_json(path.read_bytes())
+        return spans_from_json(read_bytes(path))
     except (OSError, TraceDocError) as e:
         warn(f"{path}: unreadable spans of trace {tid} ({e}); the trace is shown without them")
         return []
