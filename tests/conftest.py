@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,23 @@ def _work_in_tmp(tmp_path, monkeypatch):
     """Every test runs in its own folder: nothing (MLflow's default ./mlflow.db, a default
     ./site) is ever written into the checkout."""
     monkeypatch.chdir(tmp_path)
+
+
+def forget_experiment() -> None:
+    """Forget the experiment ``mlflow.set_experiment`` made active (a global of MLflow's fluent
+    API and MLFLOW_EXPERIMENT_ID): it is of one test's store, and a later ``mlflow.start_run``
+    in the same worker would look for it in its own store ("No Experiment with id=... exists")."""
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is not None:
+        fluent._active_experiment_id = None
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+
+
+@pytest.fixture(autouse=True)
+def _forget_active_experiment():
+    """Every test ends with no active MLflow experiment (forget_experiment)."""
+    yield
+    forget_experiment()
 
 
 def lonely_run(exp_dir: Path) -> Path:

@@ -9,8 +9,7 @@ import os
 from urllib.parse import quote
 
 import pytest
-from conftest import js_errors
-from test_traces import forget_experiment
+from conftest import forget_experiment, js_errors
 
 pytestmark = pytest.mark.browser
 

@@ -15,20 +15,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import forget_experiment
 
 from sitegen import BuildOptions, build
 
 SECRET = "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCD"
-
-
-def forget_experiment() -> None:
-    """Undo ``mlflow.set_experiment``: its experiment (kept in a global and in
-    MLFLOW_EXPERIMENT_ID) is of a test's store, and a later ``start_run`` elsewhere in the
-    same process would look for it there."""
-    import mlflow.tracking.fluent
-
-    mlflow.tracking.fluent._active_experiment_id = None
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
 
 
 def _write(uri: str, artifacts: Path | None = None) -> dict:
