@@ -187,8 +187,7 @@ def _bench_stores(label: str, wdir: Path, manifest: dict, args, mlflow_ok: bool)
                 points = manifest["points"] + turns[kind].touches  # each touch logged one point
                 if read and (read["runs"], read["points"]) != (runs, points):
                     problems.append(
-                        f"{kind}: MLflow read {read['runs']} runs / {read['points']} points, "
-                        f"expected {runs} / {points}"
+                        f"{kind}: MLflow read {read['runs']} runs / {read['points']} points, expected {runs} / {points}"
                     )
                 reads[kind].append(read)
         for kind in order:

@@ -2,9 +2,11 @@
 
 A build leaves in the site's marker file (``.trackreport-site``, written by the writer)::
 
-    {"generator": "trackreport", "version": str, "store": the store's URI without password,
+    {"generator": "trackreport", "version": str,
+     "store": the store's URI without password (left out with --hide-paths),
      "manifest": {
         "format": MANIFEST_FORMAT, "version": str, "site_key": str (theme + output options),
+        "build": str (the id of this build's private state, sitestate),
         "runs": {run_id: {"exp": experiment_id, "key": render key, "fp": store fingerprint,
                           "latest": {metric key: [step, timestamp ms, value, (last timestamp ms)]},
                           "run": run summary (every field the reader fills but histories)}},
@@ -17,9 +19,14 @@ A build leaves in the site's marker file (``.trackreport-site``, written by the 
         "charts": {experiment_id: kept comparison charts (charts.compare)},
         "rows": {experiment_id: {row key: the row's HTML}},                  # runs tables
         "markdown": {text digest: sanitized HTML},                           # conversions
-        "secrets": {value digest: kind of credential found, or ""},          # values scanned
-        "reader": the reader's own state (file listings and experiments, SQLite row counts),
         "pages": key of what the listing pages show (plan.pages_key)}}
+
+It holds only what the pages show (published, redacted, hidden values), since the marker goes
+wherever the site folder is copied. What else the next build needs — the reader's own state
+(listings, stats and meta.yaml of the whole store, SQLite row counts), the secret scanner's
+verdicts by value digest, and artifact URIs the site shows hidden or redacted (a run summary
+says ``"private_artifact_uri": true``) — is the site's private state, in the user's cache
+(:mod:`sitegen.builder.sitestate`), used only with the manifest of the same ``build`` id.
 
 The next build reads it back (:func:`load`); readers get what they may reuse through
 :class:`ManifestReuse`; the plan compares keys (``sitegen.builder.plan``); :func:`assemble`
@@ -38,13 +45,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import uuid
 from pathlib import Path
 
 from sitegen.entities import DatasetInput, MetricHistory, Run, Store
 from sitegen.entities.traces import SpanSummary, Trace, from_doc
 from sitegen.version import __version__
 
-MANIFEST_FORMAT = 3
+MANIFEST_FORMAT = 4  # 4: the reader's state and recorded artifact URIs moved to sitestate
 
 # What a build keeps of a run between processes, so that the next build need not read an
 # unchanged run's files again: everything the reader filled in except the histories.
@@ -77,15 +85,37 @@ def usable(previous: dict | None, site_key: str) -> bool:
 
 def run_summary(run: Run) -> dict:
     out = {name: getattr(run, name) for name in _SUMMARY_FIELDS}
-    if run.recorded_artifact_uri is not None:  # redacted or hidden on the site: found through this
-        out["artifact_uri"] = run.recorded_artifact_uri
+    if run.recorded_artifact_uri is not None:
+        # Hidden or redacted on the site: the URI as recorded (where the run's artifacts are
+        # found) is kept in the site's private state, not here (sitestate).
+        out["private_artifact_uri"] = True
     out["inputs"] = [[i.name, i.digest, i.source_type, i.source, i.schema, i.profile, i.tags] for i in run.inputs]
     return out
 
 
-def run_from_summary(data: dict, metrics: dict[str, MetricHistory], fingerprint: str) -> Run:
-    """The run ``run_summary`` described, with only the latest points of its metrics."""
-    run = Run(**{name: data[name] for name in _SUMMARY_FIELDS})
+def private_artifact_uris(store: Store) -> dict[str, str]:
+    """{run_id: artifact URI as recorded} of the runs whose URI the site shows hidden or
+    redacted: what sitestate keeps for ``run_from_summary``."""
+    return {
+        r.run_id: r.recorded_artifact_uri
+        for e in store.experiments
+        for r in e.runs
+        if r.recorded_artifact_uri is not None
+    }
+
+
+def run_from_summary(
+    data: dict, metrics: dict[str, MetricHistory], fingerprint: str, artifact_uri: str | None = None
+) -> Run:
+    """The run ``run_summary`` described, with only the latest points of its metrics
+    (``artifact_uri``: the recorded one, where the summary says it is kept privately).
+    Raises KeyError if the summary lacks a field or that URI."""
+    fields = {name: data[name] for name in _SUMMARY_FIELDS}
+    if data.get("private_artifact_uri"):
+        if artifact_uri is None:
+            raise KeyError("artifact_uri")
+        fields["artifact_uri"] = artifact_uri
+    run = Run(**fields)
     run.inputs = [DatasetInput(*fields) for fields in data["inputs"]]
     run.metrics, run.metrics_complete, run.fingerprint = metrics, False, fingerprint
     return run
@@ -141,9 +171,17 @@ class ManifestReuse:
     last read them (``runs_kept``, ``memory``: full histories), else the manifest's summaries
     with each metric's latest point. Also the reader's own state (``reader_state``)."""
 
-    def __init__(self, previous: dict | None, memory: dict | None = None, runs_kept: dict | None = None):
+    def __init__(
+        self,
+        previous: dict | None,
+        memory: dict | None = None,
+        runs_kept: dict | None = None,
+        private: dict | None = None,
+    ):
         self.runs = (previous or {}).get("runs", {})
-        self.reader_state = (previous or {}).get("reader")
+        private = private or {}  # sitestate.load: what goes with ``previous``
+        self.reader_state = private.get("reader")
+        self.artifact_uris = private.get("artifact_uris") or {}
         self.trace_data = (previous or {}).get("trace_data") or {}
         self.memory = memory or {}
         self.runs_kept = runs_kept or {}
@@ -158,7 +196,7 @@ class ManifestReuse:
         if old is None or old.get("fp") != fingerprint or "run" not in old or "latest" not in old:
             return None
         try:
-            return run_from_summary(old["run"], _latest(old), fingerprint)
+            return run_from_summary(old["run"], _latest(old), fingerprint, self.artifact_uris.get(folder))
         except (KeyError, TypeError, ValueError):
             return None  # a manifest from another version, or edited by hand: read the run
 
@@ -214,18 +252,17 @@ def per_experiment(store: Store, made: dict, old: dict) -> dict:
     }
 
 
-def assemble(
-    plan, store: Store, previous: dict | None, *, charts: dict, rows: dict, markdown: dict, secrets: dict
-) -> dict:
+def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: dict, markdown: dict) -> dict:
     """The manifest of this build: the plan's keys, run entries (unchanged ones as they
     were), what is known of runs and logged models unreadable right now (their pages are
     kept), the per-experiment sections (``charts``, ``rows``: this build's entries for the
-    experiments it redid) and the reader's state."""
+    experiments it redid)."""
     old_runs = (previous or {}).get("runs", {}) if not plan.full else {}
     runs = store.run_by_id()
     manifest = {
         "format": MANIFEST_FORMAT,
         "version": __version__,
+        "build": uuid.uuid4().hex,  # the id sitestate's private half is kept under
         "site_key": plan.site_key,
         "runs": {rid: run_entry(runs[rid], k, old_runs.get(rid)) for rid, k in sorted(plan.run_keys.items())},
         "experiments": dict(sorted(plan.experiment_keys.items())),
@@ -247,7 +284,4 @@ def assemble(
     manifest["charts"] = per_experiment(store, charts, kept_section(previous, plan.full, "charts"))
     manifest["rows"] = per_experiment(store, rows, kept_section(previous, plan.full, "rows"))
     manifest["markdown"] = markdown
-    manifest["secrets"] = secrets
-    if store.reader_state is not None:
-        manifest["reader"] = store.reader_state
     return manifest

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Callable
 # (Jinja2, charts, the worker pool, markdown) is imported where it is used, so that an
 # incremental build in a new process does not pay for it.
 from sitegen import artifacts
-from sitegen.builder import loggedmodels, manifest, traces
+from sitegen.builder import loggedmodels, manifest, sitestate, traces
 from sitegen.builder.plan import make_plan, nothing_to_make, pages_key
-from sitegen.builder.result import BuildResult
+from sitegen.builder.result import BuildResult, read_result
 from sitegen.builder.tree import relations
 from sitegen.config import BuildOptions
 from sitegen.digests import digest
@@ -40,7 +40,7 @@ from sitegen.process import BuildLock, checkpoint
 from sitegen.readers import StoreError, default_store_uri, explain_default_store, get_reader, redact, settle_ids
 from sitegen.render import urls
 from sitegen.safety import privacy
-from sitegen.safety.redact import Redactor, count_redacted
+from sitegen.safety.redact import Redactor
 from sitegen.safety.secrets import Scanner
 from sitegen.safety.select import select
 from sitegen.theme import fingerprint as theme_fingerprint
@@ -101,6 +101,7 @@ class SiteBuilder:
         self._runs_kept: dict[str, Run] = {}  # run_id → the run as last read
         self.artifact_roots: set[Path] = set()  # local folders artifacts are logged into (for watch)
         self._scanner = Scanner()  # values already scanned for credentials, and what was found
+        self._private: dict = {}  # the last build's private state (sitestate)
         self.history_budget: int | None = DEFAULT_POINTS  # metric points held as full histories
         self._budget = HistoryBudget(self.history_budget)
         self.home_paths = 0
@@ -155,6 +156,7 @@ class SiteBuilder:
         previous = None if options.clean else manifest.load(Path(options.out), MARKER)
         if not manifest.usable(previous, self.site_key()):
             previous = None  # another version, theme or output option: nothing of it is reused
+        self._private = sitestate.load(Path(options.out), previous.get("build")) if previous else {}
         if previous is None:
             self.pool()  # a cold build: let workers start (imports, figure) while the store is read
         try:
@@ -173,7 +175,7 @@ class SiteBuilder:
     def _build(self, reader, previous: dict | None, progress, t0: float) -> BuildResult:
         store = self._read(reader, previous)
         checkpoint("read")
-        result = self._result(store)
+        result = read_result(store, Path(self.options.out), self.uri, self.home_paths)
         log.debug(
             "read %d experiments, %d runs from %s in %.2f s",
             result.experiments,
@@ -184,15 +186,18 @@ class SiteBuilder:
         work = self._plan(store, previous)
         unchanged = nothing_to_make(work.plan, previous, work.pages_key)
         try:
-            if unchanged:  # no page to make: at most the reader's state to keep
-                if store.reader_state != previous.get("reader") or self._scanner.used != previous.get("secrets"):
-                    work.writer.commit(self._marker(work))
-                else:
-                    work.writer.abort()
+            if unchanged:  # no page to make: the site is left as it is, at most its private state kept
+                work.writer.abort()
+                if store.reader_state != self._private.get("reader") or self._scanner.used != self._private.get(
+                    "secrets"
+                ):
+                    self._keep_private(store, previous["build"])
             else:
                 self._render(work, reader, result, progress)
                 checkpoint("rendered")
-                work.writer.commit(self._marker(work))
+                marker = self._marker(work)
+                work.writer.commit(marker)
+                self._keep_private(store, marker["manifest"]["build"])
         except BaseException:
             for f in work.futures:
                 f.cancel()
@@ -220,7 +225,7 @@ class SiteBuilder:
         reader.budget = self._budget  # full histories held while reading; summaries beyond
         if hasattr(reader, "pool"):  # a first build's workers parse metric files meanwhile
             reader.pool = self._pool
-        store = reader.read(manifest.ManifestReuse(previous, self._memory, self._runs_kept))
+        store = reader.read(manifest.ManifestReuse(previous, self._memory, self._runs_kept, self._private))
         settle_ids(store)
         select(store, options.experiment, options.exclude_experiment, options.filter)  # the rest is not read on
         mark_stale_runs(store.experiments)
@@ -232,7 +237,7 @@ class SiteBuilder:
             max_size=options.max_artifact_size,
         )
         loggedmodels.attach_artifacts(store, artifacts_dir=options.artifacts, max_size=options.max_artifact_size)
-        self._scanner = Scanner((previous or {}).get("secrets") if previous else self._scanner.used)
+        self._scanner = Scanner(self._private.get("secrets") if previous else self._scanner.used)
         if not options.no_redact:  # before any renderer sees a value
             try:
                 Redactor(self._scanner, options.redact_key).store(store)
@@ -242,24 +247,6 @@ class SiteBuilder:
         privacy.hide(store, paths=options.hide_paths, users=options.hide_users)
         traces.link_traces(store)  # after redaction: runs list their traces' rows as published
         return store
-
-    def _result(self, store: Store) -> BuildResult:
-        runs = [r for e in store.experiments for r in e.runs]
-        result = BuildResult(
-            out=Path(self.options.out), store_uri=self.uri, experiments=len(store.experiments), runs=len(runs)
-        )
-        result.warnings.extend(store.warnings)
-        result.redacted = count_redacted(store)
-        result.home_paths = self.home_paths
-        with_uri = [r for r in runs if r.artifact_uri]
-        found_any = any(r.artifact_dir for r in with_uri) or any(m.artifact_dir for m in store.logged_models())
-        if not found_any and any(not artifacts.logged_nothing(r, store.base_dir) for r in with_uri):
-            # MLflow 3 runs often log only models, found apart
-            result.warnings.append(
-                f"no artifact folder was found for any of the {len(with_uri)} runs: "
-                "none were logged, or the store was moved (then pass --artifacts DIR)"
-            )
-        return result
 
     # ---- 2. plan ----
 
@@ -394,10 +381,22 @@ class SiteBuilder:
             charts={eid: compare.manifest_entry(c) for eid, c in work.comparisons.items()},
             rows={eid: r.used for eid, r in work.rows.items()},
             markdown=fmt.markdown_rendered(),
-            secrets=self._scanner.used,
         )
         made["pages"] = work.pages_key
-        return {"generator": "trackreport", "version": __version__, "store": redact(self.uri), "manifest": made}
+        marker = {"generator": "trackreport", "version": __version__}
+        if not self.options.hide_paths:
+            marker["store"] = redact(self.uri)
+        return {**marker, "manifest": made}
+
+    def _keep_private(self, store: Store, build_id: str) -> None:
+        """What the next build needs but the site must not show (sitestate)."""
+        sitestate.save(
+            Path(self.options.out),
+            build_id,
+            store.reader_state,
+            self._scanner.used,
+            manifest.private_artifact_uris(store),
+        )
 
     def _remember(self, store: Store) -> None:
         """What a next build in this process reuses: runs as read, with their full histories."""

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sitegen import artifacts
+from sitegen.entities import Store
+from sitegen.safety.redact import count_redacted
+
 
 @dataclass
 class BuildResult:
@@ -50,3 +54,22 @@ class BuildResult:
 def plural(n: int, noun: str) -> str:
     """ "1 run", "2 runs", "1,234 runs"."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def read_result(store: Store, out: Path, store_uri: str, home_paths: int) -> BuildResult:
+    """A build's result once its store is read: counts, the store's warnings, values redacted,
+    and a warning when no run's artifact folder was found (a moved store)."""
+    runs = [r for e in store.experiments for r in e.runs]
+    result = BuildResult(out=out, store_uri=store_uri, experiments=len(store.experiments), runs=len(runs))
+    result.warnings.extend(store.warnings)
+    result.redacted = count_redacted(store)
+    result.home_paths = home_paths
+    with_uri = [r for r in runs if r.artifact_uri]
+    found_any = any(r.artifact_dir for r in with_uri) or any(m.artifact_dir for m in store.logged_models())
+    if not found_any and any(not artifacts.logged_nothing(r, store.base_dir) for r in with_uri):
+        # MLflow 3 runs often log only models, found apart
+        result.warnings.append(
+            f"no artifact folder was found for any of the {len(with_uri)} runs: "
+            "none were logged, or the store was moved (then pass --artifacts DIR)"
+        )
+    return result
