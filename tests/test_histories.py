@@ -50,3 +50,38 @@ def test_a_last_line_without_line_end_waits_with_a_warning():
     assert len(said) == 1 and said[0][0] == "m/k" and "no line end" in said[0][1] and "0.6" in said[0][1]
     assert parse_metric_lines("k", b"1700000000000 0.5 0\n", "m/k", lambda p, m: said.append((p, m))).count == 1
     assert len(said) == 1  # a complete file: nothing to say
+
+
+def test_points_logged_with_a_dataset_keep_their_step(tmp_path, monkeypatch):
+    """MLflow 3 writes "<ts> <value> <step> <dataset name> <digest>" for a point logged with a
+    dataset, and its FileStore reads step 0 for every such line (file_store.py,
+    _get_metric_from_line), while a database store keeps the step. run.json from the file store
+    has the step written: what MlflowClient returns from a SQLite store of the same logging."""
+    import json
+
+    import mlflow
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    from sitegen import BuildOptions, build
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    histories = {}
+    for kind, uri in (("file", f"file://{tmp_path / 'mlruns'}"), ("sqlite", f"sqlite:///{tmp_path / 'm.db'}")):
+        mlflow.set_tracking_uri(uri)
+        try:
+            dataset = mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), name="evalset")
+            with mlflow.start_run() as run:
+                for step in (5, 10):
+                    mlflow.log_metric("acc", step / 10, step=step, dataset=dataset)
+        finally:
+            mlflow.set_tracking_uri(None)
+        history = MlflowClient(uri).get_metric_history(run.info.run_id, "acc")
+        histories[kind] = (run.info.run_id, [[m.step, m.value] for m in history])
+    rid, in_database = histories["sqlite"]
+    assert in_database == [[5, 0.5], [10, 1.0]]
+    metric_file = next((tmp_path / "mlruns").glob(f"0/{histories['file'][0]}/metrics/acc"))
+    assert [len(line.split()) for line in metric_file.read_text().splitlines()] == [5, 5]
+    build(BuildOptions(store=str(tmp_path / "mlruns"), out=str(tmp_path / "site"), jobs=1))
+    (doc,) = (tmp_path / "site").glob(f"experiments/*/runs/{histories['file'][0]}/run.json")
+    assert [[s, v] for s, _, v in json.loads(doc.read_text())["metrics"]["acc"]] == in_database
