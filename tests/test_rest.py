@@ -45,6 +45,35 @@ def test_rest_build_matches_client_and_database(server, tmp_path, monkeypatch):
     assert again.runs_rendered == 0
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*") if p.is_file()} == cached
     _check_histories_in_bulk(srv.url, tmp_path, monkeypatch)
+    _check_history_budget(srv.url, tmp_path)
+
+
+def _check_history_budget(url: str, tmp_path) -> None:
+    """Past the history budget the reader keeps runs summed up and the pipeline asks the server
+    for their histories again when it draws them: the same site (test_history_budget.py)."""
+    from test_history_budget import _build, _files
+
+    from sitegen.entities.budget import HistoryBudget
+    from sitegen.readers.rest import RestStoreReader
+
+    reader = RestStoreReader(url, include_deleted=True, cache_dir=tmp_path / "budget-cache")
+    try:
+        budget = reader.budget = HistoryBudget(20)
+        runs = [r for e in reader.read().experiments for r in e.runs]
+    finally:
+        reader.close()
+    held = [r for r in runs if r.metrics_complete]
+    assert held and any(not r.metrics_complete for r in runs)  # the store holds more than 20 points
+    assert sum(len(h) for r in held for h in r.metrics.values()) == 20 - budget.left
+
+    _build(url, tmp_path / "unlimited", None, jobs=1)
+    expected = _files(tmp_path / "unlimited")
+    assert any(k.endswith("series.js") for k in expected)
+    for jobs in (1, 2):
+        _build(url, tmp_path / f"tiny-{jobs}", 1, jobs=jobs)
+        got = _files(tmp_path / f"tiny-{jobs}")
+        assert got.keys() == expected.keys()
+        assert [k for k in expected if got[k] != expected[k]] == []
 
 
 def test_unreachable_server_is_one_line(tmp_path):

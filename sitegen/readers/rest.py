@@ -31,8 +31,9 @@ from sitegen.entities import (
     Run,
     Store,
 )
+from sitegen.entities.budget import HistoryBudget
 from sitegen.errors import StoreError
-from sitegen.readers.resthistory import Histories, bulk_orders_like_client, num
+from sitegen.readers.resthistory import BULK_RUNS, Histories, bulk_orders_like_client, num
 from sitegen.readers.resthttp import HttpClient, HttpError
 from sitegen.readers.resttraces import read_traces
 
@@ -60,6 +61,7 @@ class RestStoreReader:
         self._pool = ThreadPoolExecutor(CONCURRENCY)
         self._runs: dict[str, Run] = {}
         self.histories: Histories | None = None  # made on the first read (it asks the server)
+        self.budget = HistoryBudget(None)  # full histories held after read(); summaries beyond
 
     # ---- reading ----
     def read(self, reuse=None) -> Store:
@@ -90,7 +92,13 @@ class RestStoreReader:
                 else:
                     need.append(run)
         self._runs = {r.run_id: r for e in exps for r in e.runs}
-        self.load_metrics(need, force=True)
+        # A bulk request's worth of runs at a time, each kept whole only as the budget allows
+        # (the rest summed up: the pipeline asks for their histories again when it draws them).
+        for i in range(0, len(need), BULK_RUNS):
+            chunk = need[i : i + BULK_RUNS]
+            self.load_metrics(chunk, force=True)
+            for run in chunk:
+                self.budget.hold(run)
         list(self._pool.map(self._artifacts, list(self._runs.values())))
         self._logged_models(by_id)
         list(self._pool.map(self._model_artifacts, [m for e in exps for m in e.logged_models]))
