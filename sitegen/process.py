@@ -1,5 +1,6 @@
-"""A build as a process: one at a time per output folder (:class:`BuildLock`), and the test
-hook that kills it at named points (:func:`checkpoint`, tests/test_kill.py)."""
+"""A build as a process: one at a time per output folder (:class:`BuildLock`), private
+temporary folders removed however it ends (:func:`temporary_folder`), and the test hook that
+kills it at named points (:func:`checkpoint`, tests/test_kill.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import os
 from pathlib import Path
 
 from sitegen.errors import OutputError
+
+# Temporary folders of this process, removed by remove_temporary_folders (SIGTERM ends a
+# command with os._exit, which runs no finally: block).
+_temporary: set[str] = set()
 
 _KILL_AT = os.environ.get("TRACKREPORT_TEST_KILL_AT")  # "name[:n][@pause]" (tests/test_kill.py)
 _passed: dict[str, int] = {}
@@ -78,3 +83,59 @@ class BuildLock:
                 pass
             os.close(self._fd)  # releases the lock
             self._fd = None
+
+
+TEMP_PREFIX = "trackreport-"
+
+
+def temporary_folder(kind: str) -> Path:
+    """A new private folder ``<temp>/trackreport-<kind>-<pid>-…`` (mode 0700). It is removed by
+    :func:`remove_temporary_folder`, by the SIGTERM handler if the command is stopped, or —
+    if the process was killed outright — by the next process that asks for one of the same
+    kind (:func:`sweep`). Raises OSError."""
+    import tempfile
+
+    sweep(kind)
+    folder = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{kind}-{os.getpid()}-")
+    _temporary.add(folder)
+    return Path(folder)
+
+
+def remove_temporary_folder(folder: Path | str) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    _temporary.discard(str(folder))
+
+
+def remove_temporary_folders() -> None:
+    """Remove every temporary folder this process made (the SIGTERM handler calls it)."""
+    for folder in list(_temporary):
+        remove_temporary_folder(folder)
+
+
+def sweep(kind: str) -> None:
+    """Remove ``trackreport-<kind>-<pid>-…`` folders whose process no longer runs."""
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.gettempdir())
+    try:
+        entries = list(base.glob(f"{TEMP_PREFIX}{kind}-*-*"))
+    except OSError:
+        return
+    for folder in entries:
+        pid = folder.name[len(TEMP_PREFIX) + len(kind) + 1 :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True

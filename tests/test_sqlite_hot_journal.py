@@ -91,3 +91,72 @@ def test_once_rolled_back_the_store_is_read_in_place_again(interrupted_store, tm
     assert not (db.parent / "mlflow.db-journal").exists()
     result = build(BuildOptions(store=f"sqlite:///{db}", out=site, jobs=1))
     assert not any("journal" in w for w in result.warnings)
+
+
+def test_a_linked_database_is_rolled_back_with_the_journal_beside_its_file(tmp_path):
+    """SQLite keeps the journal beside the file a symbolic link leads to: that journal is the one
+    played back (the copy was made without it, publishing the interrupted write)."""
+    import mlflow
+
+    real, linked = tmp_path / "real", tmp_path / "store"
+    real.mkdir()
+    linked.mkdir()
+    mlflow.set_tracking_uri(f"sqlite:///{real / 'mlflow.db'}")
+    try:
+        with mlflow.start_run(experiment_id="0", run_name="committed") as run:
+            mlflow.log_metric("loss", 0.25)
+    finally:
+        mlflow.set_tracking_uri(None)
+    (linked / "mlflow.db").symlink_to(real / "mlflow.db")
+    assert subprocess.run([sys.executable, "-c", KILLED_WRITER, str(linked / "mlflow.db")]).returncode == -9
+    assert (real / "mlflow.db-journal").stat().st_size > 0 and not (linked / "mlflow.db-journal").exists()
+    result = build(BuildOptions(store=f"sqlite:///{linked / 'mlflow.db'}", out=str(tmp_path / "site"), jobs=1))
+    assert [w for w in result.warnings if "journal" in w][0].startswith(f"{real / 'mlflow.db-journal'}: ")
+    (page,) = (tmp_path / "site").glob(f"experiments/*/runs/{run.info.run_id}/run.json")
+    doc = json.loads(page.read_text())
+    assert doc["run_name"] == "committed" and [p[2] for p in doc["metrics"]["loss"]] == [0.25]
+
+
+def _copies(pid: int) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"trackreport-sqlite-{pid}-*"))
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_build_leaves_no_copy_behind(interrupted_store, tmp_path, signal_name):
+    """SIGTERM ends a command with os._exit (no finally: runs): its handler removes the copy. A
+    build killed outright leaves it, and the next build that makes a copy removes it."""
+    import os
+    import signal
+
+    db, _ = interrupted_store
+    root = Path(__file__).parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "TRACKREPORT_TEST_KILL_AT": "read@pause"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "sitegen",
+        "build",
+        "--store",
+        f"sqlite:///{db}",
+        "--out",
+        str(tmp_path / "a"),
+        "-j",
+        "1",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:  # the copy is being read from when the build pauses
+            if line.startswith("checkpoint read: paused"):
+                break
+        assert len(_copies(proc.pid)) == 1
+        proc.send_signal(getattr(signal, signal_name))
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        proc.stderr.close()
+    if signal_name == "SIGTERM":
+        assert proc.returncode == 130 and _copies(proc.pid) == []
+    else:
+        assert len(_copies(proc.pid)) == 1  # nothing ran: left behind
+        build(BuildOptions(store=f"sqlite:///{db}", out=str(tmp_path / "b"), jobs=1))
+        assert _copies(proc.pid) == []

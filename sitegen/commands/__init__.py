@@ -24,6 +24,9 @@ def stop_on_sigterm() -> None:
 
     def end(signum, frame):
         try:
+            from sitegen.process import remove_temporary_folders
+
+            remove_temporary_folders()  # a SQLite store's rolled-back copy (readers.sqlitehot)
             sys.stderr.write("interrupted (SIGTERM); the previous site (if any) was left as it was\n")
             sys.stderr.flush()
         finally:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import tempfile
 from pathlib import Path
+
+from sitegen.process import remove_temporary_folder, temporary_folder
 
 SQLITE_READONLY_ROLLBACK = 776  # sqlite3.h: SQLITE_READONLY | (3 << 8)
 
@@ -29,12 +30,15 @@ def needs_rollback(error: sqlite3.DatabaseError) -> bool:
 class RolledBackCopy:
     """A private copy of the SQLite database ``path`` with its interrupted write rolled back.
 
-    ``make()`` returns the copy's path (raises OSError or sqlite3.DatabaseError if it cannot
-    be made); ``remove()`` deletes it. ``warning`` says what happened, naming the journal."""
+    ``make()`` returns the copy's path, or None if the journal went away meanwhile (a writer
+    rolled the store back: read it in place); raises OSError or sqlite3.DatabaseError if the
+    copy cannot be made. ``remove()`` deletes it. ``warning`` says what happened, naming the
+    journal. A database reached through a symbolic link has its journal beside the file the
+    link leads to, where SQLite writes it: both are found there."""
 
     def __init__(self, path: Path):
-        self.path = path
-        self.journal = path.with_name(path.name + "-journal")
+        self.path = path.resolve()
+        self.journal = self.path.with_name(self.path.name + "-journal")
         self.folder: Path | None = None
         self.warning = (
             f"{self.journal}: the store's last write was interrupted (a hot journal: its writer stopped "
@@ -42,18 +46,20 @@ class RolledBackCopy:
             "MLflow's next connection would do; the store itself is left as it is"
         )
 
-    def make(self) -> Path:
+    def make(self) -> Path | None:
         self.remove()
-        self.folder = Path(tempfile.mkdtemp(prefix="trackreport-sqlite-"))
+        self.folder = temporary_folder("sqlite")
         copy = self.folder / self.path.name
         # The database first, then its journal: should a writer roll the store back in between,
         # the journal copied holds the pages as they were before that write, and playing them
-        # back onto a database already rolled back changes nothing.
+        # back onto a database already rolled back changes nothing. Without its journal the
+        # copy would hold the interrupted write's pages: never read it so.
         shutil.copyfile(self.path, copy)
         try:
             shutil.copyfile(self.journal, self.folder / self.journal.name)
         except FileNotFoundError:
-            pass  # rolled back meanwhile: the copy is the store as it now is
+            self.remove()
+            return None
         conn = sqlite3.connect(copy, isolation_level=None)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # plays the journal back
@@ -63,5 +69,5 @@ class RolledBackCopy:
 
     def remove(self) -> None:
         if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            remove_temporary_folder(self.folder)
             self.folder = None

@@ -60,7 +60,12 @@ class SqliteStoreReader:
             try:  # a hot journal: read a private copy with the interrupted write rolled back
                 self.close()
                 self._copy = RolledBackCopy(self.path)
-                read_path, schema = self._open(self._copy.make())
+                copy = self._copy.make()
+                if copy is None:  # its writer's next connection rolled the store back meanwhile
+                    self._copy = None
+                    read_path, schema = self._open(self.path)
+                else:
+                    read_path, schema = self._open(copy)
             except (OSError, sqlite3.DatabaseError) as e2:
                 self.close()
                 raise StoreError(f"cannot open SQLite store {self.path} (its last write was interrupted): {e2}") from e2
