@@ -297,3 +297,31 @@ def test_one_warning_names_the_damage_and_the_rest_is_exact(intact, damage, tmp_
 def test_intact_store_warns_about_nothing(intact):
     root, ids, base, _ = intact
     assert base.warnings == []
+
+
+def test_artifact_symlink_loops_are_not_followed(tmp_path):
+    """Folder symlinks back to a folder above them were followed: two of them made the walk
+    branch at every level (a build ran for ever), one copied every file 64 times over."""
+    from sitegen.artifacts import list_artifacts
+
+    root = tmp_path / "artifacts"
+    (root / "notes").mkdir(parents=True)
+    (root / "a.txt").write_text("a")
+    (root / "notes" / "b.txt").write_text("b")
+    for name, target in (("self1", "."), ("self2", "."), ("notes/up", ".."), ("latest", "notes"), ("out", tmp_path)):
+        (root / name).symlink_to(target)
+    warnings: list[str] = []
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(60)
+    try:
+        files = list_artifacts(root, warnings)
+    finally:
+        signal.alarm(0)
+    assert [f.path for f in files] == ["a.txt", "latest/b.txt", "notes/b.txt"]  # an alias is listed, as MLflow does
+    assert sorted(warnings) == [
+        "artifact latest/up is a symlink to a folder above it (a loop); not followed",
+        "artifact notes/up is a symlink to a folder above it (a loop); not followed",
+        "artifact out is a symlink out of the run's folder; not followed",
+        "artifact self1 is a symlink to a folder above it (a loop); not followed",
+        "artifact self2 is a symlink to a folder above it (a loop); not followed",
+    ]

@@ -14,45 +14,53 @@ MAX_DEPTH = 64  # artifact folders deeper than this are not listed (a symlink lo
 
 
 def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[ArtifactFile]:
-    """Files under ``root``, sorted by path. Symlinks that leave ``root`` are never followed."""
+    """Files under ``root``, sorted by path. Symlinks that leave ``root`` are never followed,
+    nor a folder symlink that leads back to a folder above it (a loop: ``self -> .``,
+    ``up -> ..``); each is a warning. A symlink to another folder of the run is listed there
+    too, as MLflow lists it."""
     out: list[ArtifactFile] = []
-    real_root: list[str] = []  # resolved once, and only if a symlink needs checking
+    real_root = os.path.realpath(root)
 
-    def inside(p: str) -> bool:
-        if not real_root:
-            real_root.append(os.path.realpath(root))
-        real = os.path.realpath(p)
-        return real == real_root[0] or real.startswith(real_root[0] + os.sep)
+    def warn(text: str) -> None:
+        if warnings is not None:
+            warnings.append(text)
 
-    def walk(folder: str, rel: str, depth: int) -> None:
+    def walk(folder: str, real: str, rel: str, depth: int, above: frozenset[str]) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
-            if warnings is not None:
-                warnings.append(f"{folder}: cannot list artifacts ({e.strerror})")
+            warn(f"{folder}: cannot list artifacts ({e.strerror})")
             return
+        above = above | {real}
         for entry in entries:
             relpath = f"{rel}{entry.name}"
-            if entry.is_symlink() and not inside(entry.path):
-                if warnings is not None:
-                    warnings.append(f"artifact {relpath} is a symlink out of the run's folder; not followed")
-                continue
             try:
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if target != real_root and not target.startswith(real_root + os.sep):
+                        warn(f"artifact {relpath} is a symlink out of the run's folder; not followed")
+                        continue
+                    if target in above:
+                        warn(f"artifact {relpath} is a symlink to a folder above it (a loop); not followed")
+                        continue
+                else:
+                    target = os.path.join(real, entry.name)
                 if entry.is_dir():
                     if depth < MAX_DEPTH:
-                        walk(entry.path, relpath + "/", depth + 1)
-                    elif warnings is not None:
-                        warnings.append(f"artifact folder {relpath} is {MAX_DEPTH} folders deep; its content left out")
+                        walk(entry.path, target, relpath + "/", depth + 1, above)
+                    else:
+                        warn(f"artifact folder {relpath} is {MAX_DEPTH} folders deep; its content left out")
                 elif entry.is_file():
                     st = entry.stat()
                     out.append(ArtifactFile(relpath, st.st_size, classify(relpath), mtime_ns=st.st_mtime_ns))
-                elif warnings is not None:  # a named pipe, socket or device: reading it would block or never end
-                    warnings.append(f"artifact {relpath} is not a file (a named pipe, socket or device); left out")
+                elif os.path.lexists(entry.path) and not os.path.exists(entry.path):
+                    warn(f"artifact {relpath} is a symlink that leads nowhere (or to itself); left out")
+                else:  # a named pipe, socket or device: reading it would block or never end
+                    warn(f"artifact {relpath} is not a file (a named pipe, socket or device); left out")
             except OSError as e:
-                if warnings is not None:
-                    warnings.append(f"artifact {relpath}: unreadable ({e.strerror})")
+                warn(f"artifact {relpath}: unreadable ({e.strerror})")
 
-    walk(str(root), "", 0)
+    walk(str(root), real_root, "", 0, frozenset())
     return out
 
 
