@@ -211,6 +211,32 @@ def artifact_is_a_pipe(root, ids):
     return f"run {ids['r1']}: artifact stream is not a file", None, None
 
 
+def _loop(path: Path) -> Path:
+    """Replace ``path`` by a symbolic link to itself: telling what it is fails (ELOOP)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    path.symlink_to(path.name)
+    return path
+
+
+def store_entry_is_a_loop(root, ids):
+    return _loop(root / "tmp-loop"), None, None
+
+
+def run_folder_is_a_loop(root, ids):
+    return _loop(root / ids["a"] / ("0" * 32)), None, None  # named like a run
+
+
+def traces_folder_is_a_loop(root, ids):
+    return _loop(root / ids["a"] / "traces"), None, None  # the experiment's traces are left out
+
+
+def logged_models_folder_is_a_loop(root, ids):
+    return _loop(root / ids["a"] / "models"), None, None
+
+
 CASES = [
     exp_meta_missing,
     exp_meta_empty,
@@ -234,6 +260,10 @@ CASES = [
     param_is_a_pipe,
     run_meta_is_a_pipe,
     artifact_is_a_pipe,
+    store_entry_is_a_loop,
+    run_folder_is_a_loop,
+    traces_folder_is_a_loop,
+    logged_models_folder_is_a_loop,
 ]
 
 

@@ -41,6 +41,31 @@ def short(e: Exception) -> str:
     return text[0] if text else type(e).__name__
 
 
+def is_folder(entry: os.DirEntry, warn: Warn) -> bool:
+    """Whether a store entry is a folder (following a symlink). One that cannot be told — a
+    symlink loop, a link into a folder one may not read — is a warning naming it, and False."""
+    try:
+        return entry.is_dir()
+    except OSError as e:
+        warn(entry.path, f"unreadable ({e.strerror or short(e)}); left out")
+        return False
+
+
+def subfolders(folder: Path | str, warn: Warn, skip: frozenset[str] | set[str] = frozenset()) -> list[os.DirEntry]:
+    """The sub-folders of a store folder, sorted by name (none if it does not exist), but
+    those named in ``skip`` and hidden ones (``.name``). A folder that exists but cannot be
+    listed (a symlink loop, a named pipe where a folder should be, no permission) is a warning
+    naming it; so is each entry :func:`is_folder` cannot tell."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        warn(folder, f"cannot be listed ({e.strerror or short(e)}); what it holds is left out")
+        return []
+    return [e for e in entries if e.name not in skip and not e.name.startswith(".") and is_folder(e, warn)]
+
+
 _READ = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -143,15 +168,8 @@ def meta_folders(
     starts with ``prefix``. A sub-folder without a readable meta.yaml is a warning naming it
     and saying that this ``what`` (e.g. "logged model") is left out; its name goes into
     ``unreadable``. Names in ``others`` are known non-entity folders and are passed over."""
-    if not folder.is_dir():
-        return
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if (
-            not entry.is_dir()
-            or not entry.name.startswith(prefix)
-            or entry.name in others
-            or entry.name.startswith(".")
-        ):
+    for entry in subfolders(folder, warn):
+        if not entry.name.startswith(prefix) or entry.name in others or entry.name.startswith("."):
             continue
         meta_path = Path(entry.path, "meta.yaml")
         if not meta_path.is_file():

@@ -32,9 +32,11 @@ from sitegen.readers.codes import SOURCE_TYPE_BY_CODE, STATUS_BY_CODE
 from sitegen.readers.filemeta import (
     Warn,
     int_or_none,
+    is_folder,
     load_yaml,
     meta_folders,
     read_kv_folder,
+    subfolders,
 )
 from sitegen.readers.filemetrics import MetricFiles, parse_metric_lines  # noqa: F401  (its old home)
 from sitegen.readers.filemodels import read_logged_models, read_registry
@@ -52,7 +54,7 @@ _load_yaml = load_yaml  # the name tests watch to count the files a build opens
 def _run_folders(exp_dir: Path) -> int:
     """How many run folders (32-character names) an experiment folder holds, for warnings."""
     try:
-        return sum(1 for e in os.scandir(exp_dir) if e.is_dir() and len(e.name) == 32)
+        return sum(1 for e in os.scandir(exp_dir) if len(e.name) == 32 and e.is_dir())
     except OSError:
         return 0
 
@@ -98,10 +100,12 @@ class FileStoreReader:
         warn = Warn(store.warnings)
         self._metrics = MetricFiles(self.pool, self._parsed)
         exp_dirs = [
-            Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".") and e.name not in _ROOT_CHILDREN
+            Path(e.path)
+            for e in entries
+            if not e.name.startswith(".") and e.name not in _ROOT_CHILDREN and is_folder(e, warn)
         ]
-        if self.include_deleted and (root / ".trash").is_dir():
-            exp_dirs += sorted(p for p in (root / ".trash").iterdir() if p.is_dir())
+        if self.include_deleted:
+            exp_dirs += [Path(e.path) for e in subfolders(root / ".trash", warn)]
         found_any = False
         seen: dict[str, Path] = {}
         for exp_dir in exp_dirs:
@@ -183,9 +187,7 @@ class FileStoreReader:
     def _read_runs(self, exp_dir: Path, exp: Experiment, warn: Warn, reuse, unreadable: set[str]) -> list[Run]:
         runs = []
         datasets: dict[str, dict] | None = None
-        for entry in sorted(os.scandir(exp_dir), key=lambda e: e.name):
-            if not entry.is_dir() or entry.name in _EXPERIMENT_CHILDREN or entry.name.startswith("."):
-                continue
+        for entry in subfolders(exp_dir, warn, skip=_EXPERIMENT_CHILDREN):
             run_dir = Path(entry.path)
             fingerprint, files, dirs = self._scanner.scan(entry.path, entry.name)
             if "meta.yaml" not in files:

@@ -23,7 +23,7 @@ from pathlib import Path
 from sitegen.artifacts.locate import local_path
 from sitegen.digests import digest
 from sitegen.entities.traces import Trace, from_doc, ms_from_rfc3339
-from sitegen.readers.filemeta import Warn, int_or_none, load_yaml, read_bytes, read_kv_folder, short
+from sitegen.readers.filemeta import Warn, int_or_none, load_yaml, read_bytes, read_kv_folder, short, subfolders
 from sitegen.readers.filescan import MAX_DEPTH, SETTLED_NS
 from sitegen.readers.tracedoc import TraceDocError, assessment_doc, info_doc, spans_from_json
 
@@ -52,10 +52,7 @@ class TraceFolders:
 
     def read(self, folder: Path, experiment_id: str, warn: Warn) -> list[Trace]:
         """Every readable trace under ``<exp>/traces``, in folder-name order."""
-        try:
-            entries = sorted((e for e in os.scandir(folder) if e.is_dir()), key=lambda e: e.name)
-        except OSError:
-            return []
+        entries = subfolders(folder, warn)
         get = getattr(self.reuse, "get_trace", None)
         out = []
         for entry in entries:
