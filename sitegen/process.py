@@ -13,6 +13,10 @@ from sitegen.errors import OutputError
 # command with os._exit, which runs no finally: block).
 _temporary: set[str] = set()
 
+# Build locks this process holds: a forked worker closes its copies (close_inherited_locks), or
+# the lock would outlive a build stopped with SIGTERM for as long as its workers take to end.
+_held_locks: set[int] = set()
+
 _KILL_AT = os.environ.get("TRACKREPORT_TEST_KILL_AT")  # "name[:n][@pause]" (tests/test_kill.py)
 _passed: dict[str, int] = {}
 
@@ -59,8 +63,11 @@ class BuildLock:
         import sys
         import time
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:  # a read-only or full file system, no permission, not a folder
+            raise OutputError(f"cannot use {self.out} as the output folder: {e.strerror} ({e.filename})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -73,6 +80,7 @@ class BuildLock:
         started = time.strftime("%Y-%m-%d %H:%M:%S")
         os.pwrite(fd, f"pid {os.getpid()}, started {started}: {' '.join(sys.argv)[:300]}".encode(), 0)
         self._fd = fd
+        _held_locks.add(fd)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -81,6 +89,7 @@ class BuildLock:
                 self.path.unlink()  # no file left beside the site (a waiting build never blocks)
             except OSError:
                 pass
+            _held_locks.discard(self._fd)
             os.close(self._fd)  # releases the lock
             self._fd = None
 
@@ -139,3 +148,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # another user's process
     return True
+
+
+def close_inherited_locks() -> None:
+    """In a forked worker: close the build locks inherited from the build (the lock stays
+    with the build, and ends with it)."""
+    for fd in list(_held_locks):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held_locks.clear()

@@ -14,6 +14,8 @@ from conftest import lonely_run, soon_after
 from sitegen import BuildOptions, build
 from sitegen.cli import main
 
+ROOT = Path(__file__).parent.parent
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -409,3 +411,27 @@ def test_interrupted_incremental_build_is_cleaned_up(file_store, tmp_path):
     leftovers = [p for p in out.rglob("*") if "trackreport-" in p.name and p.name != ".trackreport-site"]
     assert leftovers == []
     assert (runs[1] / "index.html").is_file()
+
+
+def test_an_output_folder_that_cannot_be_made_is_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    res = CliRunner().invoke(main, ["build", "--store", str(ROOT / "sample_mlruns"), "--out", str(blocker / "site")])
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith(f"error: cannot use {blocker / 'site'} as the output folder: ")
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EROFS", "EACCES"])
+def test_a_full_or_read_only_disk_is_exit_2_not_an_internal_error(tmp_path, monkeypatch, code):
+    import errno
+
+    from sitegen.builder import pipeline
+
+    def full(*a, **k):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(tmp_path / "site" / "x.html"))
+
+    monkeypatch.setattr(pipeline, "build", full)
+    res = CliRunner().invoke(main, ["build", "--store", str(ROOT / "sample_mlruns"), "--out", str(tmp_path / "site")])
+    assert res.exit_code == 2
+    reason, path = os.strerror(getattr(errno, code)), tmp_path / "site" / "x.html"
+    assert res.output == f"error: {reason}: {path}; the previous site was left as it was\n"

@@ -26,6 +26,7 @@ def _cli(*args, **kw) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        start_new_session=kw.get("session", False),
     )
 
 
@@ -93,19 +94,27 @@ def big_store(tmp_path):
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
-@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM", "SIGTERM to the group", "SIGINT to the group"])
 def test_no_worker_outlives_its_build(big_store, tmp_path, how):
-    proc = _cli("build", "--store", str(big_store), "--out", str(tmp_path / "site"), "-j", "2")
+    """Nor does a worker hold the build's lock (a build started right after a stopped one was
+    refused for as long as the workers took to end), nor print anything when the signal
+    reaches the whole process group, as `timeout`, a terminal's Ctrl-C and CI send it."""
+    group = how.endswith("group")
+    proc = _cli("build", "--store", str(big_store), "--out", str(tmp_path / "site"), "-j", "2", session=group)
     if not _wait(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None, 60) or proc.poll() is not None:
         proc.kill()
         out, err = proc.communicate(timeout=60)
         pytest.fail(f"the build started no workers (exit {proc.returncode}): {err[-2000:]}")
     workers = _children(proc.pid)
-    os.kill(proc.pid, getattr(signal, how))
-    proc.communicate(timeout=60)
-    if how == "SIGTERM":
+    sig = getattr(signal, how.split()[0])
+    os.killpg(proc.pid, sig) if group else os.kill(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
+    if how != "SIGKILL":
         assert proc.returncode == 130  # stopped as Ctrl-C stops it
         assert not (tmp_path / "site").exists() or (tmp_path / "site" / "index.html").is_file()
+        assert len(err.strip().splitlines()) == 1 and "interrupted" in err, err  # one line, no traceback
+        with BuildLock(tmp_path / "site"):  # free at once, whether the workers have ended or not
+            pass
     assert _wait(lambda: not any(_alive(w) for w in workers), 10), "workers outlived the build"
 
 

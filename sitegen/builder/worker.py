@@ -97,6 +97,15 @@ def render_run(job: RunJob, pages: Pages | None = None) -> int:
 
 def _init_worker(chain: list[Path], title: str, chart_format: str, noindex: bool, parent: int) -> None:
     global _pages
+    import signal
+
+    from sitegen.process import close_inherited_locks
+
+    # The build handles Ctrl-C and SIGTERM and ends its workers (they watch it): a worker
+    # stays silent (no traceback, no second "interrupted" line) and holds no build lock.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    close_inherited_locks()
     _watch_parent(parent)
     _pages = Pages(make_env(chain, noindex=noindex), title)
     if chart_format == "png":

@@ -3,10 +3,11 @@ summary line."""
 
 from __future__ import annotations
 
+import errno
 import sys
 
 from sitegen.commands import log
-from sitegen.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, TrackreportError
+from sitegen.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, TrackreportError
 
 MAX_WARNINGS_SHOWN = 20
 
@@ -31,14 +32,16 @@ def build_and_report(options, *, verbose: int = 0, quiet: bool = False):
         bar.close()
         log.error("interrupted; the previous site (if any) was left as it was")
         return EXIT_INTERRUPTED, None
+    except OSError as e:
+        bar.close()
+        if e.errno not in _ENVIRONMENT:
+            return _failed(e, verbose), None
+        # the machine's doing, not a bug: a full or read-only disk, no permission
+        log.error(f"error: {e.strerror}: {e.filename}; the previous site was left as it was")
+        return EXIT_USAGE, None
     except Exception as e:  # noqa: BLE001 - last line of defence: one line, not a traceback
         bar.close()
-        log.error(
-            f"error: build failed: {type(e).__name__}: {e}; the previous site was left as it was"
-            + ("" if verbose else " (run with -v for details)")
-        )
-        log.debug("details", exc_info=True)
-        return EXIT_ERROR, None
+        return _failed(e, verbose), None
     bar.close()
     shown = result.warnings if verbose else result.warnings[:MAX_WARNINGS_SHOWN]
     for w in shown:
@@ -47,6 +50,19 @@ def build_and_report(options, *, verbose: int = 0, quiet: bool = False):
         log.warning(f"... and {len(result.warnings) - len(shown)} more warnings (use -v to see all)")
     log.info(f"{result.summary()} → {result.out}/index.html")
     return EXIT_OK, result
+
+
+_ENVIRONMENT = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE, errno.ENFILE}
+
+
+def _failed(e: Exception, verbose: int) -> int:
+    """An unexpected error: one line (details with -v); exit code 1."""
+    log.error(
+        f"error: build failed: {type(e).__name__}: {e}; the previous site was left as it was"
+        + ("" if verbose else " (run with -v for details)")
+    )
+    log.debug("details", exc_info=True)
+    return EXIT_ERROR
 
 
 def run_dry(options) -> int:
