@@ -435,3 +435,12 @@ def test_a_full_or_read_only_disk_is_exit_2_not_an_internal_error(tmp_path, monk
     assert res.exit_code == 2
     reason, path = os.strerror(getattr(errno, code)), tmp_path / "site" / "x.html"
     assert res.output == f"error: {reason}: {path}; the previous site was left as it was\n"
+
+
+def test_a_sqlite_file_given_as_a_folder_gets_a_hint(tmp_path):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "mlflow.db").execute("CREATE TABLE t (x)")
+    res = CliRunner().invoke(main, ["build", "--store", str(tmp_path / "mlflow.db"), "--out", str(tmp_path / "s")])
+    assert res.exit_code == 2
+    assert f"(a SQLite database: use --store sqlite:///{tmp_path / 'mlflow.db'})" in res.output

@@ -237,6 +237,20 @@ def logged_models_folder_is_a_loop(root, ids):
     return _loop(root / ids["a"] / "models"), None, None
 
 
+def exp_meta_is_a_pipe(root, ids):
+    return _pipe(root / ids["b"] / "meta.yaml"), "b", None
+
+
+def params_folder_is_a_loop(root, ids):
+    return _loop(root / ids["a"] / ids["r1"] / "params"), None, ("params", None)
+
+
+def metrics_folder_is_a_pipe(root, ids):
+    path = root / ids["a"] / ids["r1"] / "metrics"
+    shutil.rmtree(path)
+    return _pipe(path), None, ("metrics", None)
+
+
 CASES = [
     exp_meta_missing,
     exp_meta_empty,
@@ -264,6 +278,9 @@ CASES = [
     run_folder_is_a_loop,
     traces_folder_is_a_loop,
     logged_models_folder_is_a_loop,
+    exp_meta_is_a_pipe,
+    params_folder_is_a_loop,
+    metrics_folder_is_a_pipe,
 ]
 
 
@@ -309,8 +326,12 @@ def test_one_warning_names_the_damage_and_the_rest_is_exact(intact, damage, tmp_
         elif rid == ids["r1"] and lost:
             got, want = json.loads(text), json.loads(base_runs[rid])
             section, key = lost
-            assert key in want[section] and key not in got[section]
-            del want[section][key]
+            if key is None:  # the whole section
+                assert want[section] and not got[section]
+                want[section] = got[section]
+            else:
+                assert key in want[section] and key not in got[section]
+                del want[section][key]
             assert got == want
         elif rid == ids["r1"] and damage is run_status_unknown:
             assert json.loads(text)["status"] == "42"

@@ -9,6 +9,7 @@ folders); metrics are one text file per key.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -76,13 +77,16 @@ def read_bytes(path: Path | str) -> bytes:
     opening a pipe returns at once; MLflow's own reader would hang there.)"""
     import stat
 
-    fd = os.open(path, _READ)
+    try:
+        fd = os.open(path, _READ)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # what opening a socket gives
+            raise OSError("a socket, not a file") from None
+        raise
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            mode = st.st_mode
-            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-            raise OSError(f"{kind}, not a file")
+            raise OSError(f"{_kind(st.st_mode)}, not a file")
         chunks = []
         while chunk := os.read(fd, max(st.st_size + 1, 65536)):
             chunks.append(chunk)
@@ -116,13 +120,40 @@ def int_or_none(v) -> int | None:
         return None
 
 
+def _kind(mode: int) -> str:
+    import stat
+
+    for test, kind in ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe")):
+        if test(mode):
+            return kind
+    return "a socket" if stat.S_ISSOCK(mode) else "a device"
+
+
+def _walkable(folder: Path | str, warn: Warn) -> bool:
+    """Whether ``folder`` is a folder to walk. Missing is fine (MLflow makes none for a run with
+    no params, say); anything else in its place is a warning naming it."""
+    if os.path.isdir(folder):
+        return True
+    if os.path.lexists(folder):
+        try:
+            reason = _kind(os.stat(folder).st_mode)
+        except OSError as e:
+            reason = e.strerror or short(e)
+        warn(folder, f"not a folder ({reason}); what it should hold is left out")
+    return False
+
+
+def _walk_error(warn: Warn):
+    return lambda e: warn(e.filename, f"cannot be listed ({e.strerror or short(e)}); what it holds is left out")
+
+
 def read_kv_folder(folder: Path, warn: Warn) -> dict[str, str]:
     """params/, tags/, aliases/: one file per key; keys with '/' are nested folders."""
     out: dict[str, str] = {}
     top = str(folder)
-    if not os.path.isdir(top):
+    if not _walkable(top, warn):
         return out
-    for dirpath, _dirs, files in os.walk(top):
+    for dirpath, _dirs, files in os.walk(top, onerror=_walk_error(warn)):
         prefix = "" if dirpath == top else os.path.relpath(dirpath, top).replace(os.sep, "/") + "/"
         for name in files:
             path = os.path.join(dirpath, name)
@@ -135,9 +166,9 @@ def read_kv_folder(folder: Path, warn: Warn) -> dict[str, str]:
 
 def metric_files(folder: Path, warn: Warn):
     """(key, content, path) of each metric file; keys with '/' are nested folders."""
-    if not folder.is_dir():
+    if not _walkable(folder, warn):
         return
-    for dirpath, _dirs, files in os.walk(folder):
+    for dirpath, _dirs, files in os.walk(folder, onerror=_walk_error(warn)):
         for name in files:
             path = Path(dirpath, name)
             try:

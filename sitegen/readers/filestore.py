@@ -71,7 +71,14 @@ class FileStoreReader:
         if not root.exists():
             raise StoreError(f"store not found: {root}")
         if not root.is_dir():
-            raise StoreError(f"not a file store folder: {root}")
+            hint = ""
+            try:  # a regular file only: opening a named pipe would block
+                with open(root, "rb") if root.is_file() else open(os.devnull, "rb") as f:
+                    if f.read(16) == b"SQLite format 3\x00":
+                        hint = f" (a SQLite database: use --store sqlite:///{root})"
+            except OSError:
+                pass
+            raise StoreError(f"not a file store folder: {root}{hint}")
         self.root, self.uri, self.include_deleted = root, uri, include_deleted
         self._run_dirs: dict[str, Path] = {}
         self._scanner = RunScanner()
@@ -109,7 +116,7 @@ class FileStoreReader:
         found_any = False
         seen: dict[str, Path] = {}
         for exp_dir in exp_dirs:
-            if not (exp_dir / "meta.yaml").is_file():
+            if not os.path.lexists(exp_dir / "meta.yaml"):  # one that is not a file: a warning naming it
                 if _run_folders(exp_dir) or exp_dir.name.isdigit():
                     warn(exp_dir, f"no meta.yaml (damaged, or not an experiment); {_runs_left_out(exp_dir)}")
                 else:

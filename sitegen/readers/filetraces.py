@@ -171,7 +171,7 @@ def read_trace(trace_dir: Path, experiment_id: str, warn: Warn) -> tuple[Trace |
 
 def _spans_file(trace_dir: Path, tags: dict[str, str]) -> Path | None:
     here = trace_dir / "artifacts" / TRACE_DATA
-    if here.is_file():
+    if os.path.lexists(here):  # a file, or something else read_bytes names in its warning
         return here
     recorded = local_path(tags.get("mlflow.artifactLocation") or "")
     if recorded is not None and (recorded / TRACE_DATA).is_file():
