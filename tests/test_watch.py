@@ -186,3 +186,20 @@ def test_preview_server_injects_reload_and_reports_changes(tmp_path):
                 urllib.request.urlopen(outside, timeout=10)
         finally:
             server.stop()
+
+
+def test_a_rebuild_names_its_new_warnings():
+    """watch printed only a count: a warning that appeared (a hot journal, a damaged file) was
+    named only with -v. Now each new one is named once; -v names all every time."""
+    from sitegen.commands.watch import WarningLines
+
+    lines = WarningLines()
+    assert lines(["a: bad"]) == ["warning: a: bad"]
+    assert lines(["a: bad"]) == []  # named once
+    assert lines(["a: bad", "b: worse"]) == ["warning: b: worse"]
+    assert lines([]) == []
+    assert lines(["a: bad"]) == ["warning: a: bad"]  # back again: named again
+    many = [f"w{i}" for i in range(25)]
+    assert lines(many)[-1] == "... and 5 more new warnings (use -v to see all)" and len(lines(many)) == 0
+    verbose = WarningLines(verbose=1)
+    assert verbose(["a: bad"]) == verbose(["a: bad"]) == ["warning: a: bad"]
