@@ -127,3 +127,44 @@ def test_a_writer_commits_between_batches_and_nothing_is_copied(corpus_copy, tmp
     data = json.loads(next((tmp_path / "site").glob(f"experiments/*/runs/{run}/run.json")).read_text())
     assert len(data["metrics"]["between"]) == len(commits)
     writer.close()
+
+
+def test_a_writer_holding_the_database_locked_is_waited_for_and_said_so(corpus_copy, tmp_path):
+    """A writer committing a large transaction holds an EXCLUSIVE lock: the build waits for it
+    (as MLflow's client does) and says so after a second, instead of waiting silently."""
+    import logging
+    import shutil
+
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(corpus_copy / "3.17.2" / "sqlite" / "mlflow.db", db)
+    holder = textwrap.dedent("""
+        import sqlite3, sys
+        conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        print("locked", flush=True)
+        sys.stdin.readline()  # until the build says it waits
+        conn.execute("COMMIT")
+    """)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", holder, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout.readline().strip() == "locked"
+    notices = []
+
+    class Release(logging.Handler):
+        def emit(self, record):
+            if "waiting for a writer" in record.getMessage():
+                notices.append(record.getMessage())
+                writer.stdin.write("go\n")
+                writer.stdin.flush()
+
+    handler = Release()
+    logging.getLogger("trackreport").addHandler(handler)
+    try:
+        result = build(BuildOptions(store=f"sqlite:///{db}", out=str(tmp_path / "site"), jobs=1))
+    finally:
+        logging.getLogger("trackreport").removeHandler(handler)
+        writer.stdin.close()
+        writer.wait(timeout=60)
+    assert notices == [f"waiting for a writer to release its lock on {db} (up to 30 s) ..."]
+    assert result.runs > 0 and writer.returncode == 0

@@ -16,6 +16,7 @@ schema revision has them (``sqlschema``).
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -32,6 +33,10 @@ from sitegen.readers.sqlschema import _connect_readonly, _Schema
 # A read transaction on a SQLite store is ended (and a new one begun) between batches once
 # it has lasted this long: the longest a writer's commit waits for this reader, about.
 PAUSE_AFTER = 0.05
+# A writer's lock is waited for this long (MLflow's client waits too), with a notice after the first.
+LOCK_TIMEOUT, NOTICE_AFTER = 30.0, 1.0
+
+log = logging.getLogger("trackreport")
 
 
 class SqliteStoreReader:
@@ -91,10 +96,26 @@ class SqliteStoreReader:
             self._end_txn()  # no lock is held between the reader's calls
 
     def _open(self, path: Path) -> tuple[Path, _Schema]:
-        """Connect read-only to ``path`` and read its schema; raises sqlite3.DatabaseError."""
+        """Connect read-only to ``path`` and read its schema; raises sqlite3.DatabaseError. A
+        writer holding the database locked (a large transaction being committed) is waited
+        for, as MLflow's client waits, up to the connection's timeout — saying so first."""
         self.conn = _connect_readonly(path)
-        self._begin()
-        return path.resolve(), _Schema.of_sqlite(self.conn)
+        self.conn.execute(f"PRAGMA busy_timeout = {int(NOTICE_AFTER * 1000)}")
+        try:
+            self._begin()
+            schema = _Schema.of_sqlite(self.conn)
+        except sqlite3.OperationalError as e:
+            if getattr(e, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+                raise
+            log.warning(f"waiting for a writer to release its lock on {path} (up to {LOCK_TIMEOUT:.0f} s) ...")
+            self._end_txn()
+            self.conn.close()
+            self.conn = _connect_readonly(path)
+            self.conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
+            self._begin()
+            schema = _Schema.of_sqlite(self.conn)
+        self.conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
+        return path.resolve(), schema
 
     def load_metrics(self, runs: list[Run]) -> None:
         runs = [r for r in runs if not r.metrics_complete]
