@@ -101,3 +101,45 @@ def test_without_its_private_state_a_build_reads_the_store_and_makes_the_same_si
     assert result.runs_rendered == 0 and not result.warnings
     assert _site(out) == before  # the same pages, artifacts and marker
     assert json.loads(kept.read_text())["artifact_uris"][ids["local"]].startswith("file://")  # kept again
+
+
+def test_a_description_since_changed_stays_out_of_the_marker(store, tmp_path):
+    """Markdown conversions are kept for the next build (a fresh process need not convert an
+    unchanged description again), but privately: an old description no page shows any more
+    stayed in the marker for ever."""
+    from mlflow import MlflowClient
+
+    root, ids = store
+    client = MlflowClient(f"file://{root}")
+    exp = client.get_experiment_by_name("public-local").experiment_id
+    client.set_experiment_tag(exp, "mlflow.note.content", "Merger talks with **Initech**")
+    out = tmp_path / "site"
+    build(_options(root, out))
+    assert "Initech" not in (out / ".trackreport-site").read_text()
+    assert any("Initech" in p.read_text(errors="replace") for p in out.rglob("*.html"))
+    client.set_experiment_tag(exp, "mlflow.note.content", "Nothing to see")
+    build(_options(root, out))
+    for p in out.rglob("*"):
+        assert not p.is_file() or b"Initech" not in p.read_bytes(), p
+
+
+def test_the_marker_names_no_store(tmp_path):
+    """No page shows the store's URI, which can hold a path, a host, a user or a password in its
+    query (postgresql://u@h/db?password=...)."""
+    import shutil
+    from pathlib import Path
+
+    store = tmp_path / "mlruns"
+    shutil.copytree(Path(__file__).parent.parent / "sample_mlruns", store)
+    build(BuildOptions(store=str(store), out=str(tmp_path / "site"), jobs=1))
+    assert str(store) not in (tmp_path / "site" / ".trackreport-site").read_text()
+
+
+def test_credentials_in_a_uri_query_are_redacted_in_messages():
+    from sitegen.readers import redact
+
+    assert redact("postgresql://mlu@db:5432/mlf?password=PgSecret42&sslmode=require") == (
+        "postgresql://mlu@db:5432/mlf?password=***&sslmode=require"
+    )
+    assert redact("http://127.0.0.1:1/?token=TOK999") == "http://127.0.0.1:1/?token=***"
+    assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"

@@ -3,7 +3,6 @@
 A build leaves in the site's marker file (``.trackreport-site``, written by the writer)::
 
     {"generator": "trackreport", "version": str,
-     "store": the store's URI without password (left out with --hide-paths),
      "manifest": {
         "format": MANIFEST_FORMAT, "version": str, "site_key": str (theme + output options),
         "build": str (the id of this build's private state, sitestate),
@@ -18,26 +17,15 @@ A build leaves in the site's marker file (``.trackreport-site``, written by the 
                                   "redacted": Trace.redacted, "spans": SpanSummary}},
         "charts": {experiment_id: kept comparison charts (charts.compare)},
         "rows": {experiment_id: {row key: the row's HTML}},                  # runs tables
-        "markdown": {text digest: sanitized HTML},                           # conversions
         "pages": key of what the listing pages show (plan.pages_key)}}
 
 It holds only what the pages show (published, redacted, hidden values), since the marker goes
 wherever the site folder is copied. What else the next build needs — the reader's own state
 (listings, stats and meta.yaml of the whole store, SQLite row counts), the secret scanner's
-verdicts by value digest, and artifact URIs the site shows hidden or redacted (a run summary
-says ``"private_artifact_uri": true``) — is the site's private state, in the user's cache
+verdicts by value digest, markdown conversions (of descriptions since removed too), and
+artifact URIs the site shows hidden or redacted (a run summary says
+``"private_artifact_uri": true``) — is the site's private state, in the user's cache
 (:mod:`sitegen.builder.sitestate`), used only with the manifest of the same ``build`` id.
-
-The next build reads it back (:func:`load`); readers get what they may reuse through
-:class:`ManifestReuse`; the plan compares keys (``sitegen.builder.plan``); :func:`assemble`
-makes the next one. Values of ``latest`` that JSON cannot hold (NaN, ±inf) are their repr().
-A manifest of another format or version is not used: the build starts afresh.
-
-``trace_data`` keeps what pages list of each published trace whose reader gave it a
-fingerprint (its files or rows, as they were, settled): a next build with the same site key
-(so the same selection, redaction and hiding options) makes an unchanged trace from it
-without reading it (:meth:`ManifestReuse.get_trace`). It holds only published values, as
-``runs`` does.
 """
 
 from __future__ import annotations
@@ -252,7 +240,7 @@ def per_experiment(store: Store, made: dict, old: dict) -> dict:
     }
 
 
-def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: dict, markdown: dict) -> dict:
+def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: dict) -> dict:
     """The manifest of this build: the plan's keys, run entries (unchanged ones as they
     were), what is known of runs and logged models unreadable right now (their pages are
     kept), the per-experiment sections (``charts``, ``rows``: this build's entries for the
@@ -283,5 +271,4 @@ def assemble(plan, store: Store, previous: dict | None, *, charts: dict, rows: d
             manifest["models"][mid] = previous["models"][mid]
     manifest["charts"] = per_experiment(store, charts, kept_section(previous, plan.full, "charts"))
     manifest["rows"] = per_experiment(store, rows, kept_section(previous, plan.full, "rows"))
-    manifest["markdown"] = markdown
     return manifest

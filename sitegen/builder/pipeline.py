@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,7 +272,7 @@ class SiteBuilder:
         elif not plan.full:  # same version and options: its markdown conversions still hold
             from sitegen.render import text as fmt
 
-            fmt.seed_markdown(previous.get("markdown"))
+            fmt.seed_markdown(self._private.get("markdown"))
         work = _Work(store, rel, plan, writer, previous, versions_by_run, models_by_run, versions_by_model)
         work.pages_key = pages_key(store, plan)
         old_charts = manifest.kept_section(previous, plan.full, "charts")
@@ -370,7 +371,6 @@ class SiteBuilder:
 
     def _marker(self, work: _Work) -> dict:
         """The site's marker file: what made it, and the manifest for the next build."""
-        from sitegen.render import text as fmt
 
         if work.comparisons:
             from sitegen.charts import compare
@@ -380,21 +380,20 @@ class SiteBuilder:
             work.previous,
             charts={eid: compare.manifest_entry(c) for eid, c in work.comparisons.items()},
             rows={eid: r.used for eid, r in work.rows.items()},
-            markdown=fmt.markdown_rendered(),
         )
         made["pages"] = work.pages_key
-        marker = {"generator": "trackreport", "version": __version__}
-        if not self.options.hide_paths:
-            marker["store"] = redact(self.uri)
-        return {**marker, "manifest": made}
+        # No store URI: no page shows it, and it can hold a path, a host or a credential.
+        return {"generator": "trackreport", "version": __version__, "manifest": made}
 
     def _keep_private(self, store: Store, build_id: str) -> None:
         """What the next build needs but the site must not show (sitestate)."""
+        text = sys.modules.get("sitegen.render.text")  # imported only if something was rendered
         sitestate.save(
             Path(self.options.out),
             build_id,
             store.reader_state,
             self._scanner.used,
+            text.markdown_rendered() if text else self._private.get("markdown", {}),
             manifest.private_artifact_uris(store),
         )
 

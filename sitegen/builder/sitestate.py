@@ -10,6 +10,7 @@ beyond that is here, in ``$XDG_CACHE_HOME/trackreport/sites/<digest of the site'
      "reader": dict | None, # the reader's state: listings, stats and parsed meta.yaml of the
                             # whole store (excluded experiments too), its absolute paths
      "secrets": {value digest: kind of credential found, or ""},  # the scanner's verdicts
+     "markdown": {text digest: sanitized HTML},  # conversions, of texts since removed too
      "artifact_uris": {run_id: str}}  # artifact URIs as recorded, where the site shows them
                                       # hidden (--hide-paths) or redacted (a credential in it)
 
@@ -48,18 +49,27 @@ def load(out: Path, build_id: str | None) -> dict:
         return {}
     if not isinstance(doc, dict) or doc.get("build") != build_id:
         return {}
-    uris, secrets = doc.get("artifact_uris"), doc.get("secrets")
+    uris, secrets, markdown = doc.get("artifact_uris"), doc.get("secrets"), doc.get("markdown")
     return {
         "reader": doc.get("reader"),
         "secrets": secrets if isinstance(secrets, dict) else None,
+        "markdown": markdown if isinstance(markdown, dict) else {},
         "artifact_uris": uris if isinstance(uris, dict) else {},
     }
 
 
-def save(out: Path, build_id: str, reader_state: dict | None, secrets: dict, artifact_uris: dict[str, str]) -> None:
+def save(
+    out: Path, build_id: str, reader_state: dict | None, secrets: dict, markdown: dict, artifact_uris: dict[str, str]
+) -> None:
     """Keep the private state of this build (written whole, then renamed into place)."""
     path = location(out)
-    doc = {"build": build_id, "reader": reader_state, "secrets": secrets, "artifact_uris": artifact_uris}
+    doc = {
+        "build": build_id,
+        "reader": reader_state,
+        "secrets": secrets,
+        "markdown": markdown,
+        "artifact_uris": artifact_uris,
+    }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

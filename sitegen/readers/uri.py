@@ -11,10 +11,18 @@ from urllib.parse import unquote, urlparse
 
 from sitegen.errors import StoreError
 
+# Query parameters that carry a credential: libpq's password, SQLAlchemy drivers' and object
+# stores' tokens and keys (matched by name, case-insensitively, anywhere in the name).
+_SECRET_PARAM = re.compile(
+    r"([?&;][^=&;#]*(?:pass|pwd|secret|token|key|auth|credential|signature|sig)[^=&;#]*=)[^&;#]*", re.IGNORECASE
+)
+
 
 def redact(uri: str) -> str:
-    """The URI without its password (for messages, logs and the site's marker file)."""
-    return re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
+    """The URI without its password (``user:***@``) nor the values of query parameters that
+    carry one (``?password=***``, ``&token=***``): for messages and logs."""
+    uri = re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", uri)
+    return _SECRET_PARAM.sub(r"\1***", uri)
 
 
 def default_store_uri(cwd: str | os.PathLike | None = None) -> str:
