@@ -376,3 +376,29 @@ def test_artifact_symlink_loops_are_not_followed(tmp_path):
         "artifact self1 is a symlink to a folder above it (a loop); not followed",
         "artifact self2 is a symlink to a folder above it (a loop); not followed",
     ]
+
+
+@pytest.mark.parametrize("folder", ["artifacts", "params", "metrics", "tags"])
+def test_a_run_folder_linked_elsewhere_into_the_store_is_not_followed(intact, tmp_path, folder):
+    """A run's artifacts (or params, metrics, tags) folder that is a symlink into another part
+    of the store published that part — another experiment's runs, params redaction had hidden
+    on their pages — as this run's files, or turned every file of it into params or metrics."""
+    root, ids, base, base_runs = intact
+    store = tmp_path / "mlruns"
+    shutil.copytree(root, store)
+    run_dir = store / ids["a"] / ids["r1"]
+    link = run_dir / folder
+    if link.is_dir():
+        shutil.rmtree(link)
+    link.symlink_to(Path("..") / ".." / ids["b"])  # the other experiment
+    meta = run_dir / "meta.yaml"  # its artifact URI names the intact store's folder: this one instead
+    meta.write_text(
+        re.sub(r"(?m)^artifact_uri: .*$", f"artifact_uri: {(run_dir / 'artifacts').as_uri()}", meta.read_text())
+    )
+    result = build(BuildOptions(store=str(store), out=str(tmp_path / "site"), jobs=1))
+    new = [w for w in result.warnings if w.replace(str(store), str(root)) not in base.warnings]
+    assert len(new) == 1 and "not followed" in new[0] and folder in new[0], new
+    other_runs = [p.name for p in (store / ids["b"]).iterdir() if p.is_dir() and len(p.name) == 32]
+    (doc,) = (tmp_path / "site").glob(f"experiments/*/runs/{ids['r1']}/run.json")
+    text = doc.read_text()
+    assert other_runs and not any(rid in text for rid in other_runs)

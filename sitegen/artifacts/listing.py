@@ -87,6 +87,12 @@ def attach_artifacts(
 def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_dir: str | None) -> bool:
     """List a run's local artifact folder; True when its artifacts are in an object store instead."""
     folder = resolve_artifact_dir(run, store_kind=store_kind, store_dir=store_dir, artifacts_dir=artifacts_dir)
+    if folder is not None and _links_into_the_store(folder, store_dir):
+        run.warnings.append(
+            f"its artifact folder {folder} is a symlink to {os.path.realpath(folder)}, another part of the store "
+            "(other runs' files, an experiment's metadata); not followed, artifacts left out"
+        )
+        return False
     if folder is not None:
         run.artifact_dir = str(folder)
         run.artifacts = list_artifacts(folder, run.warnings)
@@ -104,6 +110,18 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
             f"artifacts are in {uri}, which this build cannot read; pass --artifacts DIR with a local copy"
         )
     return False
+
+
+def _links_into_the_store(folder: Path, store_dir: str | None) -> bool:
+    """Whether a run's artifact folder is a symlink that leads elsewhere into the store (a folder
+    above it, another run's or experiment's): following it would publish store files as
+    artifacts. A link to a folder outside the store (artifacts kept on another disk) is fine."""
+    if store_dir is None or not os.path.islink(folder):
+        return False
+    target, store = os.path.realpath(folder), os.path.realpath(store_dir)
+    if target.startswith(os.path.realpath(os.path.dirname(folder)) + os.sep):
+        return False  # to a folder beside it, inside its run
+    return target == store or target.startswith(store + os.sep)
 
 
 def copy_into_site(owner, base: str, writer) -> int:

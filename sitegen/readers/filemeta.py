@@ -132,6 +132,11 @@ def _kind(mode: int) -> str:
 def _walkable(folder: Path | str, warn: Warn) -> bool:
     """Whether ``folder`` is a folder to walk. Missing is fine (MLflow makes none for a run with
     no params, say); anything else in its place is a warning naming it."""
+    if os.path.islink(folder):
+        target, run = os.path.realpath(folder), os.path.realpath(os.path.dirname(folder))
+        if not target.startswith(run + os.sep):
+            warn(folder, f"a symlink to {target}, out of its folder; not followed, what it should hold is left out")
+            return False
     if os.path.isdir(folder):
         return True
     if os.path.lexists(folder):
