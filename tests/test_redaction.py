@@ -73,6 +73,10 @@ def store(tmp_path_factory):
             mlflow.log_input(ds, context="training")
             mlflow.log_text("api_key: " + API_KEY + "\nghtoken " + GITHUB + "\n", "config/leaky.yaml")
             mlflow.log_text("all fine here\n", "config/clean.yaml")
+            # Text whose name does not say so: found by content (no NUL byte in its first 8 KiB).
+            for name in (".env", "env", "settings", "logs/train.log.1"):
+                mlflow.log_text(f"GITHUB_TOKEN={GITHUB}\n", name)
+            mlflow.log_text("\0\1binary weights, nothing to scan\n", "weights.bin")
     finally:
         mlflow.set_tracking_uri(None)
     return root, exp, run.info.run_id
@@ -237,7 +241,9 @@ def test_dry_run_lists_what_would_be_published_and_writes_nothing(store, tmp_pat
         assert not out.exists()
         assert "would publish 2 experiments, 1 run" in res.output
         assert f"run careless ({rid}): params.api_key: its key looks secret" in res.output
-        assert "leaky.yaml" in res.output and "not copied (1)" in res.output
+        assert "not copied (5)" in res.output
+        for name in ("config/leaky.yaml", ".env", "env", "settings", "logs/train.log.1"):
+            assert f"): {name}: holds what looks like a credential (GitHub Token)" in res.output
         assert not [w for w, s in PLANTED.items() if s in res.output]  # the report holds no secret either
 
 

@@ -87,9 +87,10 @@ class Redactor:
         if not owner.artifact_dir:
             return
         for a in owner.artifacts:
-            if a.skipped or a.kind not in TEXT_KINDS:
-                continue
-            kind = self.scanner.file_credential(os.path.join(owner.artifact_dir, a.path), a.size, a.mtime_ns)
+            if a.skipped or (a.kind not in TEXT_KINDS and a.kind != "other"):
+                continue  # images are not scanned
+            path = os.path.join(owner.artifact_dir, a.path)
+            kind = self.scanner.file_credential(path, a.size, a.mtime_ns, sniff=a.kind not in TEXT_KINDS)
             if kind:
                 a.skipped = (
                     f"holds what looks like a credential ({kind}), so it is not published (--no-redact publishes it)"

@@ -175,14 +175,20 @@ class Scanner:
         self._seen[value] = found or None
         return found or None
 
-    def file_credential(self, path: str, size: int, mtime_ns: int) -> str | None:
-        """The kind of credential in a text file, or None (answers kept by size and mtime)."""
+    def file_credential(self, path: str, size: int, mtime_ns: int, sniff: bool = False) -> str | None:
+        """The kind of credential in a text file, or None (answers kept by size and mtime).
+        ``sniff``: a file whose name does not say it is text (``.env``, ``config``,
+        ``train.log.1``) is scanned if its first 8 KiB hold no NUL byte, as git tells text."""
         key = digest(f"file:{path}:{size}:{mtime_ns}")
         found = self.used.get(key, self.known.get(key))
         if found is None:
             try:
                 with open(path, "rb") as f:
-                    text = f.read().decode("utf-8", "replace")
+                    head = f.read(8192)
+                    if sniff and b"\0" in head:
+                        self.used[key] = ""
+                        return None
+                    text = (head + f.read()).decode("utf-8", "replace")
             except OSError:
                 return None
             pick = _MAYBE if size <= FULL_SCAN_BYTES else _pattern(_SHAPES)
