@@ -143,3 +143,15 @@ def test_credentials_in_a_uri_query_are_redacted_in_messages():
     )
     assert redact("http://127.0.0.1:1/?token=TOK999") == "http://127.0.0.1:1/?token=***"
     assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+
+
+def test_a_warning_about_an_unreadable_artifact_location_hides_its_password(tmp_path):
+    from sitegen.artifacts.listing import attach_artifacts
+    from sitegen.entities import Run
+
+    run = Run(run_id="r" * 32, experiment_id="1", artifact_uri=f"sftp://alice:{PASSWORD}@host/x/1/r/artifacts")
+    attach_artifacts([run], store_kind="file", store_dir=str(tmp_path), artifacts_dir=None, max_size=None)
+    assert run.warnings == [
+        "artifacts are in sftp://alice:***@host/x/1/r/artifacts, which this build cannot read; "
+        "pass --artifacts DIR with a local copy"
+    ]

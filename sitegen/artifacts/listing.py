@@ -9,6 +9,7 @@ from pathlib import Path
 from sitegen.artifacts.kinds import classify
 from sitegen.artifacts.locate import local_path, resolve_artifact_dir
 from sitegen.entities import ArtifactFile, Run
+from sitegen.readers.uri import redact
 
 MAX_DEPTH = 64  # artifact folders deeper than this are not listed (a symlink loop inside the run)
 
@@ -107,7 +108,7 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
         return True
     if uri and local_path(uri) is None and not uri.startswith("mlflow-artifacts:"):
         run.warnings.append(
-            f"artifacts are in {uri}, which this build cannot read; pass --artifacts DIR with a local copy"
+            f"artifacts are in {redact(uri)}, which this build cannot read; pass --artifacts DIR with a local copy"
         )
     return False
 

@@ -37,7 +37,8 @@ def build_and_report(options, *, verbose: int = 0, quiet: bool = False):
         if e.errno not in _ENVIRONMENT:
             return _failed(e, verbose), None
         # the machine's doing, not a bug: a full or read-only disk, no permission
-        log.error(f"error: {e.strerror}: {e.filename}; the previous site was left as it was")
+        where = f": {e.filename}" if e.filename else f" (writing {options.out})"
+        log.error(f"error: {e.strerror}{where}; the previous site was left as it was")
         return EXIT_USAGE, None
     except Exception as e:  # noqa: BLE001 - last line of defence: one line, not a traceback
         bar.close()
