@@ -200,8 +200,21 @@ class SiteWriter:
 
     def path(self, rel: str) -> Path:
         p, _ = self._target(rel)
-        p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            self._make_room(p.parent)
+            p.parent.mkdir(parents=True, exist_ok=True)
         return p
+
+    def _make_room(self, folder: Path) -> None:
+        """A file of the last build where this build needs a folder (an artifact ``report`` that
+        became ``report/index.txt``): removed, inside the site's own folders only."""
+        for anc in reversed([folder, *folder.parents]):
+            if not (anc.is_relative_to(self.out) or anc.is_relative_to(self.root)):
+                continue
+            if anc.is_symlink() or (anc.exists() and not anc.is_dir()):
+                anc.unlink()
 
     def claim(self, rel: str) -> None:
         """Mark a file as part of this build (for files written by worker processes)."""
@@ -241,6 +254,8 @@ class SiteWriter:
         except OSError:
             pass
         _, deferred = self._target(rel)
+        if not deferred and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)  # a folder of the last build where this build puts a file
         tmp = p.with_name(p.name + self._PART)
         if tmp.exists():
             tmp.unlink()
@@ -324,6 +339,11 @@ class SiteWriter:
                     os.replace(new, final)
 
             for rel_dir, staged in self._staged.items():
+                if _empty_tree(staged):  # nothing left in it (a last chart removed): no folder, as a full build
+                    shutil.rmtree(staged)
+                    if (self.out / rel_dir).exists():
+                        step(self.out / rel_dir, None)
+                    continue
                 step(self.out / rel_dir, staged)
             for rel, part in self._pending.items():
                 step(self.out / rel, part)
@@ -334,6 +354,14 @@ class SiteWriter:
         checkpoint("committed")
         for old in olds:
             _remove_path(old)
+        for rel in self._removals:  # a folder left empty (a run's page removed with its last run)
+            parent = (self.out / rel).parent
+            while parent != self.out and parent.is_relative_to(self.out):
+                try:
+                    parent.rmdir()  # only if empty
+                except OSError:
+                    break
+                parent = parent.parent
         (self.out / self._JOURNAL).unlink(missing_ok=True)
         (self.out / self._COMMITTED).unlink(missing_ok=True)
         (self.out / self._BUILDING).unlink(missing_ok=True)
@@ -347,3 +375,8 @@ class SiteWriter:
             (self.out / self._BUILDING).unlink(missing_ok=True)
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _empty_tree(folder: Path) -> bool:
+    """Whether ``folder`` holds no file, at any depth."""
+    return not any(os.path.isfile(p) or os.path.islink(p) for p in folder.rglob("*"))
