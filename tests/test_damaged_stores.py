@@ -237,6 +237,16 @@ def logged_models_folder_is_a_loop(root, ids):
     return _loop(root / ids["a"] / "models"), None, None
 
 
+def artifacts_folder_is_a_pipe(root, ids):
+    folder = root / ids["a"] / ids["r1"] / "artifacts"
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    _pipe(folder)
+    meta = folder.parent / "meta.yaml"  # its artifact URI names the intact store's folder: this one instead
+    meta.write_text(re.sub(r"(?m)^artifact_uri: .*$", f"artifact_uri: {folder.as_uri()}", meta.read_text()))
+    return f"run {ids['r1']}: its artifact folder {folder} is not a folder", None, None
+
+
 def exp_meta_is_a_pipe(root, ids):
     return _pipe(root / ids["b"] / "meta.yaml"), "b", None
 
@@ -279,6 +289,7 @@ CASES = [
     traces_folder_is_a_loop,
     logged_models_folder_is_a_loop,
     exp_meta_is_a_pipe,
+    artifacts_folder_is_a_pipe,
     params_folder_is_a_loop,
     metrics_folder_is_a_pipe,
 ]
@@ -335,7 +346,7 @@ def test_one_warning_names_the_damage_and_the_rest_is_exact(intact, damage, tmp_
             assert got == want
         elif rid == ids["r1"] and damage is run_status_unknown:
             assert json.loads(text)["status"] == "42"
-        elif rid == ids["r1"] and damage is artifact_is_a_pipe:
+        elif rid == ids["r1"] and damage in (artifact_is_a_pipe, artifacts_folder_is_a_pipe):
             got, want = json.loads(text), json.loads(base_runs[rid])
             assert got.pop("artifact_uri") != want.pop("artifact_uri")  # moved to the copy's folder
             assert got == want  # the pipe is not listed

@@ -102,6 +102,12 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
     # do not survive git or rsync filters); the build warns once for the whole store when
     # no folder is found at all. Object stores are fetched.
     uri = run.artifact_uri or ""
+    for place in (local_path(uri), Path(store_dir, run.experiment_id, run.run_id, "artifacts") if store_dir else None):
+        if place is not None and os.path.lexists(place) and not os.path.isdir(place):
+            run.warnings.append(
+                f"its artifact folder {place} is not a folder (a file, a pipe or a symlink loop); artifacts left out"
+            )
+            return False
     from sitegen.artifacts import objectstore
 
     if objectstore.supported(uri):
