@@ -20,35 +20,35 @@ def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[Artifa
     ``up -> ..``); each is a warning. A symlink to another folder of the run is listed there
     too, as MLflow lists it."""
     out: list[ArtifactFile] = []
-    real_root = os.path.realpath(root)
+    real_root: list[str] = []  # resolved once, and only when a symlink needs checking
 
     def warn(text: str) -> None:
         if warnings is not None:
             warnings.append(text)
 
-    def walk(folder: str, real: str, rel: str, depth: int, above: frozenset[str]) -> None:
+    def walk(folder: str, rel: str, depth: int, above: tuple[str, ...]) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
             warn(f"{folder}: cannot list artifacts ({e.strerror})")
             return
-        above = above | {real}
+        above = (*above, folder)
         for entry in entries:
             relpath = f"{rel}{entry.name}"
             try:
-                if entry.is_symlink():
+                if entry.is_symlink():  # rare: resolve only here
+                    if not real_root:
+                        real_root.append(os.path.realpath(root))
                     target = os.path.realpath(entry.path)
-                    if target != real_root and not target.startswith(real_root + os.sep):
+                    if target != real_root[0] and not target.startswith(real_root[0] + os.sep):
                         warn(f"artifact {relpath} is a symlink out of the run's folder; not followed")
                         continue
-                    if target in above:
+                    if target in {os.path.realpath(a) for a in above}:
                         warn(f"artifact {relpath} is a symlink to a folder above it (a loop); not followed")
                         continue
-                else:
-                    target = os.path.join(real, entry.name)
                 if entry.is_dir():
                     if depth < MAX_DEPTH:
-                        walk(entry.path, target, relpath + "/", depth + 1, above)
+                        walk(entry.path, relpath + "/", depth + 1, above)
                     else:
                         warn(f"artifact folder {relpath} is {MAX_DEPTH} folders deep; its content left out")
                 elif entry.is_file():
@@ -61,7 +61,7 @@ def list_artifacts(root: Path, warnings: list[str] | None = None) -> list[Artifa
             except OSError as e:
                 warn(f"artifact {relpath}: unreadable ({e.strerror})")
 
-    walk(str(root), real_root, "", 0, frozenset())
+    walk(str(root), "", 0, ())
     return out
 
 
