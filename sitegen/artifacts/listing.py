@@ -102,7 +102,8 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
     # do not survive git or rsync filters); the build warns once for the whole store when
     # no folder is found at all. Object stores are fetched.
     uri = run.artifact_uri or ""
-    for place in (local_path(uri), Path(store_dir, run.experiment_id, run.run_id, "artifacts") if store_dir else None):
+    local = local_path(uri)
+    for place in (local, Path(store_dir, run.experiment_id, run.run_id, "artifacts") if store_dir else None):
         if place is not None and os.path.lexists(place) and not os.path.isdir(place):
             run.warnings.append(
                 f"its artifact folder {place} is not a folder (a file, a pipe or a symlink loop); artifacts left out"
@@ -112,7 +113,7 @@ def _find_artifacts(run: Run, store_kind: str, store_dir: str | None, artifacts_
 
     if objectstore.supported(uri):
         return True
-    if uri and local_path(uri) is None and not uri.startswith("mlflow-artifacts:"):
+    if uri and local is None and not uri.startswith("mlflow-artifacts:"):
         run.warnings.append(
             f"artifacts are in {redact(uri)}, which this build cannot read; pass --artifacts DIR with a local copy"
         )

@@ -26,6 +26,17 @@ verdicts by value digest, markdown conversions (of descriptions since removed to
 artifact URIs the site shows hidden or redacted (a run summary says
 ``"private_artifact_uri": true``) — is the site's private state, in the user's cache
 (:mod:`sitegen.builder.sitestate`), used only with the manifest of the same ``build`` id.
+
+The next build reads it back (:func:`load`); readers get what they may reuse through
+:class:`ManifestReuse`; the plan compares keys (``sitegen.builder.plan``); :func:`assemble`
+makes the next one. Values of ``latest`` that JSON cannot hold (NaN, ±inf) are their repr().
+A manifest of another format or version is not used: the build starts afresh.
+
+``trace_data`` keeps what pages list of each published trace whose reader gave it a
+fingerprint (its files or rows, as they were, settled): a next build with the same site key
+(so the same selection, redaction and hiding options) makes an unchanged trace from it
+without reading it (:meth:`ManifestReuse.get_trace`). It holds only published values, as
+``runs`` does.
 """
 
 from __future__ import annotations

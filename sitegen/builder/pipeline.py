@@ -371,7 +371,6 @@ class SiteBuilder:
 
     def _marker(self, work: _Work) -> dict:
         """The site's marker file: what made it, and the manifest for the next build."""
-
         if work.comparisons:
             from sitegen.charts import compare
         made = manifest.assemble(

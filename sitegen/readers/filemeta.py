@@ -204,8 +204,8 @@ def meta_folders(
     starts with ``prefix``. A sub-folder without a readable meta.yaml is a warning naming it
     and saying that this ``what`` (e.g. "logged model") is left out; its name goes into
     ``unreadable``. Names in ``others`` are known non-entity folders and are passed over."""
-    for entry in subfolders(folder, warn):
-        if not entry.name.startswith(prefix) or entry.name in others or entry.name.startswith("."):
+    for entry in subfolders(folder, warn, skip=others):
+        if not entry.name.startswith(prefix):
             continue
         meta_path = Path(entry.path, "meta.yaml")
         if not meta_path.is_file():

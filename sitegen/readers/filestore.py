@@ -20,6 +20,7 @@ experiment folders) is left out with a warning naming it, so every id has one pl
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -72,12 +73,10 @@ class FileStoreReader:
             raise StoreError(f"store not found: {root}")
         if not root.is_dir():
             hint = ""
-            try:  # a regular file only: opening a named pipe would block
-                with open(root, "rb") if root.is_file() else open(os.devnull, "rb") as f:
+            if root.is_file():  # a regular file only: opening a named pipe would block
+                with contextlib.suppress(OSError), open(root, "rb") as f:
                     if f.read(16) == b"SQLite format 3\x00":
                         hint = f" (a SQLite database: use --store sqlite:///{root})"
-            except OSError:
-                pass
             raise StoreError(f"not a file store folder: {root}{hint}")
         self.root, self.uri, self.include_deleted = root, uri, include_deleted
         self._run_dirs: dict[str, Path] = {}

@@ -98,24 +98,27 @@ class SqliteStoreReader:
     def _open(self, path: Path) -> tuple[Path, _Schema]:
         """Connect read-only to ``path`` and read its schema; raises sqlite3.DatabaseError. A
         writer holding the database locked (a large transaction being committed) is waited
-        for, as MLflow's client waits, up to the connection's timeout — saying so first."""
+        for, as MLflow's client waits, up to LOCK_TIMEOUT — saying so after NOTICE_AFTER."""
         self.conn = _connect_readonly(path)
-        self.conn.execute(f"PRAGMA busy_timeout = {int(NOTICE_AFTER * 1000)}")
+        self._wait_for_locks(NOTICE_AFTER)
         try:
-            self._begin()
-            schema = _Schema.of_sqlite(self.conn)
+            schema = self._schema()
         except sqlite3.OperationalError as e:
             if getattr(e, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
                 raise
             log.warning(f"waiting for a writer to release its lock on {path} (up to {LOCK_TIMEOUT:.0f} s) ...")
             self._end_txn()
-            self.conn.close()
-            self.conn = _connect_readonly(path)
-            self.conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
-            self._begin()
-            schema = _Schema.of_sqlite(self.conn)
-        self.conn.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
+            self._wait_for_locks(LOCK_TIMEOUT)
+            schema = self._schema()
+        self._wait_for_locks(LOCK_TIMEOUT)
         return path.resolve(), schema
+
+    def _schema(self) -> _Schema:
+        self._begin()
+        return _Schema.of_sqlite(self.conn)
+
+    def _wait_for_locks(self, seconds: float) -> None:
+        self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
     def load_metrics(self, runs: list[Run]) -> None:
         runs = [r for r in runs if not r.metrics_complete]
